@@ -1,0 +1,21 @@
+"""Function `health`: is every dependency answering? 503 naming the one that is not."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from lectern.api.app import create_app, lambda_handler
+from lectern.health import run_checks
+
+router = APIRouter(prefix="/v1", tags=["health"])
+
+
+@router.get("/health", responses={503: {"description": "A dependency is down"}})
+def health() -> JSONResponse:
+    report = run_checks()
+    return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+
+app = create_app(router, title="Lectern health")
+handler = lambda_handler(app)

@@ -1,0 +1,24 @@
+"""Function `migrate`: apply the Alembic migrations in a deployed stage.
+
+Runs over the direct (non-pooled) Neon endpoint: DDL and advisory locks need a real
+session, which the transaction-mode pooler does not give. Invoke it after each deploy:
+``aws lambda invoke --function-name <MigrateFunction> out.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lectern.config import database_url, get_settings
+from lectern.db.migrations import upgrade
+
+# Packaged beside this file by the SAM build (see the Makefile's build-MigrateFunction).
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+
+
+def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    revision = str((event or {}).get("revision", "head"))
+    url = database_url(get_settings(), direct=True)
+    applied = upgrade(url, revision, script_location=SCRIPT_LOCATION)
+    return {"status": "ok", "revision": applied}

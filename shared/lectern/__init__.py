@@ -1,0 +1,1 @@
+"""Lectern: the shared package (second Lambda layer) of the learning-platform backend."""

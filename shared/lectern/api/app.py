@@ -1,0 +1,96 @@
+"""The app factory every function uses, and its Lambda entry point."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lectern.api.errors import install_error_handlers
+from lectern.config import get_settings
+from lectern.observability import get_logger, get_metrics
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _SAFE_REQUEST_ID.match(candidate):
+                return candidate
+    event = scope.get("aws.event") or {}
+    aws_id = (event.get("requestContext") or {}).get("requestId")
+    return str(aws_id) if aws_id else uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Give every request an id: in the logs, and back to the caller as X-Request-Id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        get_logger().append_keys(request_id=request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
+    app = FastAPI(
+        title=title,
+        version="0.1.0",
+        description="Lectern: the backend of a learning platform.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    origins = get_settings().cors_origins
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestIdMiddleware)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Mangum behind Powertools: Lambda context and correlation id in logs, EMF metrics."""
+    from aws_lambda_powertools.logging import correlation_paths
+    from mangum import Mangum
+
+    asgi_handler = Mangum(app, lifespan="off")
+    logger = get_logger()
+    metrics = get_metrics()
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        response: dict[str, Any] = asgi_handler(event, context)
+        return response
+
+    return handler

@@ -1,0 +1,53 @@
+"""Typed dependencies routes declare: a database session, the caller, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from lectern.db.engine import session_scope
+from lectern.db.models.identity import UserRole
+from lectern.errors import Forbidden, Unauthorized
+from lectern.identity.sessions import Principal, resolve_session
+
+DbSession = Annotated[Session, Depends(session_scope)]
+
+_bearer = HTTPBearer(auto_error=False, description="A session token from login or verify")
+
+
+def _principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Send 'Authorization: Bearer <session token>'.")
+    token = credentials.credentials
+    principal = resolve_session(token) if 16 <= len(token) <= 256 else None
+    if principal is None:
+        raise Unauthorized("The session token is invalid or expired.")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def require_role(*roles: UserRole) -> Callable[[Principal], Principal]:
+    allowed = frozenset(roles)
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden("Your role may not do this.")
+        return principal
+
+    return check
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_role(UserRole.admin))]
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address: API Gateway's sourceIp (Mangum puts it in scope['client'])."""
+    return request.client.host if request.client else None

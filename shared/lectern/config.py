@@ -1,0 +1,112 @@
+"""Typed settings from the environment, validated at cold start.
+
+In AWS the secrets are not in the environment: the settings name a Secrets Manager
+secret or an SSM parameter, and ``resolve_secret``/``resolve_parameter`` fetch them
+through Powertools Parameters, cached for ``secret_max_age_seconds``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the embedded emulator's token, refused in AWS
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_", extra="ignore")
+
+    env: Literal["local", "test", "dev", "prod"] = "local"
+
+    # Postgres: a SQLAlchemy URL (postgresql+pg8000://...), or the secret holding it.
+    database_url: str | None = None
+    database_url_secret: str | None = None
+    database_direct_url_secret: str | None = None
+    db_pool_size: int = Field(default=1, ge=1, le=50)
+    db_statement_timeout_ms: int = Field(default=5000, ge=100)
+    db_tls: bool = False
+
+    # Upstash Redis REST endpoint and its token (or the SSM parameter holding it).
+    kv_url: str | None = None
+    kv_token: str | None = None
+    kv_token_parameter: str | None = None
+    kv_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    kv_prefix: str = "lectern"
+
+    # Object storage: R2 (endpoint_url set) or S3.
+    s3_bucket: str = "lectern-local"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_credentials_secret: str | None = None
+    # Endpoint for the other AWS services (SES, SQS): only set locally, to moto.
+    aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+
+    mail_sender: str = "no-reply@lectern.local"
+    magic_link_url: str = "http://localhost:3000/auth/magic"
+    magic_link_ttl_minutes: int = Field(default=10, ge=1, le=15)
+    session_ttl_hours: int = Field(default=168, ge=1, le=24 * 90)
+
+    login_attempts_per_account: int = Field(default=10, ge=1)
+    login_attempts_per_ip: int = Field(default=100, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    magic_links_per_email: int = Field(default=5, ge=1)
+    magic_link_window_seconds: int = Field(default=900, ge=1)
+
+    search_backend: Literal["postgres", "typesense"] = "postgres"
+
+    cors_origins: list[str] = Field(default_factory=list)
+    secret_max_age_seconds: int = 300
+
+    @property
+    def is_local(self) -> bool:
+        return self.env in ("local", "test")
+
+    @model_validator(mode="after")
+    def _refuse_local_defaults_in_aws(self) -> Settings:
+        if not self.is_local and self.kv_token == LOCAL_KV_TOKEN:
+            raise ValueError("LECTERN_KV_TOKEN holds the local emulator token outside local")
+        if not self.is_local and self.aws_endpoint_url:
+            raise ValueError("LECTERN_AWS_ENDPOINT_URL is for the local stack only")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def resolve_secret(name: str, max_age: int) -> str:
+    """A Secrets Manager value, cached across invocations of one container."""
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(name, max_age=max_age)
+    return value if isinstance(value, str) else str(value)
+
+
+def resolve_parameter(name: str, max_age: int) -> str:
+    """An SSM (SecureString) parameter value, decrypted and cached."""
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_parameter(name, decrypt=True, max_age=max_age)
+    return value if isinstance(value, str) else str(value)
+
+
+def database_url(settings: Settings, *, direct: bool = False) -> str:
+    secret = settings.database_direct_url_secret if direct else settings.database_url_secret
+    if secret:
+        return resolve_secret(secret, settings.secret_max_age_seconds)
+    if settings.database_url:
+        return settings.database_url
+    raise RuntimeError("set LECTERN_DATABASE_URL or LECTERN_DATABASE_URL_SECRET")
+
+
+def kv_token(settings: Settings) -> str:
+    if settings.kv_token_parameter:
+        return resolve_parameter(settings.kv_token_parameter, settings.secret_max_age_seconds)
+    if settings.kv_token:
+        return settings.kv_token
+    raise RuntimeError("set LECTERN_KV_TOKEN or LECTERN_KV_TOKEN_PARAMETER")

@@ -1,0 +1,1 @@
+"""Postgres access: the engine, sessions and the typed models."""

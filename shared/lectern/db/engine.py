@@ -1,0 +1,72 @@
+"""One engine per container, made on first use; sessions per request.
+
+In Lambda a container serves one request at a time, so the pool holds exactly one
+connection (``db_pool_size`` = 1, no overflow) that is reused across invocations and
+pre-pinged, since Neon may have closed it while the container was frozen. The pooled
+Neon endpoint does the real pooling.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from lectern.config import Settings, database_url, get_settings
+
+
+def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
+    connect_args: dict[str, Any] = {"timeout": 10}
+    if settings.db_tls:
+        connect_args["ssl_context"] = ssl.create_default_context()
+    engine = create_engine(
+        url or database_url(settings),
+        poolclass=QueuePool,
+        pool_size=settings.db_pool_size,
+        max_overflow=0,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        pool_recycle=300,
+        connect_args=connect_args,
+    )
+    timeout_ms = int(settings.db_statement_timeout_ms)
+
+    @event.listens_for(engine, "connect")
+    def _set_statement_timeout(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"SET statement_timeout = {timeout_ms}")
+        cursor.close()
+
+    return engine
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    return make_engine(get_settings())
+
+
+@lru_cache(maxsize=1)
+def get_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def session_scope() -> Iterator[Session]:
+    """A session for one request; rolled back unless the service committed."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def reset_engine() -> None:
+    """Forget the cached engine (tests, and after settings change)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()

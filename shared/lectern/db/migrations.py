@@ -1,0 +1,39 @@
+"""Alembic, driven from code: the migrate function, the local stack and the tests use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+REPO_MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def alembic_config(url: str, script_location: Path = REPO_MIGRATIONS) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    # Alembic's config interpolates %; the URL may carry %-escapes.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head", *, script_location: Path = REPO_MIGRATIONS) -> str:
+    command.upgrade(alembic_config(url, script_location), revision)
+    return current_revision(url) or "base"
+
+
+def downgrade(url: str, revision: str, *, script_location: Path = REPO_MIGRATIONS) -> None:
+    command.downgrade(alembic_config(url, script_location), revision)
+
+
+def current_revision(url: str) -> str | None:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()

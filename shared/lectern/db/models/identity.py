@@ -1,0 +1,94 @@
+"""Identity: users (who), profiles (what they show and earn) and credentials (how they prove it)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lectern.db.base import Base, created_at_column
+from lectern.ids import uuid7
+
+
+class UserRole(enum.StrEnum):
+    student = "student"
+    instructor = "instructor"
+    admin = "admin"
+
+
+user_role_enum = Enum(
+    UserRole, name="user_role", values_callable=lambda e: [m.value for m in e]
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    # Lower-cased by the app and the check above: a unique index on it acts as citext would.
+    email: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    profile: Mapped[Profile] = relationship(
+        back_populates="user", lazy="joined", innerjoin=True, uselist=False
+    )
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+    __table_args__ = (
+        CheckConstraint("xp >= 0", name="xp_not_negative"),
+        CheckConstraint("level >= 1", name="level_positive"),
+        CheckConstraint("streak_days >= 0", name="streak_not_negative"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[UserRole] = mapped_column(
+        user_role_enum, nullable=False, server_default=UserRole.student.value, index=True
+    )
+    xp: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    level: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    streak_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    last_active_on: Mapped[date | None] = mapped_column(Date)
+    preferences: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+    user: Mapped[User] = relationship(back_populates="profile")
+
+
+class Credential(Base):
+    """Password hashes live apart from users, so a read of users never carries one."""
+
+    __tablename__ = "credentials"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )

@@ -1,0 +1,62 @@
+"""Domain errors. Services raise these; ``lectern.api.errors`` maps them to HTTP once."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+
+class NotFound(DomainError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Unauthorized(DomainError):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class Conflict(DomainError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidField(DomainError):
+    """Input that passed the schema but breaks a rule; names the field."""
+
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class RateLimited(DomainError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, retry_after_seconds: int, detail: str | None = None) -> None:
+        super().__init__(detail or "Too many attempts; try again later.")
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class DependencyUnavailable(DomainError):
+    """An outside system (database, kv, storage, mail ...) did not answer."""
+
+    status, slug, title = 503, "dependency-unavailable", "Service unavailable"
+
+    def __init__(self, dependency: str, reason: str | None = None) -> None:
+        # The caller learns which dependency; the reason is for the logs only.
+        super().__init__(f"{dependency} is unavailable")
+        self.dependency = dependency
+        self.reason = reason or "unavailable"

@@ -1,0 +1,60 @@
+"""Dependency checks for GET /v1/health, run side by side so one slow check doesn't add up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import text
+
+from lectern.config import get_settings
+from lectern.db.engine import get_engine
+from lectern.kv import get_kv
+from lectern.observability import get_logger
+
+
+def check_database() -> None:
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def check_kv() -> None:
+    if get_kv().ping() != "PONG":
+        raise RuntimeError("unexpected PING answer")
+
+
+def check_storage() -> None:
+    from lectern.storage.s3 import check_bucket
+
+    check_bucket()
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": check_database,
+    "kv": check_kv,
+    "storage": check_storage,
+}
+
+
+def _run(name: str, check: Callable[[], None]) -> str:
+    try:
+        check()
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"; the reason is logged
+        get_logger().warning("health check failed", check=name, error=type(exc).__name__)
+        return "down"
+    return "ok"
+
+
+def run_checks() -> dict[str, Any]:
+    with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
+        futures = {name: pool.submit(_run, name, check) for name, check in CHECKS.items()}
+        checks = {name: future.result() for name, future in futures.items()}
+    # The default search adapter is Postgres full-text: it is up when the database is.
+    if get_settings().search_backend == "postgres":
+        checks["search"] = checks["database"]
+    failed = sorted(name for name, state in checks.items() if state != "ok")
+    report: dict[str, Any] = {"status": "ok" if not failed else "unavailable", "checks": checks}
+    if failed:
+        report["failed"] = failed
+    return report

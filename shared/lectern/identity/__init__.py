@@ -1,0 +1,1 @@
+"""Accounts, passwords, magic links and sessions."""

@@ -1,0 +1,100 @@
+"""What a client may send (``*In``: allow-lists, unknown fields refused) and what it gets back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import email_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from lectern.db.models.identity import UserRole
+
+# ".local" is the local stack's mail domain (its demo accounts live there); mail to it is
+# only ever delivered by the local SES stand-in, so accepting it elsewhere is harmless.
+email_validator.SPECIAL_USE_DOMAIN_NAMES = [
+    d for d in email_validator.SPECIAL_USE_DOMAIN_NAMES if d != "local"
+]
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # argon2 would hash more, but nobody types this much
+
+
+def normalize_email(value: str) -> str:
+    try:
+        checked = email_validator.validate_email(value.strip(), check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return checked.normalized.lower()
+
+
+Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
+Token = Annotated[str, Field(min_length=16, max_length=256)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(_In):
+    email: Email
+    password: Annotated[Password, Field(json_schema_extra={"format": "password"})]
+    name: Name
+
+
+class LoginIn(_In):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+
+
+class MagicLinkIn(_In):
+    email: Email
+
+
+class VerifyIn(_In):
+    token: Token
+
+
+class MeUpdateIn(_In):
+    name: Name | None = None
+    preferences: dict[str, Any] | None = Field(default=None, max_length=100)
+
+
+class RoleIn(_In):
+    role: UserRole
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: UserRole
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_at: datetime
+
+
+class AuthOut(BaseModel):
+    user: UserOut
+    session: SessionOut
+
+
+class MeOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: UserRole
+    xp: int
+    level: int
+    streak_days: int
+    preferences: dict[str, Any]
+    created_at: datetime
+
+
+class AcceptedOut(BaseModel):
+    status: str = "accepted"

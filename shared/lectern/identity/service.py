@@ -1,0 +1,236 @@
+"""Account use cases. Plain arguments and a database session in, schemas out; no HTTP here.
+
+Where a change spans Postgres and Upstash, the database work is flushed first (so a
+conflict fails before anything reaches the KV store), then the KV write, then the
+commit: if the KV store is down nothing is committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lectern.config import get_settings
+from lectern.db.models.identity import Credential, Profile, User, UserRole
+from lectern.errors import Conflict, NotFound, Unauthorized
+from lectern.identity import magic_links, passwords, sessions, throttle
+from lectern.identity.schemas import (
+    AuthOut,
+    LoginIn,
+    MeOut,
+    MeUpdateIn,
+    RegisterIn,
+    SessionOut,
+    UserOut,
+)
+from lectern.mail import send_mail
+
+INVALID_CREDENTIALS = "Invalid email or password."
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id, email=user.email, name=user.profile.display_name, role=user.profile.role
+    )
+
+
+def _auth_out(user: User, issued: sessions.IssuedSession) -> AuthOut:
+    return AuthOut(
+        user=user_out(user),
+        session=SessionOut(token=issued.token, expires_at=issued.expires_at),
+    )
+
+
+def _active_user_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
+
+
+def _new_user(db: Session, email: str, name: str, role: UserRole = UserRole.student) -> User:
+    user = User(email=email)
+    user.profile = Profile(display_name=name, role=role, preferences={})
+    db.add(user)
+    return user
+
+
+def create_account(
+    db: Session, *, email: str, name: str, password: str | None, role: UserRole
+) -> User:
+    """Insert a user with profile (and password); Conflict if the email is taken."""
+    user = _new_user(db, email, name, role)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        raise Conflict("An account with this email already exists.") from exc
+    if password is not None:
+        db.add(Credential(user_id=user.id, password_hash=passwords.hash_password(password)))
+        db.flush()
+    return user
+
+
+def register(db: Session, data: RegisterIn) -> AuthOut:
+    if _active_user_by_email(db, data.email) is not None:
+        raise Conflict("An account with this email already exists.")
+    user = create_account(
+        db, email=data.email, name=data.name, password=data.password, role=UserRole.student
+    )
+    issued = sessions.create_session(user.id, user.profile.role)
+    db.commit()
+    return _auth_out(user, issued)
+
+
+def login(db: Session, data: LoginIn, ip: str | None) -> AuthOut:
+    throttle.check_login(data.email, ip)
+    user = _active_user_by_email(db, data.email)
+    credential = db.get(Credential, user.id) if user else None
+    # Unknown emails cost a full argon2 verification too, so timing says nothing.
+    ok = passwords.verify_password(credential.password_hash if credential else None, data.password)
+    if not ok or user is None or credential is None:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    if passwords.needs_rehash(credential.password_hash):
+        credential.password_hash = passwords.hash_password(data.password)
+    issued = sessions.create_session(user.id, user.profile.role)
+    db.commit()
+    return _auth_out(user, issued)
+
+
+def request_magic_link(email: str) -> None:
+    """Mail a sign-in link. Same answer whether or not the account exists."""
+    throttle.check_magic_link(email)
+    settings = get_settings()
+    token = magic_links.issue_magic_token(email)
+    # The link opens the frontend, which POSTs the token: a mail scanner that follows
+    # links cannot burn it.
+    separator = "&" if "?" in settings.magic_link_url else "?"
+    link = f"{settings.magic_link_url}{separator}token={token}"
+    text = (
+        "Sign in to Lectern with this link:\n\n"
+        f"{link}\n\n"
+        f"It works once and expires in {settings.magic_link_ttl_minutes} minutes. "
+        "If you did not ask for it, ignore this mail.\n"
+    )
+    send_mail(email, "Your Lectern sign-in link", text)
+
+
+def verify_magic_link(db: Session, token: str) -> AuthOut:
+    email = magic_links.consume_magic_token(token)
+    if email is None:
+        raise Unauthorized("This sign-in link is invalid, expired or already used.")
+    user = _active_user_by_email(db, email)
+    if user is None:
+        try:
+            user = create_account(
+                db, email=email, name=email.split("@")[0], password=None, role=UserRole.student
+            )
+        except Conflict:
+            # Another link for the same new email won the race: use that account.
+            user = _active_user_by_email(db, email)
+            if user is None:
+                raise
+    issued = sessions.create_session(user.id, user.profile.role)
+    db.commit()
+    return _auth_out(user, issued)
+
+
+def logout(principal: sessions.Principal) -> None:
+    sessions.revoke_session(principal)
+
+
+def current_user(db: Session, principal: sessions.Principal) -> User:
+    user = db.get(User, principal.user_id)
+    if user is None or user.deleted_at is not None:
+        raise Unauthorized("The session's account no longer exists.")
+    return user
+
+
+def me_out(user: User) -> MeOut:
+    p = user.profile
+    return MeOut(
+        id=user.id,
+        email=user.email,
+        name=p.display_name,
+        role=p.role,
+        xp=p.xp,
+        level=p.level,
+        streak_days=p.streak_days,
+        preferences=p.preferences,
+        created_at=user.created_at,
+    )
+
+
+def get_me(db: Session, principal: sessions.Principal) -> MeOut:
+    return me_out(current_user(db, principal))
+
+
+def update_me(db: Session, principal: sessions.Principal, data: MeUpdateIn) -> MeOut:
+    user = current_user(db, principal)
+    if data.name is not None:
+        user.profile.display_name = data.name
+    if data.preferences is not None:
+        user.profile.preferences = data.preferences
+    db.commit()
+    db.refresh(user.profile)
+    return me_out(user)
+
+
+def export_me(db: Session, principal: sessions.Principal) -> dict[str, Any]:
+    """Everything held about the caller (GDPR art. 15), as plain JSON."""
+    user = current_user(db, principal)
+    p = user.profile
+    has_password = db.get(Credential, user.id) is not None
+    return {
+        "exported_at": datetime.now(UTC).isoformat(),
+        "user": {"id": str(user.id), "email": user.email, "created_at": user.created_at.isoformat()},
+        "profile": {
+            "name": p.display_name,
+            "role": p.role.value,
+            "xp": p.xp,
+            "level": p.level,
+            "streak_days": p.streak_days,
+            "last_active_on": p.last_active_on.isoformat() if p.last_active_on else None,
+            "preferences": p.preferences,
+            "updated_at": p.updated_at.isoformat(),
+        },
+        "credentials": {"password_set": has_password},
+        "sessions": sessions.list_sessions(user.id),
+    }
+
+
+def delete_me(db: Session, principal: sessions.Principal) -> None:
+    """Erase what identifies the caller; keep an anonymous row so shared records stay whole."""
+    user = current_user(db, principal)
+    user.email = f"deleted-{user.id}@deleted.invalid"
+    user.deleted_at = datetime.now(UTC)
+    user.profile.display_name = "Deleted user"
+    user.profile.preferences = {}
+    credential = db.get(Credential, user.id)
+    if credential is not None:
+        db.delete(credential)
+    db.flush()
+    sessions.revoke_all_sessions(user.id)
+    db.commit()
+
+
+def set_role(db: Session, user_id: uuid.UUID, role: UserRole) -> UserOut:
+    user = db.get(User, user_id, with_for_update=True)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("No such user.")
+    if user.profile.role == UserRole.admin and role != UserRole.admin:
+        admins = db.scalar(
+            select(func.count())
+            .select_from(Profile)
+            .join(User, User.id == Profile.user_id)
+            .where(Profile.role == UserRole.admin, User.deleted_at.is_(None))
+        )
+        if (admins or 0) <= 1:
+            raise Conflict("The last admin cannot be demoted.")
+    user.profile.role = role
+    db.flush()
+    sessions.change_sessions_role(user.id, role)
+    db.commit()
+    return user_out(user)

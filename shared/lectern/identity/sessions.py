@@ -1,0 +1,121 @@
+"""Sessions in Upstash: ``session:<sha256(token)>`` → who and what role, with a TTL.
+
+An authenticated request costs one KV call (GET). Each user also has a set of their
+session hashes so that logout-everywhere, account deletion and role changes reach them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lectern.config import get_settings
+from lectern.db.models.identity import UserRole
+from lectern.identity.tokens import hash_token, new_token
+from lectern.kv import get_kv, key
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    role: UserRole
+    token_hash: str
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    expires_at: datetime
+
+
+def _session_key(token_hash: str) -> str:
+    return key("session", token_hash)
+
+
+def _user_sessions_key(user_id: uuid.UUID) -> str:
+    return key("user-sessions", str(user_id))
+
+
+def create_session(user_id: uuid.UUID, role: UserRole) -> IssuedSession:
+    ttl = get_settings().session_ttl_hours * 3600
+    token = new_token()
+    token_hash = hash_token(token)
+    now = int(time.time())
+    value = json.dumps({"uid": str(user_id), "role": role.value, "iat": now, "exp": now + ttl})
+    pipe = get_kv().pipeline()
+    pipe.set(_session_key(token_hash), value, ex=ttl)
+    pipe.sadd(_user_sessions_key(user_id), token_hash)
+    pipe.expire(_user_sessions_key(user_id), ttl)
+    pipe.exec()
+    return IssuedSession(token=token, expires_at=datetime.fromtimestamp(now + ttl, UTC))
+
+
+def resolve_session(token: str) -> Principal | None:
+    token_hash = hash_token(token)
+    raw = get_kv().get(_session_key(token_hash))
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return Principal(uuid.UUID(data["uid"]), UserRole(data["role"]), token_hash)
+
+
+def revoke_session(principal: Principal) -> None:
+    pipe = get_kv().pipeline()
+    pipe.delete(_session_key(principal.token_hash))
+    pipe.srem(_user_sessions_key(principal.user_id), principal.token_hash)
+    pipe.exec()
+
+
+def list_sessions(user_id: uuid.UUID) -> list[dict[str, str]]:
+    """The live sessions of a user: when each began and ends (for the data export)."""
+    kv = get_kv()
+    hashes = kv.smembers(_user_sessions_key(user_id))
+    if not hashes:
+        return []
+    values = kv.mget(*[_session_key(h) for h in hashes])
+    sessions = []
+    for raw in values:
+        if raw:
+            data = json.loads(raw)
+            sessions.append(
+                {
+                    "created_at": datetime.fromtimestamp(data["iat"], UTC).isoformat(),
+                    "expires_at": datetime.fromtimestamp(data["exp"], UTC).isoformat(),
+                }
+            )
+    return sessions
+
+
+def revoke_all_sessions(user_id: uuid.UUID) -> int:
+    kv = get_kv()
+    hashes = kv.smembers(_user_sessions_key(user_id))
+    pipe = kv.pipeline()
+    for token_hash in hashes:
+        pipe.delete(_session_key(token_hash))
+    pipe.delete(_user_sessions_key(user_id))
+    pipe.exec()
+    return len(hashes)
+
+
+def change_sessions_role(user_id: uuid.UUID, role: UserRole) -> None:
+    """Rewrite the role in every live session, keeping each one's remaining TTL."""
+    kv = get_kv()
+    hashes = kv.smembers(_user_sessions_key(user_id))
+    if not hashes:
+        return
+    keys = [_session_key(h) for h in hashes]
+    values = kv.mget(*keys)
+    pipe = kv.pipeline()
+    now = int(time.time())
+    for session_key, raw in zip(keys, values, strict=True):
+        if not raw:
+            continue
+        data = json.loads(raw)
+        remaining = int(data["exp"]) - now
+        if remaining > 0:
+            data["role"] = role.value
+            pipe.set(session_key, json.dumps(data), ex=remaining)
+    pipe.exec()

@@ -1,0 +1,46 @@
+"""Login and magic-link throttling with upstash-ratelimit (one script call per limiter)."""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import lru_cache
+
+from upstash_ratelimit import FixedWindow, Ratelimit
+
+from lectern.config import get_settings
+from lectern.errors import RateLimited
+from lectern.identity.tokens import hash_token
+from lectern.kv import get_kv, key
+
+
+@lru_cache(maxsize=8)
+def _limiter(name: str, limit: int, window_seconds: int) -> Ratelimit:
+    return Ratelimit(
+        redis=get_kv(),
+        limiter=FixedWindow(max_requests=limit, window=window_seconds, unit="s"),
+        prefix=key("ratelimit", name),
+    )
+
+
+def _check(name: str, identifier: str, limit: int, window_seconds: int) -> None:
+    result = _limiter(name, limit, window_seconds).limit(identifier)
+    if not result.allowed:
+        raise RateLimited(math.ceil(max(1.0, result.reset - time.time())))
+
+
+def check_login(email: str, ip: str | None) -> None:
+    s = get_settings()
+    # The account key is a hash: emails never sit in KV key names.
+    _check("login-account", hash_token(email), s.login_attempts_per_account, s.login_window_seconds)
+    if ip:
+        _check("login-ip", ip, s.login_attempts_per_ip, s.login_window_seconds)
+
+
+def check_magic_link(email: str) -> None:
+    s = get_settings()
+    _check("magic-link", hash_token(email), s.magic_links_per_email, s.magic_link_window_seconds)
+
+
+def reset_limiters() -> None:
+    _limiter.cache_clear()

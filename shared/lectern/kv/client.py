@@ -1,0 +1,69 @@
+"""The real ``upstash-redis`` client everywhere; locally only its URL points at the emulator.
+
+Two things the stock client lacks are added at its HTTP transport, the one place every
+command and pipeline (and upstash-ratelimit's scripts) passes through:
+- a timeout, since the client's httpx.Client has none and a hung call would hold the
+  Lambda to its limit;
+- an outage or a refused token becomes ``KVUnavailable`` (answered as 503), instead of
+  whatever the client would raise after failing to read the reply.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import httpx
+from upstash_redis import Redis
+
+from lectern.config import get_settings, kv_token
+from lectern.errors import DependencyUnavailable
+
+
+class KVUnavailable(DependencyUnavailable):
+    def __init__(self, detail: str) -> None:
+        super().__init__("kv", detail)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = super().handle_request(request)
+        except httpx.TransportError as exc:
+            raise KVUnavailable(f"kv request failed: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code in (401, 403):
+            response.close()
+            raise KVUnavailable(f"kv answered HTTP {response.status_code}")
+        return response
+
+
+def make_kv(url: str, token: str, timeout_seconds: float) -> Redis:
+    redis = Redis(
+        url=url,
+        token=token,
+        rest_retries=0,
+        allow_telemetry=False,
+        read_your_writes=False,
+    )
+    # The stock client builds httpx.Client(timeout=None); replace it with a bounded one.
+    redis._http._client.close()
+    redis._http._client = httpx.Client(
+        timeout=httpx.Timeout(timeout_seconds), transport=_GuardedTransport()
+    )
+    return redis
+
+
+@lru_cache(maxsize=1)
+def get_kv() -> Redis:
+    settings = get_settings()
+    if not settings.kv_url:
+        raise RuntimeError("set LECTERN_KV_URL")
+    return make_kv(settings.kv_url, kv_token(settings), settings.kv_timeout_seconds)
+
+
+def key(*parts: str) -> str:
+    """A key under the app's namespace: ``lectern:session:<hash>``."""
+    return ":".join((get_settings().kv_prefix, *parts))
+
+
+def reset_kv() -> None:
+    get_kv.cache_clear()

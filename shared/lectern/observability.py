@@ -1,0 +1,25 @@
+"""Powertools Logger and Metrics shared by every function (JSON logs, EMF metrics)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Metrics
+
+
+@lru_cache(maxsize=1)
+def get_logger() -> Logger:
+    return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "lectern"))
+
+
+@lru_cache(maxsize=1)
+def get_metrics() -> Metrics:
+    return Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Lectern"))
+
+
+def count(name: str, value: float = 1) -> None:
+    """Add one to a business metric; flushed as EMF at the end of the invocation."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    get_metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -1,0 +1,67 @@
+"""One embedded stack per test session, started only when a test needs it.
+
+Settings are read from the environment, so these defaults are set before any Lectern
+module is imported; the stack fixture then points the cached clients at the stack.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from local.stack import LocalStack
+
+os.environ["LECTERN_ENV"] = "test"
+os.environ["LECTERN_DB_POOL_SIZE"] = "20"
+# Throttling is tested with its own low limits; elsewhere many logins share one address.
+os.environ["LECTERN_LOGIN_ATTEMPTS_PER_IP"] = "100000"
+os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LecternTest"
+os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+
+def reset_clients() -> None:
+    """Forget every cached setting and client (after the environment changed)."""
+    from lectern.config import get_settings
+    from lectern.db.engine import reset_engine
+    from lectern.identity.throttle import reset_limiters
+    from lectern.kv import reset_kv
+    from lectern.mail import reset_mail
+    from lectern.storage.s3 import reset_s3
+
+    get_settings.cache_clear()
+    reset_engine()
+    reset_kv()
+    reset_limiters()
+    reset_mail()
+    reset_s3()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    from lectern.db.migrations import upgrade
+
+    local_stack = LocalStack()
+    local_stack.start()
+    local_stack.apply_env()
+    reset_clients()
+    upgrade(local_stack.env["LECTERN_DATABASE_URL"])
+    yield local_stack
+    reset_clients()
+    local_stack.stop()
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Change settings for one test: set env vars on the returned monkeypatch, then call
+    ``reset_clients()``; everything is restored afterwards."""
+    yield monkeypatch
+    monkeypatch.undo()
+    reset_clients()
+
+
+def unique_email(prefix: str = "learner") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"

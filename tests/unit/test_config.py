@@ -1,0 +1,29 @@
+import pytest
+from pydantic import ValidationError
+
+from lectern.config import LOCAL_KV_TOKEN, Settings
+
+
+def test_local_emulator_token_is_refused_outside_local():
+    with pytest.raises(ValidationError, match="emulator token"):
+        Settings(env="prod", kv_token=LOCAL_KV_TOKEN)
+    assert Settings(env="test", kv_token=LOCAL_KV_TOKEN).kv_token == LOCAL_KV_TOKEN
+
+
+def test_local_aws_endpoint_is_refused_in_aws():
+    with pytest.raises(ValidationError, match="local stack only"):
+        Settings(env="dev", aws_endpoint_url="http://127.0.0.1:5000")
+
+
+def test_magic_link_lifetime_is_capped_at_fifteen_minutes():
+    assert Settings().magic_link_ttl_minutes == 10
+    with pytest.raises(ValidationError):
+        Settings(magic_link_ttl_minutes=16)
+
+
+def test_settings_come_from_prefixed_environment(monkeypatch):
+    monkeypatch.setenv("LECTERN_SESSION_TTL_HOURS", "12")
+    monkeypatch.setenv("LECTERN_CORS_ORIGINS", '["https://app.example.com"]')
+    settings = Settings()
+    assert settings.session_ttl_hours == 12
+    assert settings.cors_origins == ["https://app.example.com"]
