@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -84,6 +85,8 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, An
     from mangum import Mangum
 
     asgi_handler = Mangum(app, lifespan="off")
+    # Most requests record no business metric; Powertools would warn on each of them.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     logger = get_logger()
     metrics = get_metrics()
 

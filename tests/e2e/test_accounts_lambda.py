@@ -1,0 +1,180 @@
+"""Accounts end to end through the `auth` and `users` Lambda handlers."""
+
+import uuid
+
+import pytest
+
+from local.stack import LocalStack
+from tests.conftest import unique_email
+from tests.e2e.conftest import invoke
+
+PASSWORD = "e2e password 123"
+
+
+def _register(email: str | None = None, name: str = "E2E") -> tuple[str, dict]:
+    reply = invoke(
+        "auth", "POST", "/v1/auth/register",
+        body={"email": email or unique_email(), "password": PASSWORD, "name": name},
+    )
+    assert reply.status == 201, reply.body
+    return reply.body["session"]["token"], reply.body["user"]
+
+
+def _admin_token() -> str:
+    from lectern.db.engine import get_sessionmaker
+    from lectern.identity.service import create_account
+    from lectern.db.models.identity import UserRole
+
+    email = unique_email("admin")
+    with get_sessionmaker()() as db:
+        create_account(db, email=email, name="Admin", password=PASSWORD, role=UserRole.admin)
+        db.commit()
+    reply = invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": PASSWORD})
+    assert reply.status == 200
+    return reply.body["session"]["token"]
+
+
+def test_register_me_update_logout():
+    email = unique_email()
+    token, user = _register(email, name="Ada")
+    assert set(user) == {"id", "email", "name", "role"}
+    assert user["role"] == "student" and user["email"] == email
+
+    me = invoke("users", "GET", "/v1/me", token=token)
+    assert me.status == 200
+    assert {"id", "email", "name", "role", "xp", "level", "streak_days", "created_at"} <= set(me.body)
+    assert me.body["id"] == user["id"]
+
+    patched = invoke("users", "PATCH", "/v1/me", token=token, body={"name": "Ada L."})
+    assert patched.status == 200 and patched.body["name"] == "Ada L."
+
+    assert invoke("auth", "POST", "/v1/auth/logout", token=token).status == 204
+    after = invoke("users", "GET", "/v1/me", token=token)
+    assert after.status == 401
+    assert after.headers["www-authenticate"] == "Bearer"
+
+
+def test_register_conflict_and_bad_input_name_the_field():
+    email = unique_email()
+    _register(email)
+    again = invoke("auth", "POST", "/v1/auth/register", body={"email": email, "password": PASSWORD, "name": "X"})
+    assert again.status == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    bad = invoke("auth", "POST", "/v1/auth/register", body={"email": "nope", "password": "short", "name": "X"})
+    assert bad.status == 422
+    assert {e["field"] for e in bad.body["errors"]} == {"email", "password"}
+
+
+def test_a_client_cannot_make_itself_admin():
+    reply = invoke(
+        "auth", "POST", "/v1/auth/register",
+        body={"email": unique_email(), "password": PASSWORD, "name": "Eve", "role": "admin"},
+    )
+    assert reply.status == 422
+    assert [e["field"] for e in reply.body["errors"]] == ["role"]
+    token, _ = _register()
+    for field, value in [("role", "admin"), ("id", str(uuid.uuid4())), ("xp", 10**6), ("email", "x@example.com")]:
+        patched = invoke("users", "PATCH", "/v1/me", token=token, body={field: value})
+        assert patched.status == 422, field
+    me = invoke("users", "GET", "/v1/me", token=token).body
+    assert me["role"] == "student" and me["xp"] == 0
+
+
+def test_login_failure_is_identical_for_known_and_unknown_emails():
+    email = unique_email()
+    _register(email)
+    known = invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": "wrong password"})
+    unknown = invoke("auth", "POST", "/v1/auth/login", body={"email": unique_email(), "password": "wrong password"})
+    assert known.status == unknown.status == 401
+    assert known.body == unknown.body
+
+
+def test_repeated_failures_get_429_with_retry_after():
+    email = unique_email()
+    _register(email)
+    statuses = [
+        invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": "bad password"}).status
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    reply = invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": PASSWORD})
+    assert reply.status == 429
+    assert int(reply.headers["retry-after"]) >= 1
+
+
+def test_magic_link_requests_are_throttled_per_email():
+    email = unique_email()
+    statuses = [invoke("auth", "POST", "/v1/auth/magic-link", body={"email": email}).status for _ in range(6)]
+    assert statuses == [202] * 5 + [429]
+    assert invoke("auth", "POST", "/v1/auth/magic-link", body={"email": unique_email()}).status == 202
+
+
+def test_magic_link_mail_verify_once(stack: LocalStack):
+    email = unique_email()
+    assert invoke("auth", "POST", "/v1/auth/magic-link", body={"email": email}).status == 202
+    mails = stack.sent_mail(email)
+    assert len(mails) == 1
+    assert "http://localhost:3000/auth/magic?token=" in mails[0].text
+    token = mails[0].text.split("token=", 1)[1].split()[0]
+    first = invoke("auth", "POST", "/v1/auth/magic-link/verify", body={"token": token})
+    assert first.status == 200 and first.body["user"]["email"] == email
+    second = invoke("auth", "POST", "/v1/auth/magic-link/verify", body={"token": token})
+    assert second.status == 401
+    assert invoke("users", "GET", "/v1/me", token=first.body["session"]["token"]).status == 200
+
+
+def test_export_and_delete():
+    email = unique_email()
+    token, user = _register(email, name="Leaving")
+    export = invoke("users", "GET", "/v1/me/export", token=token)
+    assert export.status == 200
+    assert export.body["user"]["id"] == user["id"] and export.body["profile"]["name"] == "Leaving"
+    assert invoke("users", "DELETE", "/v1/me", token=token).status == 204
+    assert invoke("users", "GET", "/v1/me", token=token).status == 401
+    login = invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": PASSWORD})
+    assert login.status == 401
+
+
+def test_admin_role_change_is_admin_only():
+    student_token, student = _register()
+    target_token, target = _register()
+    path = f"/v1/admin/users/{target['id']}"
+    assert invoke("users", "PATCH", path, token=student_token, body={"role": "admin"}).status == 403
+    assert invoke("users", "PATCH", path, body={"role": "admin"}).status == 401
+    assert invoke("users", "GET", "/v1/me", token=target_token).body["role"] == "student"
+
+    admin = _admin_token()
+    changed = invoke("users", "PATCH", path, token=admin, body={"role": "instructor"})
+    assert changed.status == 200 and changed.body["role"] == "instructor"
+    assert invoke("users", "GET", "/v1/me", token=target_token).body["role"] == "instructor"
+    assert invoke("users", "PATCH", path, token=admin, body={"role": "owner"}).status == 422
+    unknown = invoke("users", "PATCH", f"/v1/admin/users/{uuid.uuid4()}", token=admin, body={"role": "admin"})
+    assert unknown.status == 404
+    assert invoke("users", "PATCH", "/v1/admin/users/not-a-uuid", token=admin, body={"role": "admin"}).status == 422
+    assert student["role"] == "student"
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer short", "Basic dXNlcjpwYXNz", "Bearer " + "A" * 43])
+def test_bad_or_missing_tokens_are_401(header: str):
+    reply = invoke("users", "GET", "/v1/me", headers={"authorization": header} if header else None)
+    assert reply.status == 401
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_kv_round_trips_per_login_and_per_authenticated_request(stack: LocalStack):
+    """One GET per authenticated request; a login is two limiter checks and one pipeline."""
+    assert stack.emulator is not None
+    email = unique_email()
+    token, _ = _register(email)
+    before = stack.emulator.request_count
+    assert invoke("users", "GET", "/v1/me", token=token).status == 200
+    assert stack.emulator.request_count - before == 1
+    before = stack.emulator.request_count
+    assert invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": PASSWORD}).status == 200
+    assert stack.emulator.request_count - before == 3
+
+
+def test_responses_carry_the_api_gateway_request_id():
+    reply = invoke("users", "GET", "/v1/me")
+    assert len(reply.headers["x-request-id"]) == 32

@@ -1,0 +1,141 @@
+"""Outages: a hung, refused or misconfigured dependency gives a bounded 503, never a 500."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lectern.errors import DependencyUnavailable
+from lectern.kv import KVUnavailable, get_kv
+from lectern.kv.client import make_kv
+from local.functions import load_module
+from local.stack import KV_TOKEN, LocalStack
+from tests.conftest import reset_clients
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts connections and never answers: a hung dependency."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_hung_kv_call_ends_at_the_timeout(silent_server: str):
+    kv = make_kv(silent_server, KV_TOKEN, timeout_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(KVUnavailable):
+        kv.get("anything")
+    assert time.monotonic() - started < 3
+
+
+def test_refused_kv_connection_is_unavailable():
+    with pytest.raises(DependencyUnavailable) as exc:
+        make_kv(f"http://127.0.0.1:{_closed_port()}", KV_TOKEN, 1).get("k")
+    assert exc.value.dependency == "kv"
+
+
+def test_wrong_kv_token_is_unavailable_not_a_crash(stack: LocalStack):
+    with pytest.raises(KVUnavailable):
+        make_kv(stack.env["LECTERN_KV_URL"], "wrong-token", 1).get("k")
+
+
+def test_kv_pipeline_is_one_round_trip(stack: LocalStack):
+    assert stack.emulator is not None
+    kv = get_kv()
+    before = stack.emulator.request_count
+    pipe = kv.pipeline()
+    for i in range(5):
+        pipe.set(f"lectern:test:pipe:{i}", str(i), ex=60)
+    assert pipe.exec() == [True] * 5
+    assert stack.emulator.request_count - before == 1
+
+
+def _health(client: TestClient) -> tuple[int, dict]:
+    response = client.get("/v1/health")
+    return response.status_code, response.json()
+
+
+@pytest.fixture
+def health_client(stack: LocalStack) -> TestClient:
+    return TestClient(load_module("health").app, raise_server_exceptions=False)
+
+
+def test_health_is_ok_when_everything_answers(health_client: TestClient):
+    status, body = _health(health_client)
+    assert status == 200
+    assert body == {
+        "status": "ok",
+        "checks": {"database": "ok", "kv": "ok", "storage": "ok", "search": "ok"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "failed"),
+    [
+        ("LECTERN_KV_URL", "http://127.0.0.1:{port}", {"kv"}),
+        ("LECTERN_S3_ENDPOINT_URL", "http://127.0.0.1:{port}", {"storage"}),
+        ("LECTERN_DATABASE_URL", "postgresql+pg8000://postgres@127.0.0.1:{port}/lectern", {"database", "search"}),
+    ],
+)
+def test_health_names_the_dependency_that_is_down(
+    health_client: TestClient, settings_env, variable: str, value: str, failed: set[str]
+):
+    settings_env.setenv(variable, value.format(port=_closed_port()))
+    reset_clients()
+    status, body = _health(health_client)
+    assert status == 503
+    assert body["status"] == "unavailable"
+    assert set(body["failed"]) == failed
+    assert {k for k, v in body["checks"].items() if v == "down"} == failed
+
+
+def test_routes_answer_503_when_kv_is_down(stack: LocalStack, settings_env):
+    settings_env.setenv("LECTERN_KV_URL", f"http://127.0.0.1:{_closed_port()}")
+    reset_clients()
+    client = TestClient(load_module("users").app, raise_server_exceptions=False)
+    response = client.get("/v1/me", headers={"authorization": "Bearer " + "x" * 43})
+    assert response.status_code == 503
+    assert response.json()["dependency"] == "kv"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_routes_answer_503_when_the_database_is_down(stack: LocalStack, settings_env):
+    settings_env.setenv(
+        "LECTERN_DATABASE_URL", f"postgresql+pg8000://postgres@127.0.0.1:{_closed_port()}/lectern"
+    )
+    reset_clients()
+    client = TestClient(load_module("auth").app, raise_server_exceptions=False)
+    response = client.post(
+        "/v1/auth/login", json={"email": "someone@example.com", "password": "whatever-pw"}
+    )
+    assert response.status_code == 503
+    assert response.json()["dependency"] == "database"
