@@ -52,7 +52,9 @@ def serve(stack: LocalStack, port: int) -> None:
     print("  Demo accounts (password: " + DEMO_PASSWORD + "):")
     for email, _name, role in DEMO_ACCOUNTS:
         print(f"    {email:28} {role.value}")
-    print("Ctrl-C stops everything; data stays in .local-data/ (make reset clears it).\n", flush=True)
+    print(
+        "Ctrl-C stops everything; data stays in .local-data/ (make reset clears it).\n", flush=True
+    )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
 
 

@@ -107,7 +107,9 @@ class LocalStack:
             isolation_level="AUTOCOMMIT",
         )
         with admin.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": DATABASE})
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": DATABASE}
+            )
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
         admin.dispose()

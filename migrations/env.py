@@ -38,5 +38,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    raise RuntimeError("Lectern migrations run online only (the migrate function, make dev, tests).")
+    raise RuntimeError(
+        "Lectern migrations run online only (the migrate function, make dev, tests)."
+    )
 run_migrations_online()

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession, client_ip
 from lectern.identity import service
-from lectern.identity.schemas import AcceptedOut, AuthOut, LoginIn, MagicLinkIn, RegisterIn, VerifyIn
+from lectern.identity.schemas import (
+    AcceptedOut,
+    AuthOut,
+    LoginIn,
+    MagicLinkIn,
+    RegisterIn,
+    VerifyIn,
+)
 from lectern.observability import count
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -43,8 +50,6 @@ def verify_magic_link(body: VerifyIn, db: DbSession) -> AuthOut:
 def logout(principal: CurrentPrincipal) -> Response:
     service.logout(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
 
 
 app = create_app(router, title="Lectern auth")

@@ -37,7 +37,7 @@ def delete_me(principal: CurrentPrincipal, db: DbSession) -> Response:
 
 
 @router.patch("/admin/users/{id}")
-def set_role(id: uuid.UUID, body: RoleIn, _admin: AdminPrincipal, db: DbSession) -> UserOut:  # noqa: A002
+def set_role(id: uuid.UUID, body: RoleIn, _admin: AdminPrincipal, db: DbSession) -> UserOut:
     return service.set_role(db, id, body.role)
 
 

@@ -28,7 +28,12 @@ def upgrade() -> None:
         "users",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("email", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("email = lower(email)", name=op.f("ck_users_email_lower_case")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
@@ -43,12 +48,24 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("streak_days", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_active_on", sa.Date(), nullable=True),
-        sa.Column("preferences", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "preferences",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.CheckConstraint("xp >= 0", name=op.f("ck_profiles_xp_not_negative")),
         sa.CheckConstraint("level >= 1", name=op.f("ck_profiles_level_positive")),
         sa.CheckConstraint("streak_days >= 0", name=op.f("ck_profiles_streak_not_negative")),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_profiles_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_profiles_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_profiles")),
     )
     op.create_index(op.f("ix_profiles_role"), "profiles", ["role"])
@@ -56,8 +73,15 @@ def upgrade() -> None:
         "credentials",
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("password_hash", sa.Text(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_credentials_user_id_users"), ondelete="CASCADE"),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_credentials_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_credentials")),
     )
 

@@ -13,7 +13,9 @@ PASSWORD = "e2e password 123"
 
 def _register(email: str | None = None, name: str = "E2E") -> tuple[str, dict]:
     reply = invoke(
-        "auth", "POST", "/v1/auth/register",
+        "auth",
+        "POST",
+        "/v1/auth/register",
         body={"email": email or unique_email(), "password": PASSWORD, "name": name},
     )
     assert reply.status == 201, reply.body
@@ -22,8 +24,8 @@ def _register(email: str | None = None, name: str = "E2E") -> tuple[str, dict]:
 
 def _admin_token() -> str:
     from lectern.db.engine import get_sessionmaker
-    from lectern.identity.service import create_account
     from lectern.db.models.identity import UserRole
+    from lectern.identity.service import create_account
 
     email = unique_email("admin")
     with get_sessionmaker()() as db:
@@ -42,7 +44,9 @@ def test_register_me_update_logout():
 
     me = invoke("users", "GET", "/v1/me", token=token)
     assert me.status == 200
-    assert {"id", "email", "name", "role", "xp", "level", "streak_days", "created_at"} <= set(me.body)
+    assert {"id", "email", "name", "role", "xp", "level", "streak_days", "created_at"} <= set(
+        me.body
+    )
     assert me.body["id"] == user["id"]
 
     patched = invoke("users", "PATCH", "/v1/me", token=token, body={"name": "Ada L."})
@@ -57,23 +61,40 @@ def test_register_me_update_logout():
 def test_register_conflict_and_bad_input_name_the_field():
     email = unique_email()
     _register(email)
-    again = invoke("auth", "POST", "/v1/auth/register", body={"email": email, "password": PASSWORD, "name": "X"})
+    again = invoke(
+        "auth",
+        "POST",
+        "/v1/auth/register",
+        body={"email": email, "password": PASSWORD, "name": "X"},
+    )
     assert again.status == 409
     assert again.headers["content-type"] == "application/problem+json"
-    bad = invoke("auth", "POST", "/v1/auth/register", body={"email": "nope", "password": "short", "name": "X"})
+    bad = invoke(
+        "auth",
+        "POST",
+        "/v1/auth/register",
+        body={"email": "nope", "password": "short", "name": "X"},
+    )
     assert bad.status == 422
     assert {e["field"] for e in bad.body["errors"]} == {"email", "password"}
 
 
 def test_a_client_cannot_make_itself_admin():
     reply = invoke(
-        "auth", "POST", "/v1/auth/register",
+        "auth",
+        "POST",
+        "/v1/auth/register",
         body={"email": unique_email(), "password": PASSWORD, "name": "Eve", "role": "admin"},
     )
     assert reply.status == 422
     assert [e["field"] for e in reply.body["errors"]] == ["role"]
     token, _ = _register()
-    for field, value in [("role", "admin"), ("id", str(uuid.uuid4())), ("xp", 10**6), ("email", "x@example.com")]:
+    for field, value in [
+        ("role", "admin"),
+        ("id", str(uuid.uuid4())),
+        ("xp", 10**6),
+        ("email", "x@example.com"),
+    ]:
         patched = invoke("users", "PATCH", "/v1/me", token=token, body={field: value})
         assert patched.status == 422, field
     me = invoke("users", "GET", "/v1/me", token=token).body
@@ -83,8 +104,15 @@ def test_a_client_cannot_make_itself_admin():
 def test_login_failure_is_identical_for_known_and_unknown_emails():
     email = unique_email()
     _register(email)
-    known = invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": "wrong password"})
-    unknown = invoke("auth", "POST", "/v1/auth/login", body={"email": unique_email(), "password": "wrong password"})
+    known = invoke(
+        "auth", "POST", "/v1/auth/login", body={"email": email, "password": "wrong password"}
+    )
+    unknown = invoke(
+        "auth",
+        "POST",
+        "/v1/auth/login",
+        body={"email": unique_email(), "password": "wrong password"},
+    )
     assert known.status == unknown.status == 401
     assert known.body == unknown.body
 
@@ -93,7 +121,9 @@ def test_repeated_failures_get_429_with_retry_after():
     email = unique_email()
     _register(email)
     statuses = [
-        invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": "bad password"}).status
+        invoke(
+            "auth", "POST", "/v1/auth/login", body={"email": email, "password": "bad password"}
+        ).status
         for _ in range(11)
     ]
     assert statuses[:10] == [401] * 10
@@ -105,9 +135,14 @@ def test_repeated_failures_get_429_with_retry_after():
 
 def test_magic_link_requests_are_throttled_per_email():
     email = unique_email()
-    statuses = [invoke("auth", "POST", "/v1/auth/magic-link", body={"email": email}).status for _ in range(6)]
+    statuses = [
+        invoke("auth", "POST", "/v1/auth/magic-link", body={"email": email}).status
+        for _ in range(6)
+    ]
     assert statuses == [202] * 5 + [429]
-    assert invoke("auth", "POST", "/v1/auth/magic-link", body={"email": unique_email()}).status == 202
+    assert (
+        invoke("auth", "POST", "/v1/auth/magic-link", body={"email": unique_email()}).status == 202
+    )
 
 
 def test_magic_link_mail_verify_once(stack: LocalStack):
@@ -149,13 +184,22 @@ def test_admin_role_change_is_admin_only():
     assert changed.status == 200 and changed.body["role"] == "instructor"
     assert invoke("users", "GET", "/v1/me", token=target_token).body["role"] == "instructor"
     assert invoke("users", "PATCH", path, token=admin, body={"role": "owner"}).status == 422
-    unknown = invoke("users", "PATCH", f"/v1/admin/users/{uuid.uuid4()}", token=admin, body={"role": "admin"})
+    unknown = invoke(
+        "users", "PATCH", f"/v1/admin/users/{uuid.uuid4()}", token=admin, body={"role": "admin"}
+    )
     assert unknown.status == 404
-    assert invoke("users", "PATCH", "/v1/admin/users/not-a-uuid", token=admin, body={"role": "admin"}).status == 422
+    assert (
+        invoke(
+            "users", "PATCH", "/v1/admin/users/not-a-uuid", token=admin, body={"role": "admin"}
+        ).status
+        == 422
+    )
     assert student["role"] == "student"
 
 
-@pytest.mark.parametrize("header", ["", "Bearer", "Bearer short", "Basic dXNlcjpwYXNz", "Bearer " + "A" * 43])
+@pytest.mark.parametrize(
+    "header", ["", "Bearer", "Bearer short", "Basic dXNlcjpwYXNz", "Bearer " + "A" * 43]
+)
 def test_bad_or_missing_tokens_are_401(header: str):
     reply = invoke("users", "GET", "/v1/me", headers={"authorization": header} if header else None)
     assert reply.status == 401
@@ -171,7 +215,10 @@ def test_kv_round_trips_per_login_and_per_authenticated_request(stack: LocalStac
     assert invoke("users", "GET", "/v1/me", token=token).status == 200
     assert stack.emulator.request_count - before == 1
     before = stack.emulator.request_count
-    assert invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": PASSWORD}).status == 200
+    assert (
+        invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": PASSWORD}).status
+        == 200
+    )
     assert stack.emulator.request_count - before == 3
 
 

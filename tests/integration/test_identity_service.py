@@ -23,7 +23,9 @@ PASSWORD = "a long enough password"
 
 
 def _register(db: Session, email: str | None = None, name: str = "Learner"):
-    return service.register(db, RegisterIn(email=email or unique_email(), password=PASSWORD, name=name))
+    return service.register(
+        db, RegisterIn(email=email or unique_email(), password=PASSWORD, name=name)
+    )
 
 
 def _principal(token: str) -> sessions.Principal:
@@ -70,7 +72,10 @@ def test_concurrent_registrations_of_one_email_create_one_account(stack: LocalSt
 def test_login_succeeds_and_failures_look_the_same_for_known_and_unknown(db: Session):
     email = unique_email()
     _register(db, email)
-    assert service.login(db, LoginIn(email=email, password=PASSWORD), "198.51.100.1").user.email == email
+    assert (
+        service.login(db, LoginIn(email=email, password=PASSWORD), "198.51.100.1").user.email
+        == email
+    )
     with pytest.raises(Unauthorized) as wrong_password:
         service.login(db, LoginIn(email=email, password="not the password"), "198.51.100.1")
     with pytest.raises(Unauthorized) as unknown:
@@ -160,7 +165,9 @@ def test_fifty_concurrent_verifications_of_one_token_yield_one_session(stack: Lo
 def test_update_me_changes_only_name_and_preferences(db: Session):
     result = _register(db)
     principal = _principal(result.session.token)
-    me = service.update_me(db, principal, MeUpdateIn(name="New Name", preferences={"theme": "dark"}))
+    me = service.update_me(
+        db, principal, MeUpdateIn(name="New Name", preferences={"theme": "dark"})
+    )
     assert (me.name, me.preferences, me.role) == ("New Name", {"theme": "dark"}, UserRole.student)
     me = service.update_me(db, principal, MeUpdateIn(preferences={"lang": "fr"}))
     assert me.name == "New Name" and me.preferences == {"lang": "fr"}
@@ -212,16 +219,21 @@ def test_role_change_of_unknown_user_is_not_found(db: Session):
 
 
 def test_the_last_admin_cannot_be_demoted(db: Session):
-    admins = db.scalars(
+    others = db.scalars(
         select(Profile).join(User).where(Profile.role == UserRole.admin, User.deleted_at.is_(None))
     ).all()
-    for profile in admins:  # leave exactly one admin in the shared database
+    for profile in others:  # leave exactly one admin in the shared database for a moment
         profile.role = UserRole.instructor
     db.commit()
-    only = _register(db)
-    service.set_role(db, only.user.id, UserRole.admin)
-    with pytest.raises(Conflict):
-        service.set_role(db, only.user.id, UserRole.student)
-    second = _register(db)
-    service.set_role(db, second.user.id, UserRole.admin)
-    assert service.set_role(db, only.user.id, UserRole.student).role == UserRole.student
+    try:
+        only = _register(db)
+        service.set_role(db, only.user.id, UserRole.admin)
+        with pytest.raises(Conflict):
+            service.set_role(db, only.user.id, UserRole.student)
+        second = _register(db)
+        service.set_role(db, second.user.id, UserRole.admin)
+        assert service.set_role(db, only.user.id, UserRole.student).role == UserRole.student
+    finally:
+        for profile in others:
+            profile.role = UserRole.admin
+        db.commit()

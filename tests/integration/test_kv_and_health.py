@@ -103,7 +103,11 @@ def test_health_is_ok_when_everything_answers(health_client: TestClient):
     [
         ("LECTERN_KV_URL", "http://127.0.0.1:{port}", {"kv"}),
         ("LECTERN_S3_ENDPOINT_URL", "http://127.0.0.1:{port}", {"storage"}),
-        ("LECTERN_DATABASE_URL", "postgresql+pg8000://postgres@127.0.0.1:{port}/lectern", {"database", "search"}),
+        (
+            "LECTERN_DATABASE_URL",
+            "postgresql+pg8000://postgres@127.0.0.1:{port}/lectern",
+            {"database", "search"},
+        ),
     ],
 )
 def test_health_names_the_dependency_that_is_down(

@@ -10,7 +10,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from lectern.db.migrations import REPO_MIGRATIONS, alembic_config, current_revision, downgrade, upgrade
+from lectern.db.migrations import (
+    REPO_MIGRATIONS,
+    alembic_config,
+    current_revision,
+    downgrade,
+    upgrade,
+)
 from lectern.db.models import Base
 from local.stack import LocalStack
 
@@ -19,7 +25,9 @@ from local.stack import LocalStack
 def scratch_url(stack: LocalStack) -> Iterator[str]:
     """A database of its own, so walking down never disturbs the other tests."""
     url = make_url(stack.env["LECTERN_DATABASE_URL"])
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    admin = create_engine(
+        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     with admin.connect() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS lectern_stairway"))
         conn.execute(text("CREATE DATABASE lectern_stairway"))

@@ -1,7 +1,16 @@
+import os
+
 import pytest
 from pydantic import ValidationError
 
 from lectern.config import LOCAL_KV_TOKEN, Settings
+
+
+@pytest.fixture(autouse=True)
+def _no_lectern_environment(monkeypatch):
+    """Only what each test sets: the session's stack may have exported its own settings."""
+    for name in [n for n in os.environ if n.startswith("LECTERN_")]:
+        monkeypatch.delenv(name)
 
 
 def test_local_emulator_token_is_refused_outside_local():

@@ -9,7 +9,9 @@ def test_cursor_round_trip():
     assert decode_cursor(encode_cursor(position)) == position
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": 1})[:-3] + "!", "WzFd"])
+@pytest.mark.parametrize(
+    "cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": 1})[:-3] + "!", "WzFd"]
+)
 def test_foreign_cursors_are_a_field_error(cursor):
     with pytest.raises(InvalidField) as exc:
         decode_cursor(cursor)

@@ -74,7 +74,9 @@ def test_schema_errors_name_each_field(client):
 
 
 def test_malformed_json_is_a_422_not_a_500(client):
-    response = client.post("/echo", content=b"{not json", headers={"content-type": "application/json"})
+    response = client.post(
+        "/echo", content=b"{not json", headers={"content-type": "application/json"}
+    )
     _assert_problem(response, 422, "validation-error")
 
 

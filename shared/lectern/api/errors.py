@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,7 +11,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lectern.errors import DependencyUnavailable, DomainError, InvalidField, RateLimited, Unauthorized
+from lectern.errors import (
+    DependencyUnavailable,
+    DomainError,
+    InvalidField,
+    RateLimited,
+    Unauthorized,
+)
 from lectern.observability import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -27,7 +34,7 @@ def problem(
     title: str,
     detail: str,
     *,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail}
@@ -42,7 +49,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+    exc = cast(DomainError, exc)
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
     if isinstance(exc, RateLimited):
@@ -58,17 +65,19 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    exc = cast(RequestValidationError, exc)
     errors = [
         {"field": _field_name(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
         for e in exc.errors()
     ]
     fields = ", ".join(sorted({e["field"] for e in errors}))
-    return problem(422, "validation-error", "Invalid input", f"Invalid fields: {fields}", errors=errors)
+    return problem(
+        422, "validation-error", "Invalid input", f"Invalid fields: {fields}", errors=errors
+    )
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    exc = cast(StarletteHTTPException, exc)
     title = _HTTP_TITLES.get(exc.status_code, "Error")
     slug = title.lower().replace(" ", "-")
     return problem(exc.status_code, slug, title, str(exc.detail), headers=exc.headers)
@@ -77,7 +86,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     get_logger().warning("database unavailable", error=type(exc).__name__)
     return problem(
-        503, "dependency-unavailable", "Service unavailable", "database is unavailable",
+        503,
+        "dependency-unavailable",
+        "Service unavailable",
+        "database is unavailable",
         dependency="database",
     )
 

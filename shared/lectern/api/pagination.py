@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from lectern.errors import InvalidField
 
-
 T = TypeVar("T")
 
 

@@ -185,7 +185,11 @@ def export_me(db: Session, principal: sessions.Principal) -> dict[str, Any]:
     has_password = db.get(Credential, user.id) is not None
     return {
         "exported_at": datetime.now(UTC).isoformat(),
-        "user": {"id": str(user.id), "email": user.email, "created_at": user.created_at.isoformat()},
+        "user": {
+            "id": str(user.id),
+            "email": user.email,
+            "created_at": user.created_at.isoformat(),
+        },
         "profile": {
             "name": p.display_name,
             "role": p.role.value,

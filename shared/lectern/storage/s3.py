@@ -46,7 +46,9 @@ def check_bucket() -> None:
     try:
         get_s3().head_bucket(Bucket=get_settings().s3_bucket)
     except (BotoCoreError, ClientError) as exc:
-        raise DependencyUnavailable("storage", f"bucket check failed: {type(exc).__name__}") from exc
+        raise DependencyUnavailable(
+            "storage", f"bucket check failed: {type(exc).__name__}"
+        ) from exc
 
 
 def reset_s3() -> None:

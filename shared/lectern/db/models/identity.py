@@ -31,9 +31,7 @@ class UserRole(enum.StrEnum):
     admin = "admin"
 
 
-user_role_enum = Enum(
-    UserRole, name="user_role", values_callable=lambda e: [m.value for m in e]
-)
+user_role_enum = Enum(UserRole, name="user_role", values_callable=lambda e: [m.value for m in e])
 
 
 class User(Base):
