@@ -225,3 +225,21 @@ def test_kv_round_trips_per_login_and_per_authenticated_request(stack: LocalStac
 def test_responses_carry_the_api_gateway_request_id():
     reply = invoke("users", "GET", "/v1/me")
     assert len(reply.headers["x-request-id"]) == 32
+
+
+def test_magic_link_points_at_the_configured_frontend_and_get_does_not_consume(
+    stack: LocalStack, settings_env
+):
+    settings_env.setenv("LECTERN_MAGIC_LINK_URL", "https://app.example.com/signin?src=mail")
+    from tests.conftest import reset_clients
+
+    reset_clients()
+    email = unique_email()
+    assert invoke("auth", "POST", "/v1/auth/magic-link", body={"email": email}).status == 202
+    text = stack.sent_mail(email)[0].text
+    assert "https://app.example.com/signin?src=mail&token=" in text
+    token = text.split("token=", 1)[1].split()[0]
+    # A mail scanner following the link, or any GET, cannot burn the token.
+    probe = invoke("auth", "GET", "/v1/auth/magic-link/verify", query=f"token={token}")
+    assert probe.status == 405
+    assert invoke("auth", "POST", "/v1/auth/magic-link/verify", body={"token": token}).status == 200
