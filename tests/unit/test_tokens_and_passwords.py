@@ -47,3 +47,8 @@ def test_weaker_hashes_are_flagged_for_rehash():
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("pw-pw-pw-pw")
     assert passwords.needs_rehash(weak)
     assert not passwords.needs_rehash(passwords.hash_password("pw-pw-pw-pw"))
+
+
+def test_the_precomputed_dummy_hash_uses_the_current_parameters():
+    """If the argon2 parameters change, the dummy must be remade, or timing would differ."""
+    assert not passwords.needs_rehash(passwords.DUMMY_HASH)

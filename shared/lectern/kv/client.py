@@ -24,16 +24,24 @@ class KVUnavailable(DependencyUnavailable):
         super().__init__("kv", detail)
 
 
-class _GuardedTransport(httpx.HTTPTransport):
+class _GuardedTransport(httpx.BaseTransport):
+    """Wraps the client's own transport (and its TLS context, which costs ~80 ms to build)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            response = super().handle_request(request)
+            response = self._inner.handle_request(request)
         except httpx.TransportError as exc:
             raise KVUnavailable(f"kv request failed: {type(exc).__name__}") from exc
         if response.status_code >= 500 or response.status_code in (401, 403):
             response.close()
             raise KVUnavailable(f"kv answered HTTP {response.status_code}")
         return response
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def make_kv(url: str, token: str, timeout_seconds: float) -> Redis:
@@ -44,10 +52,11 @@ def make_kv(url: str, token: str, timeout_seconds: float) -> Redis:
         allow_telemetry=False,
         read_your_writes=False,
     )
-    # The stock client builds httpx.Client(timeout=None); replace it with a bounded one.
-    redis._http._client.close()
+    # The stock client's httpx.Client has no timeout; swap in a bounded one that reuses
+    # its transport rather than building a second TLS context.
+    stock = redis._http._client
     redis._http._client = httpx.Client(
-        timeout=httpx.Timeout(timeout_seconds), transport=_GuardedTransport()
+        timeout=httpx.Timeout(timeout_seconds), transport=_GuardedTransport(stock._transport)
     )
     return redis
 
