@@ -8,7 +8,7 @@ STAMP := $(VENV)/.deps-stamp
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint format typecheck pytest reset bench openapi clean
+.PHONY: help dev test lint format typecheck pytest reset bench openapi clean build-MigrateFunction
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,7 @@ clean:  ## remove the virtual environment and caches
 # SAM builds the migrate function with this target (BuildMethod: makefile): the handler
 # plus the Alembic environment it applies.
 build-MigrateFunction:
-	cp functions/migrate/handler.py $(ARTIFACTS_DIR)/
-	cp -R migrations $(ARTIFACTS_DIR)/migrations
-	rm -rf $(ARTIFACTS_DIR)/migrations/__pycache__ $(ARTIFACTS_DIR)/migrations/versions/__pycache__
+	cp functions/migrate/handler.py "$(ARTIFACTS_DIR)/"
+	mkdir -p "$(ARTIFACTS_DIR)/migrations"
+	cp -R migrations/. "$(ARTIFACTS_DIR)/migrations/"
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
+from lectern.db.engine import make_oneshot_engine
 from lectern.db.models import Base
 
 config = context.config
@@ -18,7 +18,8 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("sqlalchemy.url is not set")
-    engine = create_engine(url, poolclass=NullPool)
+    # Same TLS and statement timeout as the app's engine (Neon needs TLS).
+    engine = make_oneshot_engine(url)
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         connection.commit()

@@ -36,3 +36,14 @@ def test_settings_come_from_prefixed_environment(monkeypatch):
     settings = Settings()
     assert settings.session_ttl_hours == 12
     assert settings.cors_origins == ["https://app.example.com"]
+
+
+def test_database_connections_use_tls_when_asked():
+    import ssl
+
+    from lectern.db.engine import connect_args
+
+    assert "ssl_context" not in connect_args(Settings(db_tls=False))
+    context = connect_args(Settings(db_tls=True))["ssl_context"]
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname

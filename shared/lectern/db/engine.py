@@ -15,15 +15,30 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from lectern.config import Settings, database_url, get_settings
 
 
-def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
-    connect_args: dict[str, Any] = {"timeout": 10}
+def connect_args(settings: Settings) -> dict[str, Any]:
+    """pg8000 options every connection uses: a connect timeout, and TLS for Neon."""
+    args: dict[str, Any] = {"timeout": 10}
     if settings.db_tls:
-        connect_args["ssl_context"] = ssl.create_default_context()
+        args["ssl_context"] = ssl.create_default_context()
+    return args
+
+
+def set_statement_timeout(engine: Engine, timeout_ms: int) -> None:
+    """Bound every statement on every connection the engine opens."""
+
+    @event.listens_for(engine, "connect")
+    def _set_statement_timeout(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
+        cursor.close()
+
+
+def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
     engine = create_engine(
         url or database_url(settings),
         poolclass=QueuePool,
@@ -32,16 +47,17 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
         pool_timeout=10,
         pool_pre_ping=True,
         pool_recycle=300,
-        connect_args=connect_args,
+        connect_args=connect_args(settings),
     )
-    timeout_ms = int(settings.db_statement_timeout_ms)
+    set_statement_timeout(engine, settings.db_statement_timeout_ms)
+    return engine
 
-    @event.listens_for(engine, "connect")
-    def _set_statement_timeout(dbapi_conn: Any, _record: Any) -> None:
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"SET statement_timeout = {timeout_ms}")
-        cursor.close()
 
+def make_oneshot_engine(url: str, settings: Settings | None = None) -> Engine:
+    """An engine without a pool, for migrations and admin tasks: same TLS and timeout."""
+    settings = settings or get_settings()
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(settings))
+    set_statement_timeout(engine, settings.db_statement_timeout_ms)
     return engine
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
+
+from lectern.db.engine import make_oneshot_engine
 
 REPO_MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
@@ -31,7 +31,7 @@ def downgrade(url: str, revision: str, *, script_location: Path = REPO_MIGRATION
 
 
 def current_revision(url: str) -> str | None:
-    engine = create_engine(url, poolclass=NullPool)
+    engine = make_oneshot_engine(url)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
