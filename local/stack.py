@@ -6,6 +6,7 @@ Started by ``make dev`` (persistent, under .local-data/) and by the test session
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -56,6 +57,8 @@ class LocalStack:
         if root is None:
             self._tmp = root = Path(tempfile.mkdtemp(prefix="lectern-"))
         root.mkdir(parents=True, exist_ok=True)
+        # A crash between start and stop must not leave redis-server running.
+        atexit.register(self.stop)
         database_url = self._start_postgres(root / "postgres")
         self._redis = RedisServer(data_dir=root / "redis" if self.persistent else None)
         self._redis.start()
@@ -81,16 +84,22 @@ class LocalStack:
         return self.env
 
     def stop(self) -> None:
-        if self._moto is not None:
-            self._moto.stop()
-        if self.emulator is not None:
-            self.emulator.stop()
-        if self._redis is not None:
-            self._redis.stop()
-        if self._pg is not None:
-            self._pg.cleanup()
+        """Stop every service; safe to call twice (it also runs at interpreter exit)."""
+        moto, self._moto = self._moto, None
+        emulator, self.emulator = self.emulator, None
+        redis_server, self._redis = self._redis, None
+        pg, self._pg = self._pg, None
+        if moto is not None:
+            moto.stop()
+        if emulator is not None:
+            emulator.stop()
+        if redis_server is not None:
+            redis_server.stop()
+        if pg is not None:
+            pg.cleanup()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     def apply_env(self) -> None:
         os.environ.update(self.env)
