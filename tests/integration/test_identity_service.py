@@ -237,3 +237,15 @@ def test_the_last_admin_cannot_be_demoted(db: Session):
         for profile in others:
             profile.role = UserRole.admin
         db.commit()
+
+
+def test_a_users_session_index_drops_expired_sessions(db: Session):
+    email = unique_email()
+    first = _register(db, email)
+    index = key("user-sessions", str(first.user.id))
+    get_kv().zadd(index, {"stale-session-hash": 1})  # expired in 1970
+    service.login(db, LoginIn(email=email, password=PASSWORD), None)
+    members = get_kv().zrange(index, 0, -1)
+    assert "stale-session-hash" not in members
+    assert hash_token(first.session.token) in members
+    assert len(members) == 2

@@ -1,7 +1,8 @@
 """Sessions in Upstash: ``session:<sha256(token)>`` → who and what role, with a TTL.
 
-An authenticated request costs one KV call (GET). Each user also has a set of their
-session hashes so that logout-everywhere, account deletion and role changes reach them.
+An authenticated request costs one KV call (GET). Each user also has a sorted set of
+their session hashes scored by expiry, so that account deletion and role changes reach
+every live session; expired members are pruned whenever a session is created.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ def create_session(user_id: uuid.UUID, role: UserRole) -> IssuedSession:
     token_hash = hash_token(token)
     now = int(time.time())
     value = json.dumps({"uid": str(user_id), "role": role.value, "iat": now, "exp": now + ttl})
+    index = _user_sessions_key(user_id)
     pipe = get_kv().pipeline()
     pipe.set(_session_key(token_hash), value, ex=ttl)
-    pipe.sadd(_user_sessions_key(user_id), token_hash)
-    pipe.expire(_user_sessions_key(user_id), ttl)
+    pipe.zadd(index, {token_hash: now + ttl})
+    pipe.zremrangebyscore(index, "-inf", now)
+    pipe.expire(index, ttl)
     pipe.exec()
     return IssuedSession(token=token, expires_at=datetime.fromtimestamp(now + ttl, UTC))
 
@@ -65,14 +68,21 @@ def resolve_session(token: str) -> Principal | None:
 def revoke_session(principal: Principal) -> None:
     pipe = get_kv().pipeline()
     pipe.delete(_session_key(principal.token_hash))
-    pipe.srem(_user_sessions_key(principal.user_id), principal.token_hash)
+    pipe.zrem(_user_sessions_key(principal.user_id), principal.token_hash)
     pipe.exec()
+
+
+def _live_session_hashes(user_id: uuid.UUID) -> list[str]:
+    members = get_kv().zrange(
+        _user_sessions_key(user_id), int(time.time()), "+inf", sortby="BYSCORE"
+    )
+    return [str(m) for m in members]
 
 
 def list_sessions(user_id: uuid.UUID) -> list[dict[str, str]]:
     """The live sessions of a user: when each began and ends (for the data export)."""
     kv = get_kv()
-    hashes = kv.smembers(_user_sessions_key(user_id))
+    hashes = _live_session_hashes(user_id)
     if not hashes:
         return []
     values = kv.mget(*[_session_key(h) for h in hashes])
@@ -90,9 +100,8 @@ def list_sessions(user_id: uuid.UUID) -> list[dict[str, str]]:
 
 
 def revoke_all_sessions(user_id: uuid.UUID) -> int:
-    kv = get_kv()
-    hashes = kv.smembers(_user_sessions_key(user_id))
-    pipe = kv.pipeline()
+    hashes = _live_session_hashes(user_id)
+    pipe = get_kv().pipeline()
     for token_hash in hashes:
         pipe.delete(_session_key(token_hash))
     pipe.delete(_user_sessions_key(user_id))
@@ -102,10 +111,10 @@ def revoke_all_sessions(user_id: uuid.UUID) -> int:
 
 def change_sessions_role(user_id: uuid.UUID, role: UserRole) -> None:
     """Rewrite the role in every live session, keeping each one's remaining TTL."""
-    kv = get_kv()
-    hashes = kv.smembers(_user_sessions_key(user_id))
+    hashes = _live_session_hashes(user_id)
     if not hashes:
         return
+    kv = get_kv()
     keys = [_session_key(h) for h in hashes]
     values = kv.mget(*keys)
     pipe = kv.pipeline()
