@@ -118,3 +118,27 @@ def test_request_id_is_echoed_or_made(client):
     made = client.get("/conflict", headers={"x-request-id": "bad id with spaces"})
     assert made.headers["x-request-id"] != "bad id with spaces"
     assert len(made.headers["x-request-id"]) == 32
+
+
+def test_each_request_is_logged_with_status_and_without_its_query(client):
+    import io
+    import logging
+
+    from lectern.observability import get_logger
+
+    logger = get_logger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    level = logger.log_level
+    logger.setLevel("INFO")
+    try:
+        client.get("/conflict?token=secret-token-value", headers={"x-request-id": "req-42"})
+    finally:
+        logger.setLevel(level)
+        logger.removeHandler(handler)
+    lines = [line for line in stream.getvalue().splitlines() if '"request"' in line]
+    assert lines, "no request log line"
+    assert '"status":409' in lines[-1] and '"request_id":"req-42"' in lines[-1]
+    assert "secret-token-value" not in lines[-1]

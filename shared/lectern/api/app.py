@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 import warnings
 from collections.abc import Callable
@@ -31,7 +32,7 @@ def _request_id(scope: Scope) -> str:
 
 
 class RequestIdMiddleware:
-    """Give every request an id: in the logs, and back to the caller as X-Request-Id."""
+    """Give every request an id (in the logs, and back as X-Request-Id) and log its outcome."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,16 +42,31 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        get_logger().append_keys(request_id=request_id)
+        logger = get_logger()
+        logger.append_keys(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = int(message["status"])
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            # Path and status only: query strings and bodies may carry tokens.
+            logger.info(
+                "request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
 
 
 def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
