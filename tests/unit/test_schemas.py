@@ -55,3 +55,10 @@ def test_blank_name_is_refused():
     with pytest.raises(ValidationError) as exc:
         MeUpdateIn(name="   ")
     assert _fields(exc.value) == {"name"}
+
+
+def test_preferences_are_bounded_in_size():
+    assert MeUpdateIn(preferences={"theme": "dark"}).preferences == {"theme": "dark"}
+    with pytest.raises(ValidationError) as exc:
+        MeUpdateIn(preferences={"blob": "x" * 20_000})
+    assert _fields(exc.value) == {"preferences"}

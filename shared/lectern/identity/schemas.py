@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -58,9 +59,20 @@ class VerifyIn(_In):
     token: Token
 
 
+MAX_PREFERENCES_BYTES = 16_384
+
+
+def _bounded_preferences(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value)) > MAX_PREFERENCES_BYTES:
+        raise ValueError(f"at most {MAX_PREFERENCES_BYTES} bytes of JSON")
+    return value
+
+
 class MeUpdateIn(_In):
     name: Name | None = None
-    preferences: dict[str, Any] | None = Field(default=None, max_length=100)
+    preferences: Annotated[dict[str, Any] | None, AfterValidator(_bounded_preferences)] = Field(
+        default=None, max_length=100
+    )
 
 
 class RoleIn(_In):
