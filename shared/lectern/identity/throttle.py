@@ -1,4 +1,7 @@
-"""Login and magic-link throttling with upstash-ratelimit (one script call per limiter)."""
+"""Login and magic-link throttling with upstash-ratelimit (one script call per limiter).
+
+Sliding windows: a fixed window would let twice the limit through around its boundary.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import math
 import time
 from functools import lru_cache
 
-from upstash_ratelimit import FixedWindow, Ratelimit
+from upstash_ratelimit import Ratelimit, SlidingWindow
 
 from lectern.config import get_settings
 from lectern.errors import RateLimited
@@ -18,7 +21,7 @@ from lectern.kv import get_kv, key
 def _limiter(name: str, limit: int, window_seconds: int) -> Ratelimit:
     return Ratelimit(
         redis=get_kv(),
-        limiter=FixedWindow(max_requests=limit, window=window_seconds, unit="s"),
+        limiter=SlidingWindow(max_requests=limit, window=window_seconds, unit="s"),
         prefix=key("ratelimit", name),
     )
 
