@@ -39,6 +39,7 @@ pytest: $(STAMP)  ## the test suite: unit, integration, e2e, infrastructure
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)  ## benchmarks (print figures; not pass/fail)
+	$(BIN)/python bench/kv_calls.py
 	$(BIN)/python bench/cold_start.py
 
 openapi: $(STAMP)  ## write the whole API's OpenAPI spec to local/openapi.json
