@@ -143,3 +143,33 @@ def test_routes_answer_503_when_the_database_is_down(stack: LocalStack, settings
     )
     assert response.status_code == 503
     assert response.json()["dependency"] == "database"
+
+
+def test_a_statement_timeout_is_503_and_a_bad_query_is_500(stack: LocalStack, settings_env):
+    from fastapi import APIRouter
+    from sqlalchemy import text
+
+    from lectern.api.app import create_app
+    from lectern.api.deps import DbSession
+
+    settings_env.setenv("LECTERN_DB_STATEMENT_TIMEOUT_MS", "100")
+    reset_clients()
+    router = APIRouter()
+
+    @router.get("/slow")
+    def slow(db: DbSession) -> None:
+        db.execute(text("SELECT pg_sleep(2)"))
+
+    @router.get("/broken")
+    def broken(db: DbSession) -> None:
+        db.execute(text("SELECT * FROM no_such_table"))
+
+    client = TestClient(create_app(router), raise_server_exceptions=False)
+    started = time.monotonic()
+    slow_reply = client.get("/slow")
+    assert time.monotonic() - started < 1.5
+    assert slow_reply.status_code == 503
+    assert slow_reply.json()["dependency"] == "database"
+    broken_reply = client.get("/broken")
+    assert broken_reply.status_code == 500
+    assert "no_such_table" not in broken_reply.text

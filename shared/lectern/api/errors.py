@@ -94,9 +94,27 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     )
 
 
+# SQLSTATEs that mean "the database can't serve us now", not "this request is wrong":
+# connection exceptions (08), insufficient resources (53), operator intervention (57:
+# statement timeout, shutdown, cannot connect now).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def _sqlstate(exc: sa_exc.DBAPIError) -> str | None:
+    details = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    code = details.get("C") if isinstance(details, dict) else None
+    return str(code) if code else None
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(sa_exc.DBAPIError, exc)
+    code = _sqlstate(exc)
+    if exc.connection_invalidated or (code and code.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)):
+        return await _database_unavailable(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return await _database_unavailable(_request, exc)
     get_logger().exception("unhandled error")
     return problem(500, "internal-error", "Internal error", "An unexpected error occurred.")
 
@@ -107,4 +125,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for db_down in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.add_exception_handler(db_down, _database_unavailable)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
