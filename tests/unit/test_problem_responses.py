@@ -142,3 +142,30 @@ def test_each_request_is_logged_with_status_and_without_its_query(client):
     assert lines, "no request log line"
     assert '"status":409' in lines[-1] and '"request_id":"req-42"' in lines[-1]
     assert "secret-token-value" not in lines[-1]
+
+
+def test_cors_allows_only_the_configured_origins(monkeypatch):
+    from lectern.config import get_settings
+
+    monkeypatch.setenv("LECTERN_CORS_ORIGINS", '["https://app.example.com"]')
+    get_settings.cache_clear()
+    try:
+        cors_client = TestClient(create_app(router), raise_server_exceptions=False)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    preflight = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization",
+    }
+    allowed = cors_client.options(
+        "/echo", headers={"origin": "https://app.example.com", **preflight}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+    denied = cors_client.options("/echo", headers={"origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in denied.headers
+    simple = cors_client.get("/conflict", headers={"origin": "https://app.example.com"})
+    assert simple.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
