@@ -47,3 +47,18 @@ def test_database_connections_use_tls_when_asked():
     context = connect_args(Settings(db_tls=True))["ssl_context"]
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
+def test_one_pre_pinged_connection_per_container_by_default():
+    from sqlalchemy.pool import QueuePool
+
+    from lectern.db.engine import make_engine
+
+    engine = make_engine(Settings(database_url="postgresql+pg8000://u@db.invalid/lectern"))
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow) == (1, 0)
+        assert pool._pre_ping is True
+    finally:
+        engine.dispose()
