@@ -7,6 +7,8 @@ Started by ``make dev`` (persistent, under .local-data/) and by the test session
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -80,7 +82,9 @@ class LocalStack:
             "AWS_SECRET_ACCESS_KEY": "lectern-local",
             "AWS_DEFAULT_REGION": REGION,
         }
-        self._create_aws_resources(aws_url)
+        self._create_aws_resources()
+        if self.persistent:
+            self._restore_objects()
         return self.env
 
     def stop(self) -> None:
@@ -90,6 +94,8 @@ class LocalStack:
         redis_server, self._redis = self._redis, None
         pg, self._pg = self._pg, None
         if moto is not None:
+            if self.persistent:
+                self._save_objects()
             moto.stop()
         if emulator is not None:
             emulator.stop()
@@ -136,19 +142,24 @@ class LocalStack:
         host, port = self._moto.get_host_and_port()
         return f"http://{host}:{port}"
 
-    def _create_aws_resources(self, aws_url: str) -> None:
+    def aws_client(self, service: str) -> Any:
+        """A boto3 client for moto, with the stack's fixed local credentials."""
         import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.env["LECTERN_AWS_ENDPOINT_URL"],
+            region_name=REGION,
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def _create_aws_resources(self) -> None:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 
-        kwargs: dict[str, Any] = {
-            "endpoint_url": aws_url,
-            "region_name": REGION,
-            "aws_access_key_id": "lectern-local",
-            "aws_secret_access_key": "lectern-local",
-        }
-        boto3.client("s3", **kwargs).create_bucket(Bucket=BUCKET)
-        boto3.client("ses", **kwargs).verify_email_identity(EmailAddress=MAIL_SENDER)
+        self.aws_client("s3").create_bucket(Bucket=BUCKET)
+        self.aws_client("ses").verify_email_identity(EmailAddress=MAIL_SENDER)
         # moto keeps no send time; note it as each mail passes (the dev app lists it).
         backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
         send_email = backend.send_email
@@ -160,6 +171,37 @@ class LocalStack:
             return message
 
         backend.send_email = timed_send_email
+
+    # moto keeps objects in memory only: a persistent stack saves them at stop and puts
+    # them back at start, so uploads outlive a `make dev` restart like the database does.
+    def _objects_dir(self) -> Path:
+        return Path(self.data_dir or ".") / "s3" / BUCKET
+
+    def _save_objects(self) -> None:
+        s3 = self.aws_client("s3")
+        folder = self._objects_dir()
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        manifest = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            for item in page.get("Contents", []):
+                obj = s3.get_object(Bucket=BUCKET, Key=item["Key"])
+                name = hashlib.sha256(item["Key"].encode()).hexdigest()
+                (folder / name).write_bytes(obj["Body"].read())
+                manifest.append(
+                    {"key": item["Key"], "file": name, "content_type": obj.get("ContentType")}
+                )
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    def _restore_objects(self) -> None:
+        manifest_path = self._objects_dir() / "manifest.json"
+        if not manifest_path.is_file():
+            return
+        s3 = self.aws_client("s3")
+        for entry in json.loads(manifest_path.read_text()):
+            extra = {"ContentType": entry["content_type"]} if entry.get("content_type") else {}
+            body = (self._objects_dir() / entry["file"]).read_bytes()
+            s3.put_object(Bucket=BUCKET, Key=entry["key"], Body=body, **extra)
 
     def sent_mail(self, to: str | None = None) -> list[SentMail]:
         """Mail that went through moto's SES, newest first."""

@@ -1,0 +1,47 @@
+"""`make dev`'s stack keeps its data between runs: rows, keys and uploaded objects."""
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+from upstash_redis import Redis
+
+from local.stack import BUCKET, KV_TOKEN, LocalStack
+
+
+def _kv(stack: LocalStack) -> Redis:
+    return Redis(url=stack.env["LECTERN_KV_URL"], token=KV_TOKEN, allow_telemetry=False)
+
+
+def test_a_persistent_stack_keeps_rows_keys_and_objects_across_restarts(tmp_path: Path):
+    first = LocalStack(data_dir=tmp_path / "data")
+    first.start()
+    try:
+        engine = create_engine(first.env["LECTERN_DATABASE_URL"], poolclass=NullPool)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE kept (v text)"))
+            conn.execute(text("INSERT INTO kept VALUES ('row survives')"))
+        engine.dispose()
+        _kv(first).set("lectern:kept", "key survives")
+        first.aws_client("s3").put_object(
+            Bucket=BUCKET,
+            Key="uploads/a b/ü.pdf",
+            Body=b"%PDF-1.7 bytes",
+            ContentType="application/pdf",
+        )
+    finally:
+        first.stop()
+
+    second = LocalStack(data_dir=tmp_path / "data")
+    second.start()
+    try:
+        engine = create_engine(second.env["LECTERN_DATABASE_URL"], poolclass=NullPool)
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT v FROM kept")) == "row survives"
+        engine.dispose()
+        assert _kv(second).get("lectern:kept") == "key survives"
+        obj = second.aws_client("s3").get_object(Bucket=BUCKET, Key="uploads/a b/ü.pdf")
+        assert obj["Body"].read() == b"%PDF-1.7 bytes"
+        assert obj["ContentType"] == "application/pdf"
+    finally:
+        second.stop()
