@@ -77,7 +77,8 @@ def test_malformed_json_is_a_422_not_a_500(client):
     response = client.post(
         "/echo", content=b"{not json", headers={"content-type": "application/json"}
     )
-    _assert_problem(response, 422, "validation-error")
+    body = _assert_problem(response, 422, "validation-error")
+    assert [e["field"] for e in body["errors"]] == ["body"]
 
 
 def test_domain_errors_map_once(client):

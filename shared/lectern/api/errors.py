@@ -67,7 +67,13 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     errors = [
-        {"field": _field_name(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
+        {
+            # A body that is not JSON at all has a character offset, not a field, in its loc.
+            "field": "body"
+            if e.get("type") == "json_invalid"
+            else _field_name(tuple(e.get("loc", ()))),
+            "message": str(e.get("msg", "invalid")),
+        }
         for e in exc.errors()
     ]
     fields = ", ".join(sorted({e["field"] for e in errors}))
