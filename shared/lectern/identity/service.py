@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from lectern.identity.schemas import (
 from lectern.mail import send_mail
 
 INVALID_CREDENTIALS = "Invalid email or password."
+EMAIL_TAKEN = "An account with this email already exists."
 
 
 def user_out(user: User) -> UserOut:
@@ -50,23 +51,18 @@ def _active_user_by_email(db: Session, email: str) -> User | None:
     return db.scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
 
 
-def _new_user(db: Session, email: str, name: str, role: UserRole = UserRole.student) -> User:
-    user = User(email=email)
-    user.profile = Profile(display_name=name, role=role, preferences={})
-    db.add(user)
-    return user
-
-
 def create_account(
     db: Session, *, email: str, name: str, password: str | None, role: UserRole
 ) -> User:
     """Insert a user with profile (and password); Conflict if the email is taken."""
-    user = _new_user(db, email, name, role)
+    user = User(email=email)
+    user.profile = Profile(display_name=name, role=role, preferences={})
+    db.add(user)
     try:
         db.flush()
     except IntegrityError as exc:
         db.rollback()
-        raise Conflict("An account with this email already exists.") from exc
+        raise Conflict(EMAIL_TAKEN) from exc
     if password is not None:
         db.add(Credential(user_id=user.id, password_hash=passwords.hash_password(password)))
         db.flush()
@@ -74,8 +70,7 @@ def create_account(
 
 
 def register(db: Session, data: RegisterIn) -> AuthOut:
-    if _active_user_by_email(db, data.email) is not None:
-        raise Conflict("An account with this email already exists.")
+    # The unique email is the check: a taken address fails at the flush, before hashing.
     user = create_account(
         db, email=data.email, name=data.name, password=data.password, role=UserRole.student
     )
@@ -174,7 +169,6 @@ def update_me(db: Session, principal: sessions.Principal, data: MeUpdateIn) -> M
     if data.preferences is not None:
         user.profile.preferences = data.preferences
     db.commit()
-    db.refresh(user.profile)
     return me_out(user)
 
 
@@ -212,9 +206,7 @@ def delete_me(db: Session, principal: sessions.Principal) -> None:
     user.deleted_at = datetime.now(UTC)
     user.profile.display_name = "Deleted user"
     user.profile.preferences = {}
-    credential = db.get(Credential, user.id)
-    if credential is not None:
-        db.delete(credential)
+    db.execute(delete(Credential).where(Credential.user_id == user.id))
     db.flush()
     sessions.revoke_all_sessions(user.id)
     db.commit()
