@@ -12,6 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from lectern.config import get_settings
 from lectern.db.models.identity import UserRole
@@ -79,24 +80,25 @@ def _live_session_hashes(user_id: uuid.UUID) -> list[str]:
     return [str(m) for m in members]
 
 
-def list_sessions(user_id: uuid.UUID) -> list[dict[str, str]]:
-    """The live sessions of a user: when each began and ends (for the data export)."""
-    kv = get_kv()
+def _live_sessions(user_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
+    """Each live session of a user as (its key, its stored value)."""
     hashes = _live_session_hashes(user_id)
     if not hashes:
         return []
-    values = kv.mget(*[_session_key(h) for h in hashes])
-    sessions = []
-    for raw in values:
-        if raw:
-            data = json.loads(raw)
-            sessions.append(
-                {
-                    "created_at": datetime.fromtimestamp(data["iat"], UTC).isoformat(),
-                    "expires_at": datetime.fromtimestamp(data["exp"], UTC).isoformat(),
-                }
-            )
-    return sessions
+    keys = [_session_key(h) for h in hashes]
+    values = get_kv().mget(*keys)
+    return [(k, json.loads(raw)) for k, raw in zip(keys, values, strict=True) if raw]
+
+
+def list_sessions(user_id: uuid.UUID) -> list[dict[str, str]]:
+    """The live sessions of a user: when each began and ends (for the data export)."""
+    return [
+        {
+            "created_at": datetime.fromtimestamp(data["iat"], UTC).isoformat(),
+            "expires_at": datetime.fromtimestamp(data["exp"], UTC).isoformat(),
+        }
+        for _key, data in _live_sessions(user_id)
+    ]
 
 
 def revoke_all_sessions(user_id: uuid.UUID) -> int:
@@ -111,20 +113,15 @@ def revoke_all_sessions(user_id: uuid.UUID) -> int:
 
 def change_sessions_role(user_id: uuid.UUID, role: UserRole) -> None:
     """Rewrite the role in every live session, keeping each one's remaining TTL."""
-    hashes = _live_session_hashes(user_id)
-    if not hashes:
-        return
-    kv = get_kv()
-    keys = [_session_key(h) for h in hashes]
-    values = kv.mget(*keys)
-    pipe = kv.pipeline()
     now = int(time.time())
-    for session_key, raw in zip(keys, values, strict=True):
-        if not raw:
-            continue
-        data = json.loads(raw)
-        remaining = int(data["exp"]) - now
-        if remaining > 0:
-            data["role"] = role.value
-            pipe.set(session_key, json.dumps(data), ex=remaining)
+    updates = [
+        (session_key, {**data, "role": role.value}, int(data["exp"]) - now)
+        for session_key, data in _live_sessions(user_id)
+        if int(data["exp"]) > now
+    ]
+    if not updates:
+        return
+    pipe = get_kv().pipeline()
+    for session_key, data, remaining in updates:
+        pipe.set(session_key, json.dumps(data), ex=remaining)
     pipe.exec()
