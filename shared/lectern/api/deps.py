@@ -13,6 +13,7 @@ from lectern.db.engine import session_scope
 from lectern.db.models.identity import UserRole
 from lectern.errors import Forbidden, Unauthorized
 from lectern.identity.sessions import Principal, resolve_session
+from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH
 
 DbSession = Annotated[Session, Depends(session_scope)]
 
@@ -25,7 +26,9 @@ def _principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send 'Authorization: Bearer <session token>'.")
     token = credentials.credentials
-    principal = resolve_session(token) if 16 <= len(token) <= 256 else None
+    principal = (
+        resolve_session(token) if MIN_TOKEN_LENGTH <= len(token) <= MAX_TOKEN_LENGTH else None
+    )
     if principal is None:
         raise Unauthorized("The session token is invalid or expired.")
     return principal

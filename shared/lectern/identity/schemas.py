@@ -11,6 +11,7 @@ import email_validator
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from lectern.db.models.identity import UserRole
+from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH
 
 # ".local" is the local stack's mail domain (its demo accounts live there); mail to it is
 # only ever delivered by the local SES stand-in, so accepting it elsewhere is harmless.
@@ -33,7 +34,7 @@ def normalize_email(value: str) -> str:
 Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
-Token = Annotated[str, Field(min_length=16, max_length=256)]
+Token = Annotated[str, Field(min_length=MIN_TOKEN_LENGTH, max_length=MAX_TOKEN_LENGTH)]
 
 
 class _In(BaseModel):

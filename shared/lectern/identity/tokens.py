@@ -6,6 +6,10 @@ import hashlib
 import secrets
 
 TOKEN_BYTES = 32
+# What a presented token may measure: ours are 43 characters; anything far off is refused
+# before a KV lookup.
+MIN_TOKEN_LENGTH = 16
+MAX_TOKEN_LENGTH = 256
 
 
 def new_token() -> str:
