@@ -55,6 +55,7 @@ class Profile(Base):
         CheckConstraint("xp >= 0", name="xp_not_negative"),
         CheckConstraint("level >= 1", name="level_positive"),
         CheckConstraint("streak_days >= 0", name="streak_not_negative"),
+        CheckConstraint("weekly_xp >= 0", name="weekly_xp_not_negative"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -68,6 +69,9 @@ class Profile(Base):
     level: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     streak_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     last_active_on: Mapped[date | None] = mapped_column(Date)
+    # XP earned in the ISO week starting on ``xp_week`` (a Monday): the weekly leaderboard.
+    weekly_xp: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    xp_week: Mapped[date | None] = mapped_column(Date)
     preferences: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )

@@ -1,0 +1,249 @@
+"""Question bank, exams and answers, and the per-learner and per-question counters."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lectern.db.base import Base, created_at_column
+from lectern.ids import uuid7
+
+
+def _values(e: type[enum.Enum]) -> list[str]:
+    return [str(m.value) for m in e]
+
+
+class QuestionType(enum.StrEnum):
+    single_choice = "single_choice"
+    multiple_choice = "multiple_choice"
+    true_false = "true_false"
+    short_answer = "short_answer"
+
+
+class Difficulty(enum.StrEnum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+class ExamMode(enum.StrEnum):
+    practice = "practice"
+    exam = "exam"
+
+
+class ExamStatus(enum.StrEnum):
+    active = "active"
+    paused = "paused"
+    completed = "completed"
+
+
+question_type_enum = Enum(QuestionType, name="question_type", values_callable=_values)
+difficulty_enum = Enum(Difficulty, name="difficulty", values_callable=_values)
+exam_mode_enum = Enum(ExamMode, name="exam_mode", values_callable=_values)
+exam_status_enum = Enum(ExamStatus, name="exam_status", values_callable=_values)
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    __table_args__ = (
+        # Exam selection walks one of these from a random point of random_key: its cost
+        # depends on the exam's size, not on the bank's.
+        Index("ix_questions_topic_difficulty_random_key", "topic", "difficulty", "random_key"),
+        Index("ix_questions_subject_difficulty_random_key", "subject", "difficulty", "random_key"),
+        Index("ix_questions_system_difficulty_random_key", "system", "difficulty", "random_key"),
+        Index("ix_questions_difficulty_random_key", "difficulty", "random_key"),
+        Index("ix_questions_random_key", "random_key"),
+        Index("ix_questions_owner_id_id", "owner_id", "id"),
+        Index("ix_questions_tags", "tags", postgresql_using="gin"),
+        CheckConstraint("random_key >= 0 AND random_key < 1", name="random_key_unit"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    course_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    prompt: Mapped[str] = mapped_column(Text, nullable=False)
+    type: Mapped[QuestionType] = mapped_column(question_type_enum, nullable=False)
+    difficulty: Mapped[Difficulty] = mapped_column(difficulty_enum, nullable=False)
+    topic: Mapped[str] = mapped_column(Text, nullable=False)
+    subject: Mapped[str | None] = mapped_column(Text)
+    system: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
+    random_key: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("random()")
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()"), nullable=False
+    )
+
+
+class QuestionOption(Base):
+    __tablename__ = "question_options"
+    __table_args__ = (Index("ix_question_options_question_id_position", "question_id", "position"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("questions.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    is_correct: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class QuestionStats(Base):
+    """Per-question counters, apart from the question row so answers don't rewrite it."""
+
+    __tablename__ = "question_stats"
+    __table_args__ = (
+        CheckConstraint("correct >= 0 AND correct <= answered", name="correct_within_answered"),
+    )
+
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    answered: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    correct: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+
+
+class Exam(Base):
+    __tablename__ = "exams"
+    __table_args__ = (
+        Index("ix_exams_user_id_created_at", "user_id", "created_at"),
+        CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint(
+            "time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    mode: Mapped[ExamMode] = mapped_column(exam_mode_enum, nullable=False)
+    status: Mapped[ExamStatus] = mapped_column(
+        exam_status_enum, nullable=False, server_default=ExamStatus.active.value
+    )
+    adaptive: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    # The filters the exam was drawn with (topic, subject, system, difficulty).
+    criteria: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
+    # While active with a time limit: when time runs out. While paused: the time left.
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    remaining_seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = created_at_column()
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    correct_count: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+
+
+class ExamQuestion(Base):
+    __tablename__ = "exam_questions"
+
+    exam_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("exams.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("questions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ExamAnswer(Base):
+    __tablename__ = "exam_answers"
+    __table_args__ = (
+        # One answer per question of an exam, whatever races the requests run.
+        UniqueConstraint("exam_id", "question_id"),
+        # Only a question the exam holds can be answered.
+        ForeignKeyConstraint(
+            ["exam_id", "question_id"],
+            ["exam_questions.exam_id", "exam_questions.question_id"],
+            ondelete="CASCADE",
+            name="fk_exam_answers_exam_question",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    exam_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    question_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    option_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
+    )
+    text: Mapped[str | None] = mapped_column(Text)
+    is_correct: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    answered_at: Mapped[datetime] = created_at_column()
+
+
+class LearnerStats(Base):
+    __tablename__ = "learner_stats"
+    __table_args__ = (
+        CheckConstraint("correct >= 0 AND correct <= answered", name="correct_within_answered"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    answered: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    correct: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+
+
+class LearnerTopicStats(Base):
+    __tablename__ = "learner_topic_stats"
+    __table_args__ = (
+        CheckConstraint("correct >= 0 AND correct <= answered", name="correct_within_answered"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(Text, primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    correct: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+
+
+class QuestionExposure(Base):
+    """When a learner last drew a question, so new exams prefer what they have not seen."""
+
+    __tablename__ = "question_exposures"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("questions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -1,0 +1,1 @@
+"""Progress: enrollments, lesson completion, certificates, XP, streaks and leaderboards."""
