@@ -37,6 +37,16 @@ def _principal(
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
+def _optional_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller if they sent a token (a bad one is still a 401), else anonymous."""
+    return None if credentials is None else _principal(credentials)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+
+
 def require_role(*roles: UserRole) -> Callable[[Principal], Principal]:
     allowed = frozenset(roles)
 
@@ -49,6 +59,7 @@ def require_role(*roles: UserRole) -> Callable[[Principal], Principal]:
 
 
 AdminPrincipal = Annotated[Principal, Depends(require_role(UserRole.admin))]
+AuthorPrincipal = Annotated[Principal, Depends(require_role(UserRole.instructor, UserRole.admin))]
 
 
 def client_ip(request: Request) -> str | None:

@@ -1,0 +1,1 @@
+"""Catalog: courses, modules and lessons, and who may see or change them."""

@@ -1,0 +1,101 @@
+"""Who may see or change a course and its lessons: one place, used by every route.
+
+- The owner and admins see and change everything of a course.
+- Others see a course once it is published; an unpublished one is a 404 to them, so
+  its existence does not leak. Changing a published course of someone else is a 403.
+- A lesson's content is for the owner, admins and learners enrolled in its course;
+  others get 404 before publication and 403 after.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from lectern.db.models.catalog import Course, Lesson, Module
+from lectern.db.models.identity import UserRole
+from lectern.db.models.progress import Enrollment
+from lectern.errors import Forbidden, NotFound
+from lectern.identity.sessions import Principal
+
+COURSE_NOT_FOUND = "No such course."
+LESSON_NOT_FOUND = "No such lesson."
+MODULE_NOT_FOUND = "No such module."
+
+
+def can_edit(course: Course, principal: Principal | None) -> bool:
+    return principal is not None and (
+        principal.role == UserRole.admin or course.owner_id == principal.user_id
+    )
+
+
+def can_view(course: Course, principal: Principal | None) -> bool:
+    return course.published_at is not None or can_edit(course, principal)
+
+
+def course_for_view(
+    db: Session, course_id: uuid.UUID, principal: Principal | None, *, lock: bool = False
+) -> Course:
+    course = db.get(Course, course_id, with_for_update=lock)
+    if course is None or not can_view(course, principal):
+        raise NotFound(COURSE_NOT_FOUND)
+    return course
+
+
+def course_for_edit(
+    db: Session, course_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Course:
+    course = course_for_view(db, course_id, principal, lock=lock)
+    if not can_edit(course, principal):
+        raise Forbidden("Only the course's owner or an admin may change it.")
+    return course
+
+
+def module_for_edit(db: Session, module_id: uuid.UUID, principal: Principal) -> Module:
+    module = db.get(Module, module_id)
+    if module is None:
+        raise NotFound(MODULE_NOT_FOUND)
+    course = db.get(Course, module.course_id)
+    if course is None or not can_view(course, principal):
+        raise NotFound(MODULE_NOT_FOUND)
+    if not can_edit(course, principal):
+        raise Forbidden("Only the course's owner or an admin may change it.")
+    return module
+
+
+def is_enrolled(db: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> bool:
+    return bool(
+        db.scalar(
+            select(exists().where(Enrollment.user_id == user_id, Enrollment.course_id == course_id))
+        )
+    )
+
+
+def lesson_for_view(
+    db: Session, lesson_id: uuid.UUID, principal: Principal | None
+) -> tuple[Lesson, Course]:
+    lesson = db.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound(LESSON_NOT_FOUND)
+    course = db.get(Course, lesson.course_id)
+    if course is None or not can_view(course, principal):
+        raise NotFound(LESSON_NOT_FOUND)
+    if can_edit(course, principal):
+        return lesson, course
+    if principal is None or not is_enrolled(db, principal.user_id, course.id):
+        raise Forbidden("Enroll in the course to read its lessons.")
+    return lesson, course
+
+
+def lesson_for_edit(db: Session, lesson_id: uuid.UUID, principal: Principal) -> Lesson:
+    lesson = db.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound(LESSON_NOT_FOUND)
+    course = db.get(Course, lesson.course_id)
+    if course is None or not can_view(course, principal):
+        raise NotFound(LESSON_NOT_FOUND)
+    if not can_edit(course, principal):
+        raise Forbidden("Only the course's owner or an admin may change it.")
+    return lesson
