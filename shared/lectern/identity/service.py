@@ -29,6 +29,8 @@ from lectern.identity.schemas import (
     UserOut,
 )
 from lectern.mail import send_mail
+from lectern.privacy import erase_learning, export_learning
+from lectern.progress import leaderboards
 
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
@@ -196,6 +198,7 @@ def export_me(db: Session, principal: sessions.Principal) -> dict[str, Any]:
         },
         "credentials": {"password_set": has_password},
         "sessions": sessions.list_sessions(user.id),
+        "learning": export_learning(db, user.id),
     }
 
 
@@ -206,9 +209,14 @@ def delete_me(db: Session, principal: sessions.Principal) -> None:
     user.deleted_at = datetime.now(UTC)
     user.profile.display_name = "Deleted user"
     user.profile.preferences = {}
+    # The XP and streak were earned by the erased records: they go with them.
+    user.profile.xp = user.profile.weekly_xp = user.profile.streak_days = 0
+    user.profile.level = 1
     db.execute(delete(Credential).where(Credential.user_id == user.id))
+    erase_learning(db, user.id)
     db.flush()
     sessions.revoke_all_sessions(user.id)
+    leaderboards.forget(user.id)
     db.commit()
 
 

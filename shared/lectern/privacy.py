@@ -1,0 +1,84 @@
+"""A learner's records across contexts, for the data export and account erasure.
+
+Identity owns the account; this module knows which learning rows are personal. It
+reads the tables directly, so identity does not import every context's service.
+Authored content (courses, lessons, questions) stays when its author leaves: learners
+rely on it, and it shows the anonymized name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lectern.db.base import Base
+from lectern.db.models.assessment import (
+    Exam,
+    ExamAnswer,
+    LearnerStats,
+    LearnerTopicStats,
+    QuestionExposure,
+)
+from lectern.db.models.catalog import Course
+from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion, XpAward
+from lectern.db.models.sharing import Share
+
+# Rows that belong to one learner, by the column naming them. Exams take their answers
+# with them (ON DELETE CASCADE).
+PERSONAL: tuple[tuple[type[Base], str], ...] = (
+    (Enrollment, "user_id"),
+    (LessonCompletion, "user_id"),
+    (Certificate, "user_id"),
+    (XpAward, "user_id"),
+    (Exam, "user_id"),
+    (LearnerStats, "user_id"),
+    (LearnerTopicStats, "user_id"),
+    (QuestionExposure, "user_id"),
+    (Share, "owner_id"),
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return value
+
+
+def _rows(db: Session, model: type[Base], column: str, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    table = model.__table__
+    rows = db.execute(select(table).where(table.c[column] == user_id)).mappings()
+    return [{k: _plain(v) for k, v in row.items() if k != "token_hash"} for row in rows]
+
+
+def export_learning(db: Session, user_id: uuid.UUID) -> dict[str, Any]:
+    data = {
+        str(model.__tablename__): _rows(db, model, column, user_id) for model, column in PERSONAL
+    }
+    answers = db.execute(
+        select(ExamAnswer.__table__)
+        .join(Exam, Exam.id == ExamAnswer.exam_id)
+        .where(Exam.user_id == user_id)
+    ).mappings()
+    data["exam_answers"] = [{k: _plain(v) for k, v in row.items()} for row in answers]
+    data["courses_authored"] = [
+        {"id": str(course_id), "title": title}
+        for course_id, title in db.execute(
+            select(Course.id, Course.title).where(Course.owner_id == user_id)
+        )
+    ]
+    return data
+
+
+def erase_learning(db: Session, user_id: uuid.UUID) -> None:
+    """Delete the learner's personal learning records (in the caller's transaction)."""
+    for model, column in PERSONAL:
+        db.execute(delete(model).where(getattr(model, column) == user_id))

@@ -1,0 +1,106 @@
+"""The data export carries every learning record of the caller; erasure removes them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from tests.factories import make_account
+
+
+def _learning_records(db, learner, author):
+    """One row in every personal table, written directly with the models."""
+    from lectern.db.models.assessment import (
+        Difficulty,
+        Exam,
+        ExamAnswer,
+        ExamMode,
+        ExamQuestion,
+        LearnerStats,
+        LearnerTopicStats,
+        Question,
+        QuestionExposure,
+        QuestionType,
+    )
+    from lectern.db.models.catalog import Course, Lesson, Module
+    from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
+    from lectern.db.models.sharing import Share, ShareEntity
+    from lectern.progress.xp import award_xp
+
+    now = datetime.now(UTC)
+    course = Course(owner_id=author.id, title="Privacy 101", published_at=now)
+    db.add(course)
+    db.flush()
+    module = Module(course_id=course.id, title="M", position=0)
+    db.add(module)
+    db.flush()
+    lesson = Lesson(module_id=module.id, course_id=course.id, title="L", content="x", position=0)
+    question = Question(
+        owner_id=author.id,
+        prompt="Q?",
+        type=QuestionType.true_false,
+        difficulty=Difficulty.easy,
+        topic="privacy",
+    )
+    db.add_all([lesson, question])
+    db.flush()
+    exam = Exam(user_id=learner.id, mode=ExamMode.practice, size=1)
+    db.add(exam)
+    db.flush()
+    db.add(ExamQuestion(exam_id=exam.id, question_id=question.id, position=0))
+    db.flush()
+    db.add_all(
+        [
+            ExamAnswer(exam_id=exam.id, question_id=question.id, is_correct=True),
+            Enrollment(user_id=learner.id, course_id=course.id, progress=1, completed_lessons=1),
+            LessonCompletion(user_id=learner.id, lesson_id=lesson.id, course_id=course.id),
+            Certificate(
+                user_id=learner.id, course_id=course.id, course_title="Privacy 101", code="C-1"
+            ),
+            LearnerStats(user_id=learner.id, answered=1, correct=1),
+            LearnerTopicStats(user_id=learner.id, topic="privacy", answered=1, correct=1),
+            QuestionExposure(user_id=learner.id, question_id=question.id, last_seen_at=now),
+            Share(
+                owner_id=learner.id,
+                entity_type=ShareEntity.exam,
+                entity_id=exam.id,
+                token_hash=uuid.uuid4().hex,
+            ),
+        ]
+    )
+    award_xp(db, learner.id, reason="test", source_id=lesson.id, amount=10)
+    db.commit()
+    return course
+
+
+def test_export_and_erase_cover_every_learning_record(db):
+    from lectern.db.models.catalog import Course
+    from lectern.db.models.identity import Profile
+    from lectern.identity import service
+    from lectern.privacy import PERSONAL
+
+    learner = make_account(db)
+    author = make_account(db, "instructor")
+    course = _learning_records(db, learner, author)
+
+    export = service.export_me(db, learner.principal)
+    learning = export["learning"]
+    json.dumps(export)
+    for model, _column in PERSONAL:
+        assert len(learning[model.__tablename__]) == 1, model.__tablename__
+    assert len(learning["exam_answers"]) == 1
+    assert "token_hash" not in json.dumps(learning)
+
+    service.delete_me(db, learner.principal)
+    for model, column in PERSONAL:
+        rows = db.scalars(select(model).where(getattr(model, column) == learner.id)).all()
+        assert rows == [], model.__tablename__
+    profile = db.get(Profile, learner.id, populate_existing=True)
+    assert (profile.xp, profile.level, profile.streak_days) == (0, 1, 0)
+
+    # The author's course outlives a learner's erasure, and their own erasure too.
+    service.delete_me(db, author.principal)
+    assert db.get(Course, course.id) is not None
