@@ -47,6 +47,11 @@ def db_down() -> None:
     raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
 
+@router.get("/secret/{token}")
+def secret(token: str) -> None:
+    raise Conflict("x")
+
+
 @router.get("/boom")
 def boom() -> None:
     raise RuntimeError("secret internals: password=hunter2")
@@ -121,7 +126,7 @@ def test_request_id_is_echoed_or_made(client):
     assert len(made.headers["x-request-id"]) == 32
 
 
-def test_each_request_is_logged_with_status_and_without_its_query(client):
+def test_each_request_is_logged_with_status_and_route_without_its_path_or_query(client):
     import io
     import logging
 
@@ -136,13 +141,18 @@ def test_each_request_is_logged_with_status_and_without_its_query(client):
     logger.setLevel("INFO")
     try:
         client.get("/conflict?token=secret-token-value", headers={"x-request-id": "req-42"})
+        client.get("/secret/path-token-value")
+        client.get("/no/such/path-token-value")
     finally:
         logger.setLevel(level)
         logger.removeHandler(handler)
     lines = [line for line in stream.getvalue().splitlines() if '"request"' in line]
-    assert lines, "no request log line"
-    assert '"status":409' in lines[-1] and '"request_id":"req-42"' in lines[-1]
-    assert "secret-token-value" not in lines[-1]
+    assert len(lines) == 3, "one request log line per request"
+    assert '"status":409' in lines[0] and '"request_id":"req-42"' in lines[0]
+    assert '"route":"/conflict"' in lines[0]
+    assert '"route":"/secret/{token}"' in lines[1]
+    assert '"route":"(unmatched)"' in lines[2] and '"status":404' in lines[2]
+    assert "token-value" not in stream.getvalue()
 
 
 def test_cors_allows_only_the_configured_origins(monkeypatch):

@@ -59,11 +59,13 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            # Path and status only: query strings and bodies may carry tokens.
+            # The route's template, never the raw path: paths carry share tokens and
+            # certificate codes, and query strings and bodies may carry more.
+            route = getattr(scope.get("route"), "path", None)
             logger.info(
                 "request",
                 method=scope.get("method"),
-                path=scope.get("path"),
+                route=route or "(unmatched)",
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
