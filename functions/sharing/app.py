@@ -1,0 +1,50 @@
+"""Function `sharing`: create, list and revoke share links, and open one without signing in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from lectern.api.app import create_app, lambda_handler
+from lectern.api.deps import CurrentPrincipal, DbSession
+from lectern.api.pagination import Page
+from lectern.sharing import service
+from lectern.sharing.schemas import ShareCreatedOut, SharedView, ShareIn, ShareOut
+
+router = APIRouter(prefix="/v1", tags=["sharing"])
+
+
+@router.post("/shares", status_code=status.HTTP_201_CREATED)
+def create_share(body: ShareIn, principal: CurrentPrincipal, db: DbSession) -> ShareCreatedOut:
+    return service.create_share(db, principal, body)
+
+
+@router.get("/me/shares")
+def list_shares(
+    principal: CurrentPrincipal,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Page[ShareOut]:
+    return service.list_shares(db, principal, limit=limit, cursor=cursor)
+
+
+@router.delete("/shares/{id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_share(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+    service.revoke_share(db, principal, id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/shared/{token}")
+def open_share(token: str, db: DbSession, response: Response) -> SharedView:
+    # No auth: the token is the capability. Not cached anywhere, so a revoked link dies
+    # at once, and not sent on as a referrer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return service.open_share(db, token)
+
+
+app = create_app(router, title="Lectern sharing")
+handler = lambda_handler(app)
