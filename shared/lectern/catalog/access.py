@@ -53,8 +53,10 @@ def course_for_edit(
     return course
 
 
-def module_for_edit(db: Session, module_id: uuid.UUID, principal: Principal) -> Module:
-    module = db.get(Module, module_id)
+def module_for_edit(
+    db: Session, module_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Module:
+    module = db.get(Module, module_id, with_for_update=lock)
     if module is None:
         raise NotFound(MODULE_NOT_FOUND)
     course = db.get(Course, module.course_id)

@@ -1,0 +1,130 @@
+"""Function `courses`: the catalog — courses, their modules and lessons."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from lectern.api.app import create_app, lambda_handler
+from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession, OptionalPrincipal
+from lectern.api.pagination import Page
+from lectern.catalog import service
+from lectern.catalog.schemas import (
+    MAX_CATEGORY,
+    MAX_TAGS,
+    CourseDetailOut,
+    CourseIn,
+    CourseOut,
+    CourseUpdateIn,
+    LessonIn,
+    LessonOut,
+    LessonUpdateIn,
+    ModuleIn,
+    ModuleOut,
+    ModuleUpdateIn,
+)
+
+router = APIRouter(prefix="/v1", tags=["courses"])
+NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+@router.post("/courses", status_code=status.HTTP_201_CREATED)
+def create_course(body: CourseIn, principal: AuthorPrincipal, db: DbSession) -> CourseOut:
+    return service.create_course(db, principal, body)
+
+
+@router.get("/courses")
+def list_courses(
+    principal: OptionalPrincipal,
+    db: DbSession,
+    *,
+    category: Annotated[str | None, Query(max_length=MAX_CATEGORY)] = None,
+    tag: Annotated[
+        list[str] | None,
+        Query(max_length=MAX_TAGS, description="Repeat to require several tags"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = service.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Page[CourseOut]:
+    return service.list_courses(
+        db, principal, category=category, tags=tag, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/courses/{id}")
+def get_course(id: uuid.UUID, principal: OptionalPrincipal, db: DbSession) -> CourseDetailOut:
+    return service.get_course(db, id, principal)
+
+
+@router.patch("/courses/{id}")
+def update_course(
+    id: uuid.UUID, body: CourseUpdateIn, principal: CurrentPrincipal, db: DbSession
+) -> CourseOut:
+    return service.update_course(db, id, principal, body)
+
+
+@router.delete("/courses/{id}", status_code=NO_CONTENT)
+def delete_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+    service.delete_course(db, id, principal)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post("/courses/{id}/publish")
+def publish_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> CourseOut:
+    return service.publish_course(db, id, principal)
+
+
+@router.post("/courses/{id}/unpublish")
+def unpublish_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> CourseOut:
+    return service.unpublish_course(db, id, principal)
+
+
+@router.post("/courses/{id}/modules", status_code=status.HTTP_201_CREATED)
+def create_module(
+    id: uuid.UUID, body: ModuleIn, principal: CurrentPrincipal, db: DbSession
+) -> ModuleOut:
+    return service.create_module(db, id, principal, body)
+
+
+@router.patch("/modules/{id}")
+def update_module(
+    id: uuid.UUID, body: ModuleUpdateIn, principal: CurrentPrincipal, db: DbSession
+) -> ModuleOut:
+    return service.update_module(db, id, principal, body)
+
+
+@router.delete("/modules/{id}", status_code=NO_CONTENT)
+def delete_module(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+    service.delete_module(db, id, principal)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post("/modules/{id}/lessons", status_code=status.HTTP_201_CREATED)
+def create_lesson(
+    id: uuid.UUID, body: LessonIn, principal: CurrentPrincipal, db: DbSession
+) -> LessonOut:
+    return service.create_lesson(db, id, principal, body)
+
+
+@router.get("/lessons/{id}")
+def get_lesson(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> LessonOut:
+    return service.get_lesson(db, id, principal)
+
+
+@router.patch("/lessons/{id}")
+def update_lesson(
+    id: uuid.UUID, body: LessonUpdateIn, principal: CurrentPrincipal, db: DbSession
+) -> LessonOut:
+    return service.update_lesson(db, id, principal, body)
+
+
+@router.delete("/lessons/{id}", status_code=NO_CONTENT)
+def delete_lesson(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+    service.delete_lesson(db, id, principal)
+    return Response(status_code=NO_CONTENT)
+
+
+app = create_app(router, title="Lectern courses")
+handler = lambda_handler(app)
