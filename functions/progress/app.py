@@ -1,0 +1,82 @@
+"""Function `progress`: enrollments, lesson completion, certificates, stats and leaderboards."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from lectern.api.app import create_app, lambda_handler
+from lectern.api.deps import CurrentPrincipal, DbSession
+from lectern.api.pagination import Page
+from lectern.progress import service
+from lectern.progress.leaderboards import Period
+from lectern.progress.schemas import (
+    CertificateOut,
+    CertificateVerificationOut,
+    CompleteIn,
+    CompletionOut,
+    EnrollIn,
+    EnrollmentItemOut,
+    EnrollmentOut,
+    LeaderboardOut,
+    StatsOut,
+)
+
+router = APIRouter(prefix="/v1", tags=["progress"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+
+
+@router.post("/courses/{id}/enroll", status_code=status.HTTP_201_CREATED)
+def enroll(
+    id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, body: EnrollIn | None = None
+) -> EnrollmentOut:
+    return service.enroll(db, principal, id)
+
+
+@router.get("/me/enrollments")
+def list_enrollments(
+    principal: CurrentPrincipal, db: DbSession, limit: Limit = 20, cursor: Cursor = None
+) -> Page[EnrollmentItemOut]:
+    return service.list_enrollments(db, principal, limit=limit, cursor=cursor)
+
+
+@router.post("/lessons/{id}/complete")
+def complete_lesson(
+    id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, body: CompleteIn | None = None
+) -> CompletionOut:
+    return service.complete_lesson(db, principal, id)
+
+
+@router.get("/me/certificates")
+def list_certificates(
+    principal: CurrentPrincipal, db: DbSession, limit: Limit = 20, cursor: Cursor = None
+) -> Page[CertificateOut]:
+    return service.list_certificates(db, principal, limit=limit, cursor=cursor)
+
+
+@router.get("/certificates/{code}")
+def verify_certificate(
+    code: Annotated[str, Path(min_length=1, max_length=service.MAX_CODE_LENGTH)], db: DbSession
+) -> CertificateVerificationOut:
+    """Public: no token needed, so an employer can check a learner's certificate."""
+    return service.verify_certificate(db, code)
+
+
+@router.get("/me/stats")
+def get_stats(principal: CurrentPrincipal, db: DbSession) -> StatsOut:
+    return service.stats(db, principal)
+
+
+@router.get("/leaderboards/{period}")
+def get_leaderboard(
+    period: Period, principal: CurrentPrincipal, db: DbSession, limit: Limit = 100
+) -> LeaderboardOut:
+    return service.leaderboard(db, principal, period, limit=limit)
+
+
+app = create_app(router, title="Lectern progress")
+handler = lambda_handler(app)

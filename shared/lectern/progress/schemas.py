@@ -1,0 +1,94 @@
+"""Progress routes' bodies: ``*In`` refuse unknown fields, ``*Out`` are allow-lists."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from lectern.progress.leaderboards import Period
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnrollIn(_In):
+    """Enrolling takes no input: a body that tries to set progress (or anything) is a 422."""
+
+
+class CompleteIn(_In):
+    """Completing takes no input: progress and XP are the server's to compute."""
+
+
+class EnrollmentOut(BaseModel):
+    course_id: uuid.UUID
+    progress: float
+    completed_lessons: int
+    enrolled_at: datetime
+    completed_at: datetime | None
+
+
+class EnrollmentItemOut(EnrollmentOut):
+    course_title: str
+    total_lessons: int
+
+
+class CertificateRefOut(BaseModel):
+    code: str
+    issued_at: datetime
+
+
+class CompletionOut(BaseModel):
+    progress: float
+    completed_lessons: int
+    total_lessons: int
+    xp_awarded: int
+    certificate: CertificateRefOut | None
+
+
+class CertificateOut(BaseModel):
+    code: str
+    course_id: uuid.UUID | None  # None once the course was deleted; the certificate stays
+    course_title: str
+    issued_at: datetime
+    verify_url: str
+
+
+class CertificateVerificationOut(BaseModel):
+    """The public proof: the learner's display name, never their email."""
+
+    code: str
+    course_title: str
+    learner_name: str
+    issued_at: datetime
+
+
+class StatsOut(BaseModel):
+    xp: int
+    level: int
+    streak_days: int
+    lessons_completed: int
+    courses_completed: int
+    answered: int
+    accuracy: float
+    weekly_xp: int
+
+
+class LeaderboardEntryOut(BaseModel):
+    rank: int
+    user_id: uuid.UUID
+    name: str
+    xp: int
+
+
+class StandingOut(BaseModel):
+    rank: int | None  # None while the caller has no XP on this board
+    xp: int
+
+
+class LeaderboardOut(BaseModel):
+    period: Period
+    entries: list[LeaderboardEntryOut]
+    me: StandingOut

@@ -1,0 +1,443 @@
+"""Progress use cases: enrolling, completing lessons, certificates, stats and leaderboards.
+
+Plain arguments, a database session and the caller in; schemas out; no HTTP here.
+Completing a lesson is one transaction that locks the learner's enrollment row, so
+concurrent completions in one course take turns and each recount sees the previous one:
+counts stay exact and the certificate is issued by exactly one of them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.catalog import access
+from lectern.db.models.assessment import LearnerStats
+from lectern.db.models.catalog import Course, Lesson
+from lectern.db.models.identity import Profile
+from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
+from lectern.errors import Conflict, Forbidden, InvalidField, NotFound, Unauthorized
+from lectern.identity.sessions import Principal
+from lectern.ids import uuid7
+from lectern.observability import count
+from lectern.progress import leaderboards, xp
+from lectern.progress.leaderboards import Period
+from lectern.progress.schemas import (
+    CertificateOut,
+    CertificateRefOut,
+    CertificateVerificationOut,
+    CompletionOut,
+    EnrollmentItemOut,
+    EnrollmentOut,
+    LeaderboardEntryOut,
+    LeaderboardOut,
+    StandingOut,
+    StatsOut,
+)
+
+ALREADY_ENROLLED = "You are already enrolled in this course."
+ENROLL_FIRST = "Enroll in the course first."
+CERTIFICATE_NOT_FOUND = "No such certificate."
+DELETED_USER_NAME = "Deleted user"
+
+# Crockford base32: no I, L, O or U, so a code read aloud or retyped survives.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_PREFIX = "LECT"
+CODE_RANDOM_CHARS = 16  # 80 bits: unguessable, and a collision is not a practical concern
+CODE_GROUP = 4
+MAX_CODE_LENGTH = 64
+
+
+def new_certificate_code() -> str:
+    """``LECT-XXXX-XXXX-XXXX-XXXX`` from ``secrets``: the public proof, so unguessable."""
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_RANDOM_CHARS))
+    groups = [chars[i : i + CODE_GROUP] for i in range(0, CODE_RANDOM_CHARS, CODE_GROUP)]
+    return "-".join([CODE_PREFIX, *groups])
+
+
+def normalize_code(code: str) -> str:
+    """Accept a code as people retype it: any case, and O/I/L for 0/1/1 (Crockford)."""
+    prefix, sep, rest = code.strip().upper().partition("-")
+    return prefix + sep + rest.translate(str.maketrans("OIL", "011"))
+
+
+def verify_url(code: str) -> str:
+    # Settings hold no public frontend address yet: the API's own public route verifies.
+    return f"/v1/certificates/{code}"
+
+
+# --- pagination -------------------------------------------------------------------------
+
+
+def _keyset(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (timestamp, id) a previous page ended at, or None for the first page."""
+    if cursor is None:
+        return None
+    position = decode_cursor(cursor)
+    try:
+        at = datetime.fromisoformat(str(position["at"]))
+        last_id = uuid.UUID(str(position["id"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidField("cursor", "not a cursor this API issued") from exc
+    if at.tzinfo is None:
+        raise InvalidField("cursor", "not a cursor this API issued")
+    return at, last_id
+
+
+def _next_cursor(rows: list[Any], limit: int, at_field: str) -> str | None:
+    """Rows were fetched with ``limit + 1``: a surplus row means another page exists."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor({"at": getattr(last, at_field).isoformat(), "id": str(last.id)})
+
+
+# --- enrollments ------------------------------------------------------------------------
+
+
+def enroll(db: Session, principal: Principal, course_id: uuid.UUID) -> EnrollmentOut:
+    course = access.course_for_view(db, course_id, principal)
+    # The unique (user, course) decides: of two concurrent enrolls, one inserts, the
+    # other waits for it and then inserts nothing.
+    statement = (
+        insert(Enrollment)
+        .values(id=uuid7(), user_id=principal.user_id, course_id=course.id)
+        .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
+        .returning(
+            Enrollment.course_id,
+            Enrollment.progress,
+            Enrollment.completed_lessons,
+            Enrollment.enrolled_at,
+            Enrollment.completed_at,
+        )
+    )
+    try:
+        row = db.execute(statement).one_or_none()
+    except IntegrityError as exc:  # the course was deleted since we read it
+        db.rollback()
+        raise NotFound(access.COURSE_NOT_FOUND) from exc
+    if row is None:
+        db.rollback()
+        raise Conflict(ALREADY_ENROLLED)
+    db.commit()
+    return EnrollmentOut.model_validate(row._asdict())
+
+
+def list_enrollments(
+    db: Session, principal: Principal, *, limit: int, cursor: str | None
+) -> Page[EnrollmentItemOut]:
+    """The caller's enrollments, newest first: titles and lesson totals in the same query."""
+    total_lessons = (
+        select(func.count())
+        .select_from(Lesson)
+        .where(Lesson.course_id == Enrollment.course_id)
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            Enrollment.id,
+            Enrollment.course_id,
+            Course.title.label("course_title"),
+            Enrollment.progress,
+            Enrollment.completed_lessons,
+            total_lessons.label("total_lessons"),
+            Enrollment.enrolled_at,
+            Enrollment.completed_at,
+        )
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.user_id == principal.user_id)
+        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+        .limit(limit + 1)
+    )
+    position = _keyset(cursor)
+    if position is not None:
+        statement = statement.where(tuple_(Enrollment.enrolled_at, Enrollment.id) < position)
+    rows = list(db.execute(statement).all())
+    return Page[EnrollmentItemOut](
+        items=[EnrollmentItemOut.model_validate(r._asdict()) for r in rows[:limit]],
+        next_cursor=_next_cursor(rows, limit, "enrolled_at"),
+    )
+
+
+# --- completing lessons -----------------------------------------------------------------
+
+
+def _counts(db: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> tuple[int, int]:
+    """(lessons this learner completed in the course, lessons the course has): one query."""
+    completed = (
+        select(func.count())
+        .select_from(LessonCompletion)
+        .where(LessonCompletion.user_id == user_id, LessonCompletion.course_id == course_id)
+        .scalar_subquery()
+    )
+    total = select(func.count()).select_from(Lesson).where(Lesson.course_id == course_id)
+    row = db.execute(select(completed, total.scalar_subquery())).one()
+    return int(row[0]), int(row[1])
+
+
+def _locked_enrollment(db: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
+    enrollment = db.scalar(
+        select(Enrollment)
+        .where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+        .with_for_update()
+        # Read the row as the lock found it, not as this session may have cached it.
+        .execution_options(populate_existing=True)
+    )
+    if enrollment is None:
+        raise Forbidden(ENROLL_FIRST)
+    return enrollment
+
+
+def _issue_certificate(
+    db: Session, user_id: uuid.UUID, course: Course, now: datetime
+) -> CertificateRefOut | None:
+    """Issue the course's certificate unless it exists (unique per learner and course)."""
+    row = db.execute(
+        insert(Certificate)
+        .values(
+            id=uuid7(),
+            user_id=user_id,
+            course_id=course.id,
+            course_title=course.title,
+            code=new_certificate_code(),
+            issued_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
+        .returning(Certificate.code, Certificate.issued_at)
+    ).one_or_none()
+    return None if row is None else CertificateRefOut(code=row.code, issued_at=row.issued_at)
+
+
+def _existing_certificate(
+    db: Session, user_id: uuid.UUID, course_id: uuid.UUID
+) -> CertificateRefOut | None:
+    row = db.execute(
+        select(Certificate.code, Certificate.issued_at).where(
+            Certificate.user_id == user_id, Certificate.course_id == course_id
+        )
+    ).one_or_none()
+    return None if row is None else CertificateRefOut(code=row.code, issued_at=row.issued_at)
+
+
+def _record_completion(
+    db: Session,
+    enrollment: Enrollment,
+    course: Course,
+    lesson_id: uuid.UUID,
+    counts: tuple[int, int],
+) -> tuple[xp.Award | None, CertificateRefOut | None]:
+    """A new completion: store the recount, pay the XP, and at 100 % issue the certificate.
+
+    The certificate is returned only when this call issued it.
+    """
+    completed, total = counts
+    now = datetime.now(UTC)
+    enrollment.completed_lessons = completed
+    enrollment.progress = min(1.0, completed / total) if total else 0.0
+    award = xp.award_xp(
+        db,
+        enrollment.user_id,
+        reason=xp.Reason.lesson_completed,
+        source_id=lesson_id,
+        amount=xp.LESSON_COMPLETED_XP,
+        now=now,
+    )
+    certificate = None
+    if enrollment.progress >= 1.0:
+        # Once completed, a course stays completed even if lessons are added later.
+        enrollment.completed_at = enrollment.completed_at or now
+        certificate = _issue_certificate(db, enrollment.user_id, course, now)
+    return award, certificate
+
+
+def complete_lesson(db: Session, principal: Principal, lesson_id: uuid.UUID) -> CompletionOut:
+    """Mark a lesson done for an enrolled learner; idempotent (a repeat awards nothing)."""
+    user_id = principal.user_id
+    course = db.scalar(
+        select(Course).join(Lesson, Lesson.course_id == Course.id).where(Lesson.id == lesson_id)
+    )
+    if course is None or not access.can_view(course, principal):
+        raise NotFound(access.LESSON_NOT_FOUND)
+    enrollment = _locked_enrollment(db, user_id, course.id)
+    try:
+        new = db.execute(
+            insert(LessonCompletion)
+            .values(user_id=user_id, lesson_id=lesson_id, course_id=course.id)
+            .on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
+            .returning(LessonCompletion.lesson_id)
+        ).scalar()
+    except IntegrityError as exc:  # the lesson was deleted since we read it
+        db.rollback()
+        raise NotFound(access.LESSON_NOT_FOUND) from exc
+    counts = _counts(db, user_id, course.id)
+    award, certificate = (
+        _record_completion(db, enrollment, course, lesson_id, counts)
+        if new is not None
+        else (None, None)
+    )
+    issued = certificate is not None
+    if certificate is None and enrollment.completed_at is not None:
+        certificate = _existing_certificate(db, user_id, course.id)
+    result = CompletionOut(
+        progress=enrollment.progress,
+        completed_lessons=enrollment.completed_lessons,
+        total_lessons=counts[1],
+        xp_awarded=award.amount if award else 0,
+        certificate=certificate,
+    )
+    db.commit()
+    if issued:
+        count("CertificateIssued")
+    if award is not None:
+        count("LessonCompleted")
+        leaderboards.publish([award])
+    return result
+
+
+# --- certificates -----------------------------------------------------------------------
+
+
+def list_certificates(
+    db: Session, principal: Principal, *, limit: int, cursor: str | None
+) -> Page[CertificateOut]:
+    statement = (
+        select(
+            Certificate.id,
+            Certificate.code,
+            Certificate.course_id,
+            Certificate.course_title,
+            Certificate.issued_at,
+        )
+        .where(Certificate.user_id == principal.user_id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(limit + 1)
+    )
+    position = _keyset(cursor)
+    if position is not None:
+        statement = statement.where(tuple_(Certificate.issued_at, Certificate.id) < position)
+    rows = list(db.execute(statement).all())
+    return Page[CertificateOut](
+        items=[
+            CertificateOut(
+                code=r.code,
+                course_id=r.course_id,
+                course_title=r.course_title,
+                issued_at=r.issued_at,
+                verify_url=verify_url(r.code),
+            )
+            for r in rows[:limit]
+        ],
+        next_cursor=_next_cursor(rows, limit, "issued_at"),
+    )
+
+
+def verify_certificate(db: Session, code: str) -> CertificateVerificationOut:
+    """Public: anyone holding the code may check it. Shows the display name, not the email."""
+    row = db.execute(
+        select(
+            Certificate.code,
+            Certificate.course_title,
+            Profile.display_name,
+            Certificate.issued_at,
+        )
+        .join(Profile, Profile.user_id == Certificate.user_id)
+        .where(Certificate.code == normalize_code(code))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(CERTIFICATE_NOT_FOUND)
+    return CertificateVerificationOut(
+        code=row.code,
+        course_title=row.course_title,
+        learner_name=row.display_name,
+        issued_at=row.issued_at,
+    )
+
+
+# --- stats and leaderboards -------------------------------------------------------------
+
+
+def _stats_row(db: Session, user_id: uuid.UUID) -> Row[Any] | None:
+    lessons_completed = (
+        select(func.count())
+        .select_from(LessonCompletion)
+        .where(LessonCompletion.user_id == user_id)
+        .scalar_subquery()
+    )
+    courses_completed = (
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.user_id == user_id, Enrollment.completed_at.is_not(None))
+        .scalar_subquery()
+    )
+    return db.execute(
+        select(
+            Profile.xp,
+            Profile.level,
+            Profile.streak_days,
+            Profile.last_active_on,
+            Profile.weekly_xp,
+            Profile.xp_week,
+            func.coalesce(LearnerStats.answered, 0).label("answered"),
+            func.coalesce(LearnerStats.correct, 0).label("correct"),
+            lessons_completed.label("lessons_completed"),
+            courses_completed.label("courses_completed"),
+        )
+        .outerjoin(LearnerStats, LearnerStats.user_id == Profile.user_id)
+        .where(Profile.user_id == user_id)
+    ).one_or_none()
+
+
+def stats(db: Session, principal: Principal) -> StatsOut:
+    """The caller's dashboard numbers, from one query over maintained counters."""
+    row = _stats_row(db, principal.user_id)
+    if row is None:
+        raise Unauthorized("The session's account no longer exists.")
+    day = datetime.now(UTC).date()
+    return StatsOut(
+        xp=row.xp,
+        level=row.level,
+        streak_days=xp.current_streak(row.streak_days, row.last_active_on, day),
+        lessons_completed=row.lessons_completed,
+        courses_completed=row.courses_completed,
+        answered=row.answered,
+        accuracy=row.correct / row.answered if row.answered else 0.0,
+        # The weekly counter is rolled by the next award: a stale week means none yet.
+        weekly_xp=row.weekly_xp if row.xp_week == xp.week_start(day) else 0,
+    )
+
+
+def leaderboard(db: Session, principal: Principal, period: Period, *, limit: int) -> LeaderboardOut:
+    """Top ``limit`` and the caller's standing (one KV call), names from one query."""
+    standing = leaderboards.standing(period, principal.user_id, limit)
+    user_ids = [user_id for user_id, _ in standing.top]
+    names: dict[uuid.UUID, str] = {}
+    if user_ids:
+        names = {
+            row.user_id: row.display_name
+            for row in db.execute(
+                select(Profile.user_id, Profile.display_name).where(Profile.user_id.in_(user_ids))
+            )
+        }
+    return LeaderboardOut(
+        period=period,
+        entries=[
+            LeaderboardEntryOut(
+                rank=rank,
+                user_id=user_id,
+                # A learner erased since the board was written keeps their rank, not a name.
+                name=names.get(user_id, DELETED_USER_NAME),
+                xp=points,
+            )
+            for rank, (user_id, points) in enumerate(standing.top, start=1)
+        ],
+        me=StandingOut(rank=standing.rank, xp=standing.xp),
+    )
