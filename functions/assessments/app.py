@@ -1,0 +1,130 @@
+"""Function `assessments`: the question bank (authors), exams and answers, performance."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from lectern.api.app import create_app, lambda_handler
+from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
+from lectern.api.pagination import Page
+from lectern.assessment import exams, performance, questions
+from lectern.assessment.schemas import (
+    ExamAnswerIn,
+    ExamAnswerOut,
+    ExamIn,
+    ExamOut,
+    ExamScoreOut,
+    ExamStateOut,
+    ExamSummaryOut,
+    PageQuery,
+    PerformanceOut,
+    QuestionBulkIn,
+    QuestionBulkOut,
+    QuestionIn,
+    QuestionOut,
+    QuestionQuery,
+    QuestionUpdateIn,
+)
+
+router = APIRouter(prefix="/v1", tags=["assessments"])
+
+_NO_QUESTIONS = {409: {"description": "No question in the bank matches the criteria."}}
+_EXAM_STATE = {409: {"description": "The exam is not in a state that allows this."}}
+_ANSWER_CONFLICTS = {
+    409: {
+        "description": "Question already answered, exam not active, or time is up "
+        "(the exam is then submitted)."
+    }
+}
+
+
+@router.post("/questions", status_code=status.HTTP_201_CREATED)
+def create_question(body: QuestionIn, principal: AuthorPrincipal, db: DbSession) -> QuestionOut:
+    return questions.create_question(db, principal, body)
+
+
+@router.post("/questions/bulk", status_code=status.HTTP_201_CREATED)
+def create_questions(
+    body: QuestionBulkIn, principal: AuthorPrincipal, db: DbSession
+) -> QuestionBulkOut:
+    return questions.create_questions(db, principal, body.questions)
+
+
+@router.get("/questions")
+def list_questions(
+    query: Annotated[QuestionQuery, Query()], principal: AuthorPrincipal, db: DbSession
+) -> Page[QuestionOut]:
+    return questions.list_questions(db, principal, query)
+
+
+@router.get("/questions/{id}")
+def get_question(id: uuid.UUID, principal: AuthorPrincipal, db: DbSession) -> QuestionOut:
+    return questions.get_question(db, principal, id)
+
+
+@router.patch("/questions/{id}")
+def update_question(
+    id: uuid.UUID, body: QuestionUpdateIn, principal: AuthorPrincipal, db: DbSession
+) -> QuestionOut:
+    return questions.update_question(db, principal, id, body)
+
+
+@router.delete("/questions/{id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_question(id: uuid.UUID, principal: AuthorPrincipal, db: DbSession) -> Response:
+    questions.delete_question(db, principal, id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/exams", status_code=status.HTTP_201_CREATED, responses=_NO_QUESTIONS)
+def create_exam(body: ExamIn, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
+    return exams.create_exam(db, principal, body)
+
+
+@router.get("/exams/{id}")
+def get_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
+    return exams.get_exam(db, principal, id)
+
+
+@router.post(
+    "/exams/{id}/answers",
+    status_code=status.HTTP_201_CREATED,
+    responses=_ANSWER_CONFLICTS,
+)
+def answer(
+    id: uuid.UUID, body: ExamAnswerIn, principal: CurrentPrincipal, db: DbSession
+) -> ExamAnswerOut:
+    return exams.answer(db, principal, id, body)
+
+
+@router.post("/exams/{id}/pause", responses=_EXAM_STATE)
+def pause_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamStateOut:
+    return exams.pause(db, principal, id)
+
+
+@router.post("/exams/{id}/resume", responses=_EXAM_STATE)
+def resume_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamStateOut:
+    return exams.resume(db, principal, id)
+
+
+@router.post("/exams/{id}/submit", responses=_EXAM_STATE)
+def submit_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamScoreOut:
+    return exams.submit(db, principal, id)
+
+
+@router.get("/me/exams")
+def my_exams(
+    query: Annotated[PageQuery, Query()], principal: CurrentPrincipal, db: DbSession
+) -> Page[ExamSummaryOut]:
+    return exams.list_exams(db, principal, query)
+
+
+@router.get("/me/performance")
+def my_performance(principal: CurrentPrincipal, db: DbSession) -> PerformanceOut:
+    return performance.performance(db, principal)
+
+
+app = create_app(router, title="Lectern assessments")
+handler = lambda_handler(app)

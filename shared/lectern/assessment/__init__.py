@@ -1,0 +1,6 @@
+"""Question bank, exams, answers and learner performance.
+
+``questions`` is the authors' bank, ``selection`` draws an exam's questions from it,
+``exams`` runs an exam (answers, pause, resume, submit) and ``performance`` reads the
+learner's counters. Schemas live in ``schemas``.
+"""

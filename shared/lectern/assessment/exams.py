@@ -1,0 +1,473 @@
+"""Exams: drawn from the bank, answered once per question, paused, resumed and submitted.
+
+Every change to an exam locks its row first (``SELECT ... FOR UPDATE``), so an answer
+and a submit, or two pauses, cannot interleave. One answer per question is the unique
+constraint's to decide: the answer is inserted straight away and a duplicate becomes a
+409. The learner's and the question's counters move in the answer's own transaction,
+as atomic upserts, so they always equal what ``exam_answers`` holds.
+
+Time limits are the server's: a request that finds the deadline passed submits the
+exam as it stands, and an answer that comes too late is refused.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.assessment.schemas import (
+    ExamAnswerIn,
+    ExamAnswerOut,
+    ExamCriteria,
+    ExamIn,
+    ExamOptionOut,
+    ExamOut,
+    ExamQuestionOut,
+    ExamScoreOut,
+    ExamStateOut,
+    ExamSummaryOut,
+    GivenAnswerOut,
+    PageQuery,
+    normalize_answer,
+)
+from lectern.assessment.selection import Criteria, record_exposures, select_question_ids
+from lectern.db.models.assessment import (
+    Difficulty,
+    Exam,
+    ExamAnswer,
+    ExamMode,
+    ExamQuestion,
+    ExamStatus,
+    LearnerStats,
+    LearnerTopicStats,
+    Question,
+    QuestionOption,
+    QuestionStats,
+    QuestionType,
+)
+from lectern.errors import Conflict, InvalidField, NotFound
+from lectern.identity.sessions import Principal
+from lectern.ids import uuid7
+from lectern.progress import leaderboards
+from lectern.progress.xp import Award, Reason, award_xp
+
+XP_FOR_CORRECT = {Difficulty.easy: 2, Difficulty.medium: 4, Difficulty.hard: 6}
+
+EXAM_NOT_FOUND = "No such exam."
+NO_QUESTIONS = "No questions match these criteria."
+NOT_ACTIVE = "The exam is not active."
+TIME_IS_UP = "Time is up: the exam has been submitted."
+ALREADY_ANSWERED = "This question has already been answered."
+
+_SINGLE_OPTION_TYPES = (QuestionType.single_choice, QuestionType.true_false)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _owned_exam(
+    db: Session, principal: Principal, exam_id: uuid.UUID, *, lock: bool = False
+) -> Exam:
+    exam = db.get(Exam, exam_id, with_for_update=lock, populate_existing=lock)
+    if exam is None or exam.user_id != principal.user_id:
+        raise NotFound(EXAM_NOT_FOUND)
+    return exam
+
+
+def _overdue(exam: Exam, now: datetime) -> bool:
+    return (
+        exam.status is ExamStatus.active
+        and exam.deadline_at is not None
+        and exam.deadline_at <= now
+    )
+
+
+def _seconds_left(exam: Exam, now: datetime) -> float | None:
+    if exam.status is ExamStatus.paused:
+        return exam.remaining_seconds
+    if exam.status is ExamStatus.active and exam.deadline_at is not None:
+        return max(0.0, (exam.deadline_at - now).total_seconds())
+    return None
+
+
+def _complete(db: Session, exam: Exam, now: datetime) -> tuple[int, float]:
+    """Score the exam from its answers: correct / size, unanswered questions count wrong."""
+    correct = (
+        db.scalar(select(func.count()).where(ExamAnswer.exam_id == exam.id, ExamAnswer.is_correct))
+        or 0
+    )
+    score = correct / exam.size
+    exam.status = ExamStatus.completed
+    exam.submitted_at = now
+    exam.correct_count = correct
+    exam.score = score
+    exam.deadline_at = None
+    exam.remaining_seconds = None
+    db.flush()
+    return correct, score
+
+
+def _require_active(db: Session, exam: Exam, now: datetime) -> None:
+    """409 unless the exam is active; one whose time ran out is submitted first."""
+    if _overdue(exam, now):
+        _complete(db, exam, now)
+        db.commit()
+        raise Conflict(TIME_IS_UP)
+    if exam.status is not ExamStatus.active:
+        raise Conflict(NOT_ACTIVE)
+
+
+def _solution(question: Question, options: Sequence[QuestionOption]) -> dict[str, Any]:
+    if question.type is QuestionType.short_answer:
+        return {"explanation": question.explanation, "accepted_answers": [o.text for o in options]}
+    return {
+        "explanation": question.explanation,
+        "correct_option_ids": [o.id for o in options if o.is_correct],
+    }
+
+
+def _exam_out(db: Session, exam: Exam, now: datetime) -> ExamOut:
+    """The exam as its learner may see it now: three queries, whatever its size."""
+    rows = db.execute(
+        select(ExamQuestion.position, Question)
+        .join(Question, Question.id == ExamQuestion.question_id)
+        .where(ExamQuestion.exam_id == exam.id)
+        .order_by(ExamQuestion.position)
+    ).all()
+    options: dict[uuid.UUID, list[QuestionOption]] = defaultdict(list)
+    for option in db.scalars(
+        select(QuestionOption)
+        .where(QuestionOption.question_id.in_([row.Question.id for row in rows]))
+        .order_by(QuestionOption.question_id, QuestionOption.position)
+    ):
+        options[option.question_id].append(option)
+    answers = {
+        a.question_id: a
+        for a in db.scalars(select(ExamAnswer).where(ExamAnswer.exam_id == exam.id))
+    }
+    completed = exam.status is ExamStatus.completed
+    practice = exam.mode is ExamMode.practice
+    questions: list[ExamQuestionOut] = []
+    for row in rows:
+        q: Question = row.Question
+        given = answers.get(q.id)
+        reveal = completed or (practice and given is not None)
+        questions.append(
+            ExamQuestionOut(
+                id=q.id,
+                position=row.position,
+                prompt=q.prompt,
+                type=q.type,
+                topic=q.topic,
+                difficulty=q.difficulty,
+                # A short answer's options are its accepted answers: never shown as options.
+                options=[]
+                if q.type is QuestionType.short_answer
+                else [ExamOptionOut(id=o.id, text=o.text) for o in options[q.id]],
+                answer=None
+                if given is None
+                else GivenAnswerOut(
+                    option_ids=given.option_ids,
+                    text=given.text,
+                    answered_at=given.answered_at,
+                    correct=given.is_correct if reveal else None,
+                ),
+                **(_solution(q, options[q.id]) if reveal else {}),
+            )
+        )
+    if completed:
+        correct: int | None = exam.correct_count
+    elif practice:
+        correct = sum(1 for a in answers.values() if a.is_correct)
+    else:
+        correct = None
+    return ExamOut(
+        id=exam.id,
+        status=exam.status,
+        mode=exam.mode,
+        adaptive=exam.adaptive,
+        size=exam.size,
+        criteria=ExamCriteria.model_validate(exam.criteria),
+        time_limit_minutes=exam.time_limit_seconds // 60 if exam.time_limit_seconds else None,
+        deadline_at=exam.deadline_at,
+        remaining_seconds=_seconds_left(exam, now),
+        created_at=exam.created_at,
+        submitted_at=exam.submitted_at,
+        answered=len(answers),
+        correct=correct,
+        score=exam.score,
+        questions=questions,
+    )
+
+
+def create_exam(
+    db: Session, principal: Principal, data: ExamIn, *, rng: random.Random | None = None
+) -> ExamOut:
+    """Draw the questions, store the exam and note what the learner has now seen.
+
+    Fewer matching questions than ``size``: the exam holds what there is. None: 409.
+    """
+    criteria = Criteria(
+        topic=data.topic, subject=data.subject, system=data.system, difficulty=data.difficulty
+    )
+    ids = select_question_ids(
+        db, principal.user_id, criteria, data.size, adaptive=data.adaptive, rng=rng
+    )
+    if not ids:
+        raise Conflict(NO_QUESTIONS)
+    now = _now()
+    limit = data.time_limit_minutes * 60 if data.time_limit_minutes else None
+    exam = Exam(
+        id=uuid7(),
+        user_id=principal.user_id,
+        mode=data.mode,
+        status=ExamStatus.active,
+        adaptive=data.adaptive,
+        criteria=criteria.as_json(),
+        size=len(ids),
+        time_limit_seconds=limit,
+        deadline_at=now + timedelta(seconds=limit) if limit else None,
+        created_at=now,
+    )
+    db.add(exam)
+    db.flush()
+    db.execute(
+        insert(ExamQuestion).values(
+            [
+                {"exam_id": exam.id, "question_id": qid, "position": position}
+                for position, qid in enumerate(ids)
+            ]
+        )
+    )
+    record_exposures(db, principal.user_id, ids, now)
+    out = _exam_out(db, exam, now)
+    db.commit()
+    return out
+
+
+def get_exam(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamOut:
+    now = _now()
+    exam = _owned_exam(db, principal, exam_id)
+    if _overdue(exam, now):
+        # Its time ran out unseen: submit it now, under the lock, then show the result.
+        exam = _owned_exam(db, principal, exam_id, lock=True)
+        if _overdue(exam, now):
+            _complete(db, exam, now)
+            db.commit()
+    return _exam_out(db, exam, now)
+
+
+def _grade(
+    question: Question, options: Sequence[QuestionOption], data: ExamAnswerIn
+) -> tuple[list[uuid.UUID], str | None, bool]:
+    """(option ids, text, correct) for an answer that fits the question, else 422."""
+    if question.type is QuestionType.short_answer:
+        if data.option_ids:
+            raise InvalidField("option_ids", "a short_answer question takes text, not options")
+        if data.text is None:
+            raise InvalidField("text", "a short_answer question needs a text answer")
+        accepted = {normalize_answer(o.text) for o in options}
+        return [], data.text, normalize_answer(data.text) in accepted
+    if data.text is not None:
+        raise InvalidField("text", "only short_answer questions take a text answer")
+    chosen = data.option_ids or []
+    if not chosen:
+        raise InvalidField("option_ids", "choose at least one option")
+    if len(set(chosen)) != len(chosen):
+        raise InvalidField("option_ids", "an option is chosen twice")
+    if not set(chosen) <= {o.id for o in options}:
+        raise InvalidField("option_ids", "not an option of this question")
+    if question.type in _SINGLE_OPTION_TYPES and len(chosen) != 1:
+        raise InvalidField("option_ids", f"a {question.type.value} question takes one option")
+    return chosen, None, set(chosen) == {o.id for o in options if o.is_correct}
+
+
+def _count_answer(db: Session, user_id: uuid.UUID, question: Question, correct: bool) -> None:
+    """Add the answer to the learner's, the learner's topic's and the question's counters:
+    three atomic upserts in one statement (data-modifying CTEs), one round trip."""
+    c = int(correct)
+    learner = pg_insert(LearnerStats).values(user_id=user_id, answered=1, correct=c)
+    learner = learner.on_conflict_do_update(
+        index_elements=[LearnerStats.user_id],
+        set_={"answered": LearnerStats.answered + 1, "correct": LearnerStats.correct + c},
+    )
+    topic = pg_insert(LearnerTopicStats).values(
+        user_id=user_id, topic=question.topic, answered=1, correct=c
+    )
+    topic = topic.on_conflict_do_update(
+        index_elements=[LearnerTopicStats.user_id, LearnerTopicStats.topic],
+        set_={
+            "answered": LearnerTopicStats.answered + 1,
+            "correct": LearnerTopicStats.correct + c,
+        },
+    )
+    # The question's row is shared by every learner: updated last, it is locked the
+    # shortest time, and every transaction takes its locks in the same order.
+    per_question = pg_insert(QuestionStats).values(question_id=question.id, answered=1, correct=c)
+    per_question = per_question.on_conflict_do_update(
+        index_elements=[QuestionStats.question_id],
+        set_={"answered": QuestionStats.answered + 1, "correct": QuestionStats.correct + c},
+    )
+    db.execute(per_question.add_cte(learner.cte("learner"), topic.cte("topic")))
+
+
+def answer(
+    db: Session, principal: Principal, exam_id: uuid.UUID, data: ExamAnswerIn
+) -> ExamAnswerOut:
+    exam = _owned_exam(db, principal, exam_id, lock=True)
+    now = _now()
+    _require_active(db, exam, now)
+    question = db.scalar(
+        select(Question)
+        .join(ExamQuestion, ExamQuestion.question_id == Question.id)
+        .where(ExamQuestion.exam_id == exam.id, ExamQuestion.question_id == data.question_id)
+    )
+    if question is None:
+        raise InvalidField("question_id", "not a question of this exam")
+    options = list(
+        db.scalars(
+            select(QuestionOption)
+            .where(QuestionOption.question_id == question.id)
+            .order_by(QuestionOption.position)
+        )
+    )
+    option_ids, text, correct = _grade(question, options, data)
+    answer_id = uuid7()
+    try:
+        db.execute(
+            insert(ExamAnswer).values(
+                id=answer_id,
+                exam_id=exam.id,
+                question_id=question.id,
+                option_ids=option_ids,
+                text=text,
+                is_correct=correct,
+                answered_at=now,
+            )
+        )
+    except IntegrityError as exc:
+        db.rollback()
+        raise Conflict(ALREADY_ANSWERED) from exc
+    award: Award | None = None
+    if correct:
+        award = award_xp(
+            db,
+            principal.user_id,
+            reason=Reason.correct_answer,
+            source_id=answer_id,
+            amount=XP_FOR_CORRECT[question.difficulty],
+            now=now,
+        )
+    _count_answer(db, principal.user_id, question, correct)
+    db.commit()
+    if award is not None:
+        leaderboards.publish([award])
+    if exam.mode is ExamMode.exam:
+        return ExamAnswerOut(question_id=question.id)
+    return ExamAnswerOut(question_id=question.id, correct=correct, **_solution(question, options))
+
+
+def _state(exam: Exam, now: datetime) -> ExamStateOut:
+    return ExamStateOut(
+        id=exam.id,
+        status=exam.status,
+        deadline_at=exam.deadline_at,
+        remaining_seconds=_seconds_left(exam, now),
+    )
+
+
+def pause(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut:
+    """Stop the clock: the time left is kept and the deadline cleared until resume."""
+    exam = _owned_exam(db, principal, exam_id, lock=True)
+    now = _now()
+    _require_active(db, exam, now)
+    exam.remaining_seconds = _seconds_left(exam, now)
+    exam.deadline_at = None
+    exam.status = ExamStatus.paused
+    db.commit()
+    return _state(exam, now)
+
+
+def resume(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut:
+    exam = _owned_exam(db, principal, exam_id, lock=True)
+    if exam.status is not ExamStatus.paused:
+        raise Conflict("Only a paused exam can be resumed.")
+    now = _now()
+    if exam.remaining_seconds is not None:
+        exam.deadline_at = now + timedelta(seconds=exam.remaining_seconds)
+    exam.remaining_seconds = None
+    exam.status = ExamStatus.active
+    db.commit()
+    return _state(exam, now)
+
+
+def submit(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamScoreOut:
+    exam = _owned_exam(db, principal, exam_id, lock=True)
+    if exam.status is ExamStatus.completed:
+        raise Conflict("The exam has already been submitted.")
+    correct, score = _complete(db, exam, _now())
+    db.commit()
+    return ExamScoreOut(
+        id=exam.id, status=exam.status, score=score, correct=correct, total=exam.size
+    )
+
+
+def list_exams(db: Session, principal: Principal, query: PageQuery) -> Page[ExamSummaryOut]:
+    """The caller's exams, newest first; answer counts in one grouped query."""
+    stmt = (
+        select(Exam)
+        .where(Exam.user_id == principal.user_id)
+        .order_by(Exam.created_at.desc(), Exam.id.desc())
+        .limit(query.limit + 1)
+    )
+    if query.cursor is not None:
+        position = decode_cursor(query.cursor)
+        try:
+            after = (datetime.fromisoformat(str(position["t"])), uuid.UUID(str(position["id"])))
+        except (KeyError, ValueError) as exc:
+            raise InvalidField("cursor", "not a cursor this API issued") from exc
+        stmt = stmt.where(tuple_(Exam.created_at, Exam.id) < after)
+    exams = list(db.scalars(stmt))
+    next_cursor = None
+    if len(exams) > query.limit:
+        exams = exams[: query.limit]
+        last = exams[-1]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+    answered: dict[uuid.UUID, int] = {}
+    if exams:
+        answered = {
+            row.exam_id: row.n
+            for row in db.execute(
+                select(ExamAnswer.exam_id, func.count().label("n"))
+                .where(ExamAnswer.exam_id.in_([e.id for e in exams]))
+                .group_by(ExamAnswer.exam_id)
+            )
+        }
+    items = [
+        ExamSummaryOut(
+            id=e.id,
+            status=e.status,
+            mode=e.mode,
+            adaptive=e.adaptive,
+            size=e.size,
+            criteria=ExamCriteria.model_validate(e.criteria),
+            answered=answered.get(e.id, 0),
+            score=e.score,
+            deadline_at=e.deadline_at,
+            created_at=e.created_at,
+            submitted_at=e.submitted_at,
+        )
+        for e in exams
+    ]
+    return Page[ExamSummaryOut](items=items, next_cursor=next_cursor)

@@ -1,0 +1,225 @@
+"""The question bank: authors (instructors, admins) write questions, with their options.
+
+A question is private to its author (admins see all): anyone else gets a 404, so ids
+do not leak. A question tied to a course needs the right to edit that course.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, insert, select
+from sqlalchemy.orm import Session
+
+from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.assessment.schemas import (
+    QuestionBulkOut,
+    QuestionIn,
+    QuestionOptionIn,
+    QuestionOptionOut,
+    QuestionOut,
+    QuestionQuery,
+    QuestionStatsOut,
+    QuestionUpdateIn,
+    options_problem,
+)
+from lectern.catalog import access
+from lectern.db.models.assessment import Question, QuestionOption, QuestionStats
+from lectern.db.models.identity import UserRole
+from lectern.errors import InvalidField, NotFound
+from lectern.identity.sessions import Principal
+from lectern.ids import uuid7
+
+QUESTION_NOT_FOUND = "No such question."
+
+
+def _option_rows(
+    question_id: uuid.UUID, options: Sequence[QuestionOptionIn]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid7(),
+            "question_id": question_id,
+            "position": position,
+            "text": option.text,
+            "is_correct": option.is_correct,
+        }
+        for position, option in enumerate(options)
+    ]
+
+
+def _insert_questions(
+    db: Session, principal: Principal, items: Sequence[QuestionIn]
+) -> list[uuid.UUID]:
+    """Three multi-row INSERTs (questions, options, stats), whatever the number of items."""
+    for course_id in sorted({q.course_id for q in items if q.course_id is not None}):
+        access.course_for_edit(db, course_id, principal)
+    question_rows: list[dict[str, Any]] = []
+    option_rows: list[dict[str, Any]] = []
+    for item in items:
+        qid = uuid7()
+        question_rows.append(
+            {
+                "id": qid,
+                "owner_id": principal.user_id,
+                "course_id": item.course_id,
+                "prompt": item.prompt,
+                "type": item.type,
+                "difficulty": item.difficulty,
+                "topic": item.topic,
+                "subject": item.subject,
+                "system": item.system,
+                "explanation": item.explanation,
+                "tags": item.tags,
+            }
+        )
+        option_rows += _option_rows(qid, item.options)
+    db.execute(insert(Question).values(question_rows))
+    if option_rows:
+        db.execute(insert(QuestionOption).values(option_rows))
+    db.execute(
+        insert(QuestionStats).values(
+            [{"question_id": row["id"], "answered": 0, "correct": 0} for row in question_rows]
+        )
+    )
+    return [row["id"] for row in question_rows]
+
+
+def _outs(db: Session, stmt: Select[Question, int, int]) -> list[QuestionOut]:
+    """Questions with their counters (one query), then all their options (one more)."""
+    rows = db.execute(stmt).all()
+    ids = [row.Question.id for row in rows]
+    options: dict[uuid.UUID, list[QuestionOptionOut]] = defaultdict(list)
+    if ids:
+        for option in db.scalars(
+            select(QuestionOption)
+            .where(QuestionOption.question_id.in_(ids))
+            .order_by(QuestionOption.question_id, QuestionOption.position)
+        ):
+            options[option.question_id].append(
+                QuestionOptionOut(id=option.id, text=option.text, is_correct=option.is_correct)
+            )
+    return [
+        QuestionOut(
+            id=q.id,
+            owner_id=q.owner_id,
+            course_id=q.course_id,
+            prompt=q.prompt,
+            type=q.type,
+            difficulty=q.difficulty,
+            topic=q.topic,
+            subject=q.subject,
+            system=q.system,
+            explanation=q.explanation,
+            tags=q.tags,
+            options=options[q.id],
+            stats=QuestionStatsOut(answered=row.answered or 0, correct=row.correct or 0),
+            created_at=q.created_at,
+            updated_at=q.updated_at,
+        )
+        for row in rows
+        for q in (row.Question,)
+    ]
+
+
+def _with_stats() -> Select[Question, int, int]:
+    return select(Question, QuestionStats.answered, QuestionStats.correct).outerjoin(
+        QuestionStats, QuestionStats.question_id == Question.id
+    )
+
+
+def _load(db: Session, question_id: uuid.UUID) -> QuestionOut:
+    return _outs(db, _with_stats().where(Question.id == question_id))[0]
+
+
+def _visible_to(principal: Principal) -> Any:
+    return None if principal.role == UserRole.admin else Question.owner_id == principal.user_id
+
+
+def _owned(db: Session, principal: Principal, question_id: uuid.UUID) -> Question:
+    question = db.get(Question, question_id, with_for_update=True)
+    if question is None or (
+        principal.role != UserRole.admin and question.owner_id != principal.user_id
+    ):
+        raise NotFound(QUESTION_NOT_FOUND)
+    return question
+
+
+def create_question(db: Session, principal: Principal, data: QuestionIn) -> QuestionOut:
+    [question_id] = _insert_questions(db, principal, [data])
+    out = _load(db, question_id)
+    db.commit()
+    return out
+
+
+def create_questions(
+    db: Session, principal: Principal, items: Sequence[QuestionIn]
+) -> QuestionBulkOut:
+    """All or nothing: every item was validated before this runs, and one commit ends it."""
+    ids = _insert_questions(db, principal, items)
+    db.commit()
+    return QuestionBulkOut(created=len(ids), ids=ids)
+
+
+def list_questions(db: Session, principal: Principal, query: QuestionQuery) -> Page[QuestionOut]:
+    """The caller's questions (an admin's: everyone's), newest first."""
+    stmt = _with_stats().order_by(Question.id.desc()).limit(query.limit + 1)
+    if (own := _visible_to(principal)) is not None:
+        stmt = stmt.where(own)
+    for column in ("topic", "difficulty", "subject", "system", "course_id"):
+        value = getattr(query, column)
+        if value is not None:
+            stmt = stmt.where(getattr(Question, column) == value)
+    if query.cursor is not None:
+        position = decode_cursor(query.cursor)
+        try:
+            after = uuid.UUID(str(position["id"]))
+        except (KeyError, ValueError) as exc:
+            raise InvalidField("cursor", "not a cursor this API issued") from exc
+        stmt = stmt.where(Question.id < after)
+    items = _outs(db, stmt)
+    next_cursor = None
+    if len(items) > query.limit:
+        items = items[: query.limit]
+        next_cursor = encode_cursor({"id": str(items[-1].id)})
+    return Page[QuestionOut](items=items, next_cursor=next_cursor)
+
+
+def get_question(db: Session, principal: Principal, question_id: uuid.UUID) -> QuestionOut:
+    stmt = _with_stats().where(Question.id == question_id)
+    if (own := _visible_to(principal)) is not None:
+        stmt = stmt.where(own)
+    found = _outs(db, stmt)
+    if not found:
+        raise NotFound(QUESTION_NOT_FOUND)
+    return found[0]
+
+
+def update_question(
+    db: Session, principal: Principal, question_id: uuid.UUID, data: QuestionUpdateIn
+) -> QuestionOut:
+    question = _owned(db, principal, question_id)
+    sent = data.model_fields_set
+    for field in ("prompt", "difficulty", "topic", "subject", "system", "explanation", "tags"):
+        if field in sent:
+            setattr(question, field, getattr(data, field))
+    if data.options is not None:
+        if problem := options_problem(question.type, data.options):
+            raise InvalidField("options", problem)
+        db.execute(delete(QuestionOption).where(QuestionOption.question_id == question.id))
+        db.execute(insert(QuestionOption).values(_option_rows(question.id, data.options)))
+    question.updated_at = datetime.now(UTC)
+    db.flush()
+    out = _load(db, question.id)
+    db.commit()
+    return out
+
+
+def delete_question(db: Session, principal: Principal, question_id: uuid.UUID) -> None:
+    """Gone with its options and counters, and from the exams that drew it."""
+    db.delete(_owned(db, principal, question_id))
+    db.commit()
