@@ -1,0 +1,267 @@
+"""Object-level authorization: every route that takes an id, for every kind of caller.
+
+Callers: the object's owner (the instructor who wrote the course or question, or the
+learner who took the exam, enrolled or made the share), another learner, another
+instructor, an admin and an anonymous caller. Each case runs in a fresh world of
+objects: the outsiders go first and must be refused (401, 403 or 404) without changing
+anything, then the owner, in the same world, must succeed. The admin runs in a world
+of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import invoke
+from tests.factories import Account, new_account
+
+REFUSED = {401, 403, 404}
+
+
+@dataclass
+class World:
+    live: dict[str, Any]  # a published course with one module and lesson
+    live_module: dict[str, Any]
+    live_lesson: dict[str, Any]
+    draft: dict[str, Any]  # an unpublished course with one lesson
+    draft_lesson: dict[str, Any]
+    question: dict[str, Any]
+    exam: dict[str, Any]
+    share: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def actors() -> dict[str, Account | None]:
+    return {
+        "instructor": new_account("instructor", "Owner Instructor"),
+        "learner": new_account("student", "Owner Learner"),
+        "other_learner": new_account("student", "Other Learner"),
+        "other_instructor": new_account("instructor", "Other Instructor"),
+        "admin": new_account("admin", "Admin"),
+    }
+
+
+def _ok(reply, status: int = 201) -> dict[str, Any]:
+    assert reply.status == status, reply.body
+    return reply.body
+
+
+def _course(owner: Account, publish: bool) -> tuple[dict, dict, dict]:
+    course = _ok(
+        invoke("courses", "POST", "/v1/courses", token=owner.token, body={"title": "Matrix"})
+    )
+    module = _ok(
+        invoke(
+            "courses",
+            "POST",
+            f"/v1/courses/{course['id']}/modules",
+            token=owner.token,
+            body={"title": "M"},
+        )
+    )
+    lesson = _ok(
+        invoke(
+            "courses",
+            "POST",
+            f"/v1/modules/{module['id']}/lessons",
+            token=owner.token,
+            body={"title": "L", "content": "# L"},
+        )
+    )
+    if publish:
+        _ok(
+            invoke("courses", "POST", f"/v1/courses/{course['id']}/publish", token=owner.token), 200
+        )
+    return course, module, lesson
+
+
+def _world(actors: dict[str, Account | None]) -> World:
+    instructor, learner = actors["instructor"], actors["learner"]
+    assert instructor and learner
+    live, live_module, live_lesson = _course(instructor, publish=True)
+    draft, _, draft_lesson = _course(instructor, publish=False)
+    topic = f"matrix-{uuid.uuid4().hex[:8]}"
+    question = _ok(
+        invoke(
+            "assessments",
+            "POST",
+            "/v1/questions",
+            token=instructor.token,
+            body={
+                "prompt": "Two plus two?",
+                "type": "single_choice",
+                "difficulty": "easy",
+                "topic": topic,
+                "options": [{"text": "4", "is_correct": True}, {"text": "5", "is_correct": False}],
+            },
+        )
+    )
+    _ok(invoke("progress", "POST", f"/v1/courses/{live['id']}/enroll", token=learner.token))
+    exam = _ok(
+        invoke(
+            "assessments",
+            "POST",
+            "/v1/exams",
+            token=learner.token,
+            body={"size": 1, "topic": topic, "mode": "practice"},
+        )
+    )
+    share = _ok(
+        invoke(
+            "sharing",
+            "POST",
+            "/v1/shares",
+            token=learner.token,
+            body={"entity_type": "exam", "entity_id": exam["id"]},
+        )
+    )
+    return World(live, live_module, live_lesson, draft, draft_lesson, question, exam, share)
+
+
+def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, Any]:
+    """What the objects look like to their owners: nothing here may change on a refusal."""
+    course = invoke("courses", "GET", f"/v1/courses/{world.live['id']}", token=owner.token)
+    draft = invoke("courses", "GET", f"/v1/courses/{world.draft['id']}", token=owner.token)
+    lesson = invoke("courses", "GET", f"/v1/lessons/{world.live_lesson['id']}", token=owner.token)
+    question = invoke(
+        "assessments", "GET", f"/v1/questions/{world.question['id']}", token=owner.token
+    )
+    exam = invoke("assessments", "GET", f"/v1/exams/{world.exam['id']}", token=learner.token)
+    shares = invoke("sharing", "GET", "/v1/me/shares", token=learner.token)
+    return {
+        "course": (course.status, course.body),
+        "draft": (draft.status, draft.body),
+        "lesson": (lesson.status, lesson.body),
+        "question": (question.status, question.body),
+        "exam": (exam.status, exam.body),
+        "shares": (shares.status, shares.body),
+    }
+
+
+@dataclass(frozen=True)
+class Case:
+    function: str
+    method: str
+    path: str  # with {live}, {draft}, {exam} ... for the world's ids
+    owner: str  # which actor owns the object
+    owner_status: int
+    admin_status: int
+    body: dict[str, Any] | None = None
+    # The other party with a right to it: the author reads a lesson their learner reads.
+    shared_with_other_owner: bool = False
+
+
+C, P, A, S = "courses", "progress", "assessments", "sharing"
+INS, LRN = "instructor", "learner"
+CASES: dict[str, Case] = {
+    "read draft course": Case(C, "GET", "/v1/courses/{draft}", INS, 200, 200),
+    "update course": Case(C, "PATCH", "/v1/courses/{live}", INS, 200, 200, {"title": "New"}),
+    "delete course": Case(C, "DELETE", "/v1/courses/{live}", INS, 204, 204),
+    "publish draft": Case(C, "POST", "/v1/courses/{draft}/publish", INS, 200, 200),
+    "unpublish course": Case(C, "POST", "/v1/courses/{live}/unpublish", INS, 200, 200),
+    "add module": Case(C, "POST", "/v1/courses/{live}/modules", INS, 201, 201, {"title": "M"}),
+    "update module": Case(C, "PATCH", "/v1/modules/{live_module}", INS, 200, 200, {"title": "N"}),
+    "delete module": Case(C, "DELETE", "/v1/modules/{live_module}", INS, 204, 204),
+    "add lesson": Case(
+        C,
+        "POST",
+        "/v1/modules/{live_module}/lessons",
+        INS,
+        201,
+        201,
+        {"title": "L", "content": "x"},
+    ),
+    "read draft lesson": Case(C, "GET", "/v1/lessons/{draft_lesson}", INS, 200, 200),
+    "read live lesson": Case(
+        C, "GET", "/v1/lessons/{live_lesson}", LRN, 200, 200, shared_with_other_owner=True
+    ),
+    "update lesson": Case(C, "PATCH", "/v1/lessons/{live_lesson}", INS, 200, 200, {"title": "T"}),
+    "delete lesson": Case(C, "DELETE", "/v1/lessons/{live_lesson}", INS, 204, 204),
+    "enroll in draft": Case(P, "POST", "/v1/courses/{draft}/enroll", INS, 201, 201),
+    # Completing is for enrolled learners: the admin is not enrolled.
+    "complete lesson": Case(P, "POST", "/v1/lessons/{live_lesson}/complete", LRN, 200, 403),
+    "read question": Case(A, "GET", "/v1/questions/{question}", INS, 200, 200),
+    "update question": Case(A, "PATCH", "/v1/questions/{question}", INS, 200, 200, {"prompt": "?"}),
+    "delete question": Case(A, "DELETE", "/v1/questions/{question}", INS, 204, 204),
+    # Exams are their taker's alone, admins included.
+    "read exam": Case(A, "GET", "/v1/exams/{exam}", LRN, 200, 404),
+    "answer exam": Case(A, "POST", "/v1/exams/{exam}/answers", LRN, 201, 404, {"answer": True}),
+    "pause exam": Case(A, "POST", "/v1/exams/{exam}/pause", LRN, 200, 404),
+    "submit exam": Case(A, "POST", "/v1/exams/{exam}/submit", LRN, 200, 404),
+    "share exam": Case(
+        S, "POST", "/v1/shares", LRN, 201, 404, {"entity_type": "exam", "entity_id": "{exam}"}
+    ),
+    "share course": Case(
+        S, "POST", "/v1/shares", INS, 201, 201, {"entity_type": "course", "entity_id": "{live}"}
+    ),
+    "revoke share": Case(S, "DELETE", "/v1/shares/{share}", LRN, 204, 404),
+}
+
+
+def _ids(world: World) -> dict[str, str]:
+    return {name: str(getattr(world, name)["id"]) for name in World.__dataclass_fields__}
+
+
+OUTSIDERS = ("anonymous", "other_learner", "other_instructor")
+
+
+def _body(case: Case, world: World) -> dict[str, Any] | None:
+    if case.body == {"answer": True}:
+        question = world.exam["questions"][0]
+        return {"question_id": question["id"], "option_ids": [question["options"][0]["id"]]}
+    if case.body is None:
+        return None
+    ids = _ids(world)
+    return {k: v.format(**ids) if isinstance(v, str) else v for k, v in case.body.items()}
+
+
+def _call(case: Case, world: World, account: Account | None):
+    return invoke(
+        case.function,
+        case.method,
+        case.path.format(**_ids(world)),
+        token=account.token if account else None,
+        body=_body(case, world),
+    )
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_outsiders_are_refused_and_change_nothing_then_the_owner_succeeds(name, actors):
+    case = CASES[name]
+    world = _world(actors)
+    owner = actors[case.owner]
+    assert owner is not None
+    before = _fingerprint(world, actors["instructor"], actors["learner"])
+    for outsider in OUTSIDERS:
+        account = None if outsider == "anonymous" else actors[outsider]
+        # An outsider is anyone but the case's owner: the course's instructor is an
+        # outsider to a learner's exam, and the learner to the instructor's course.
+        reply = _call(case, world, account)
+        assert reply.status in REFUSED, (outsider, reply.status, reply.body)
+        if outsider == "anonymous" and case.method != "GET":
+            assert reply.status == 401  # the catalog is browsable; writes need a session
+    other_owner = "learner" if case.owner == "instructor" else "instructor"
+    reply = _call(case, world, actors[other_owner])
+    if case.shared_with_other_owner:
+        assert reply.status == case.owner_status, reply.body
+    else:
+        assert reply.status in REFUSED, (other_owner, reply.status, reply.body)
+    assert _fingerprint(world, actors["instructor"], actors["learner"]) == before
+
+    reply = _call(case, world, owner)
+    assert reply.status == case.owner_status, reply.body
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_admin(name, actors):
+    case = CASES[name]
+    world = _world(actors)
+    before = _fingerprint(world, actors["instructor"], actors["learner"])
+    reply = _call(case, world, actors["admin"])
+    assert reply.status == case.admin_status, reply.body
+    if case.admin_status in REFUSED:
+        assert _fingerprint(world, actors["instructor"], actors["learner"]) == before
