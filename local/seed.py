@@ -1,26 +1,209 @@
-"""Demo data for the local stack: an admin and an instructor (see README)."""
+"""Demo data for the local stack: an admin, an instructor, a published course and a
+question bank to draw exams from (see README). Made through the services, so it obeys
+the same rules as data made through the API."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from lectern.db.models.catalog import Course
 from lectern.db.models.identity import User, UserRole
 from lectern.identity.service import create_account
+from lectern.identity.sessions import Principal
 
 DEMO_PASSWORD = "lectern-demo-pass"  # noqa: S105 - printed at start-up; local stack only
 DEMO_ACCOUNTS = (
     ("admin@lectern.local", "Ada Admin", UserRole.admin),
     ("instructor@lectern.local", "Ian Instructor", UserRole.instructor),
 )
+DEMO_COURSE = "How cells work"
+DEMO_MODULES = (
+    (
+        "The cell",
+        (
+            (
+                "Membranes",
+                "# Membranes\n\nA lipid bilayer keeps the inside in and lets"
+                " proteins decide what crosses.",
+            ),
+            (
+                "Organelles",
+                "# Organelles\n\nMitochondria make ATP; ribosomes make proteins;"
+                " the nucleus keeps the DNA.",
+            ),
+        ),
+    ),
+    (
+        "Energy",
+        (
+            (
+                "Glycolysis",
+                "# Glycolysis\n\nGlucose becomes two pyruvate in the cytosol, netting two ATP.",
+            ),
+            (
+                "Respiration",
+                "# Respiration\n\nThe electron transport chain makes most of"
+                " the cell's ATP, using oxygen.",
+            ),
+        ),
+    ),
+)
+# (topic, difficulty, prompt, [(option, correct)], explanation)
+DEMO_QUESTIONS: tuple[tuple[str, str, str, list[tuple[str, bool]], str], ...] = (
+    (
+        "cells",
+        "easy",
+        "Which organelle makes most of a cell's ATP?",
+        [("Mitochondrion", True), ("Ribosome", False), ("Golgi body", False)],
+        "Oxidative phosphorylation happens in the mitochondria.",
+    ),
+    (
+        "cells",
+        "easy",
+        "Ribosomes make proteins.",
+        [("True", True), ("False", False)],
+        "Ribosomes translate mRNA into protein.",
+    ),
+    (
+        "cells",
+        "medium",
+        "What is the cell membrane mostly made of?",
+        [("A lipid bilayer", True), ("Cellulose", False), ("Keratin", False)],
+        "Phospholipids form a bilayer; proteins sit in it.",
+    ),
+    (
+        "cells",
+        "hard",
+        "Which organelles hold their own DNA?",
+        [("Mitochondria", True), ("Chloroplasts", True), ("Lysosomes", False)],
+        "Both descend from bacteria that were engulfed long ago.",
+    ),
+    (
+        "metabolism",
+        "easy",
+        "Where does glycolysis happen?",
+        [("Cytosol", True), ("Nucleus", False), ("Mitochondrial matrix", False)],
+        "Glycolysis needs no organelle.",
+    ),
+    (
+        "metabolism",
+        "medium",
+        "Net ATP from glycolysis of one glucose?",
+        [("2", True), ("4", False), ("36", False)],
+        "Four are made but two are spent.",
+    ),
+    (
+        "metabolism",
+        "medium",
+        "Oxygen is the final electron acceptor in respiration.",
+        [("True", True), ("False", False)],
+        "It is reduced to water.",
+    ),
+    (
+        "metabolism",
+        "hard",
+        "Which step releases CO2?",
+        [("Pyruvate oxidation", True), ("Krebs cycle", True), ("Glycolysis", False)],
+        "Glycolysis releases none.",
+    ),
+    (
+        "genetics",
+        "easy",
+        "DNA is made of nucleotides.",
+        [("True", True), ("False", False)],
+        "Each has a sugar, a phosphate and a base.",
+    ),
+    (
+        "genetics",
+        "medium",
+        "Which base pairs with adenine in DNA?",
+        [("Thymine", True), ("Uracil", False), ("Cytosine", False)],
+        "Uracil replaces it in RNA.",
+    ),
+    (
+        "genetics",
+        "hard",
+        "What enzyme unwinds the double helix?",
+        [("Helicase", True), ("Ligase", False), ("Primase", False)],
+        "Helicase breaks the hydrogen bonds between bases.",
+    ),
+    (
+        "genetics",
+        "medium",
+        "Name the molecule that carries amino acids to the ribosome.",
+        [("tRNA", True), ("transfer RNA", True)],
+        "Transfer RNA reads codons with its anticodon.",
+    ),
+)
+
+
+def _seed_course(db: Session, instructor: Principal) -> None:
+    from lectern.assessment.questions import create_questions
+    from lectern.assessment.schemas import QuestionIn, QuestionOptionIn
+    from lectern.catalog import service as catalog
+    from lectern.catalog.schemas import CourseIn, LessonIn, ModuleIn
+
+    course = catalog.create_course(
+        db,
+        instructor,
+        CourseIn(
+            title=DEMO_COURSE,
+            description="A short tour of the cell and how it gets its energy.",
+            category="biology",
+            tags=["cells", "starter"],
+        ),
+    )
+    for title, lessons in DEMO_MODULES:
+        module = catalog.create_module(db, course.id, instructor, ModuleIn(title=title))
+        for lesson_title, content in lessons:
+            catalog.create_lesson(
+                db,
+                module.id,
+                instructor,
+                LessonIn(title=lesson_title, content=content, duration_minutes=5),
+            )
+    catalog.publish_course(db, course.id, instructor)
+    items = []
+    for topic, difficulty, prompt, options, explanation in DEMO_QUESTIONS:
+        correct = sum(ok for _, ok in options)
+        kind = (
+            "true_false"
+            if [t for t, _ in options] == ["True", "False"]
+            else "short_answer"
+            if correct == len(options)
+            else "multiple_choice"
+            if correct > 1
+            else "single_choice"
+        )
+        items.append(
+            QuestionIn.model_validate(
+                {
+                    "prompt": prompt,
+                    "type": kind,
+                    "difficulty": difficulty,
+                    "topic": topic,
+                    "subject": "biology",
+                    "options": [QuestionOptionIn(text=t, is_correct=ok) for t, ok in options],
+                    "explanation": explanation,
+                }
+            )
+        )
+    create_questions(db, instructor, items)
 
 
 def seed(db: Session) -> list[str]:
-    """Create the demo accounts that are missing; return the emails created."""
+    """Create what is missing: demo accounts, then the demo course and question bank."""
     created = []
     for email, name, role in DEMO_ACCOUNTS:
         if db.scalar(select(User.id).where(User.email == email)) is None:
             create_account(db, email=email, name=name, password=DEMO_PASSWORD, role=role)
             created.append(email)
     db.commit()
+    instructor_id = db.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[1][0]))
+    if instructor_id and not db.scalar(select(exists().where(Course.owner_id == instructor_id))):
+        # The seed acts as the instructor directly; there is no session behind it.
+        acting = Principal(instructor_id, UserRole.instructor, token_hash="")
+        _seed_course(db, acting)
+        created.append(DEMO_COURSE)
     return created

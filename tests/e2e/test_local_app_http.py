@@ -86,3 +86,25 @@ def test_demo_accounts_can_sign_in_after_seeding(base_url: str, stack: LocalStac
             reply = http.post("/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
             assert reply.status_code == 200, reply.text
             assert reply.json()["user"]["role"] == role.value
+
+
+def test_demo_course_and_question_bank_are_usable_after_seeding(base_url: str, stack: LocalStack):
+    from lectern.db.engine import get_sessionmaker
+    from local.seed import DEMO_COURSE, DEMO_QUESTIONS, seed
+    from tests.factories import new_account
+
+    with get_sessionmaker()() as db:
+        seed(db)
+    learner = new_account()
+    auth = {"authorization": f"Bearer {learner.token}"}
+    with httpx.Client(base_url=base_url, timeout=10, headers=auth) as http:
+        listing = http.get("/v1/courses", params={"category": "biology"}).json()
+        course = next(c for c in listing["items"] if c["title"] == DEMO_COURSE)
+        assert http.post(f"/v1/courses/{course['id']}/enroll").status_code == 201
+        outline = http.get(f"/v1/courses/{course['id']}").json()
+        lesson_id = outline["modules"][0]["lessons"][0]["id"]
+        done = http.post(f"/v1/lessons/{lesson_id}/complete")
+        assert done.status_code == 200 and done.json()["xp_awarded"] > 0
+        exam = http.post("/v1/exams", json={"size": 5, "subject": "biology", "mode": "practice"})
+        assert exam.status_code == 201, exam.text
+        assert len({q["id"] for q in exam.json()["questions"]}) == min(5, len(DEMO_QUESTIONS))
