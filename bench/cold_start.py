@@ -61,6 +61,22 @@ def requests_for(token: str) -> dict[str, dict[str, Any]]:
         },
         "users": {"event": {"method": "GET", "path": "/v1/me", "token": token}, "status": 200},
         "health": {"event": {"method": "GET", "path": "/v1/health"}, "status": 200},
+        "courses": {
+            "event": {"method": "GET", "path": "/v1/courses", "token": token},
+            "status": 200,
+        },
+        "progress": {
+            "event": {"method": "GET", "path": "/v1/me/stats", "token": token},
+            "status": 200,
+        },
+        "assessments": {
+            "event": {"method": "GET", "path": "/v1/me/performance", "token": token},
+            "status": 200,
+        },
+        "sharing": {
+            "event": {"method": "GET", "path": "/v1/me/shares", "token": token},
+            "status": 200,
+        },
     }
 
 
@@ -131,13 +147,13 @@ def main() -> None:
     finally:
         stack.stop()
     print(f"cold start, median of {args.runs} fresh interpreters (ms; RSS in MiB)")
-    header = f"{'function':10} {'import':>8} {'invoke':>8} {'total':>8} {'rss':>6} | {'monolith':>8} {'ratio':>6}  heavy modules loaded"
+    header = f"{'function':12} {'import':>8} {'invoke':>8} {'total':>8} {'rss':>6} | {'monolith':>8} {'ratio':>6}  heavy modules loaded"
     print(header)
     print("-" * len(header))
     for name, fn, mono in rows:
         ratio = fn["total_ms"] / mono["total_ms"]
         print(
-            f"{name:10} {fn['import_ms']:8.1f} {fn['invoke_ms']:8.1f} {fn['total_ms']:8.1f} "
+            f"{name:12} {fn['import_ms']:8.1f} {fn['invoke_ms']:8.1f} {fn['total_ms']:8.1f} "
             f"{fn['rss_mb']:6.1f} | {mono['total_ms']:8.1f} {ratio:6.2f}  {','.join(fn['heavy']) or '-'}"
         )
     print(
