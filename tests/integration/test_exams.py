@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -168,7 +169,15 @@ def test_the_walk_reads_a_random_key_index_in_order_and_never_sorts(db, criteria
     db.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(row[0] for row in db.execute(text(f"EXPLAIN {stmt.text}"), params))
     db.rollback()
-    assert f"Index Scan using {index}" in plan, plan
+    # Which random_key index wins depends on the statistics of the moment (the whole
+    # suite shares one bank; a topic here may look common): any of them keeps the walk
+    # in key order. At scale the bench shows the filter's own index (``index``) chosen.
+    used = set(re.findall(r"Index Scan using (ix_questions_\w*random_key)", plan))
+    assert used and used <= {
+        index,
+        "ix_questions_difficulty_random_key",
+        "ix_questions_random_key",
+    }, plan
     assert "Sort" not in plan and "Seq Scan on questions" not in plan, plan
 
 
