@@ -1,9 +1,16 @@
-"""Accounts for tests: a user of any role, as a service principal or a bearer token."""
+"""Test builders: accounts of any role (as a principal or a bearer token), courses made
+straight through the ORM, and a counter of the SQL statements a block sends."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tests.conftest import unique_email
@@ -48,3 +55,59 @@ def new_account(role: str = "student", name: str | None = None) -> Account:
 
     with get_sessionmaker()() as db:
         return make_account(db, role, name)
+
+
+def make_course(
+    db: Session,
+    owner: Account,
+    *,
+    lessons: int = 3,
+    published: bool = True,
+    title: str | None = None,
+) -> tuple[Any, list[Any]]:
+    """A course with one module of ``lessons`` lessons, straight through the ORM."""
+    from lectern.db.models.catalog import Course, Lesson, Module
+
+    course = Course(
+        owner_id=owner.id,
+        title=title or f"Course {uuid.uuid4().hex[:6]}",
+        published_at=datetime.now(UTC) if published else None,
+    )
+    db.add(course)
+    db.flush()
+    module = Module(course_id=course.id, title="Module", position=0)
+    db.add(module)
+    db.flush()
+    rows = [
+        Lesson(module_id=module.id, course_id=course.id, title=f"L{i}", content="# md", position=i)
+        for i in range(lessons)
+    ]
+    db.add_all(rows)
+    db.commit()
+    return course, rows
+
+
+def new_course(owner: Account, **kwargs: Any) -> tuple[Any, list[Any]]:
+    """Like ``make_course``, with its own short-lived database session (e2e tests)."""
+    from lectern.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as db:
+        return make_course(db, owner, **kwargs)
+
+
+@contextmanager
+def sql_statements() -> Iterator[list[str]]:
+    """The SQL statements the app's engine sends inside the block (N+1 checks)."""
+    from lectern.db.engine import get_engine
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -5,41 +5,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
 from tests.e2e.conftest import invoke
-from tests.factories import new_account
+from tests.factories import new_account, new_course
+
+
+def course_ids(owner, **kwargs):
+    """A course made through the ORM, as the ids a client sees."""
+    course, lessons = new_course(owner, **kwargs)
+    return str(course.id), [str(lesson.id) for lesson in lessons]
+
 
 CODE = re.compile(r"^LECT(-[0-9A-HJKMNP-TV-Z]{4}){4}$")
-
-
-def new_course(owner, *, lessons=2, published=True, title=None):
-    """A course with one module of lessons, straight through the ORM."""
-    from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.catalog import Course, Lesson, Module
-
-    with get_sessionmaker()() as db:
-        course = Course(
-            owner_id=owner.id,
-            title=title or f"Course {uuid.uuid4().hex[:6]}",
-            published_at=datetime.now(UTC) if published else None,
-        )
-        db.add(course)
-        db.flush()
-        module = Module(course_id=course.id, title="Module", position=0)
-        db.add(module)
-        db.flush()
-        rows = [
-            Lesson(
-                module_id=module.id, course_id=course.id, title=f"L{i}", content="md", position=i
-            )
-            for i in range(lessons)
-        ]
-        db.add_all(rows)
-        db.commit()
-        return str(course.id), [str(lesson.id) for lesson in rows]
 
 
 def _problem(reply, status):
@@ -67,8 +46,8 @@ def test_every_route_but_the_public_check_needs_a_token(method, path):
 
 def test_enroll_created_conflict_not_found_and_no_client_set_fields():
     owner, learner = new_account("instructor"), new_account()
-    course_id, _ = new_course(owner)
-    draft_id, _ = new_course(owner, published=False)
+    course_id, _ = course_ids(owner)
+    draft_id, _ = course_ids(owner, published=False)
 
     sneaky = invoke(
         "progress",
@@ -96,7 +75,7 @@ def test_enroll_created_conflict_not_found_and_no_client_set_fields():
 
 def test_enrollments_page_newest_first():
     owner, learner = new_account("instructor"), new_account()
-    courses = [new_course(owner, lessons=n + 1, title=f"E2E {n}")[0] for n in range(3)]
+    courses = [course_ids(owner, lessons=n + 1, title=f"E2E {n}")[0] for n in range(3)]
     for course_id in courses:
         invoke("progress", "POST", f"/v1/courses/{course_id}/enroll", token=learner.token)
 
@@ -124,7 +103,7 @@ def test_enrollments_page_newest_first():
 def test_complete_lessons_to_a_certificate_that_anyone_can_verify():
     owner = new_account("instructor")
     learner = new_account(name="Ada Lovelace")
-    course_id, lessons = new_course(owner, lessons=2, title="Analytical Engines")
+    course_id, lessons = course_ids(owner, lessons=2, title="Analytical Engines")
 
     not_enrolled = invoke(
         "progress", "POST", f"/v1/lessons/{lessons[0]}/complete", token=learner.token
@@ -194,7 +173,7 @@ def test_complete_lessons_to_a_certificate_that_anyone_can_verify():
 
 def test_stats_after_completing_lessons():
     owner, learner = new_account("instructor"), new_account()
-    course_id, lessons = new_course(owner, lessons=1)
+    course_id, lessons = course_ids(owner, lessons=1)
     empty = invoke("progress", "GET", "/v1/me/stats", token=learner.token)
     assert empty.status == 200
     assert empty.body == {
@@ -226,7 +205,7 @@ def own_boards(settings_env):
 
 def test_leaderboards_rank_learners_and_place_the_caller(own_boards):
     owner = new_account("instructor")
-    course_id, lessons = new_course(owner, lessons=3)
+    course_id, lessons = course_ids(owner, lessons=3)
     learners = [new_account(name=f"Board {n}") for n in range(3)]
     for learner, done in zip(learners, (2, 3, 1), strict=True):
         invoke("progress", "POST", f"/v1/courses/{course_id}/enroll", token=learner.token)

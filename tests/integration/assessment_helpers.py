@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 OPTIONS: dict[str, list[tuple[str, bool]]] = {
@@ -85,19 +83,3 @@ def wrong_answer(db: Session, question_id: uuid.UUID) -> dict[str, Any]:
         "question_id": question_id,
         "option_ids": [next(o.id for o in options if not o.is_correct)],
     }
-
-
-@contextmanager
-def statements(db: Session) -> Iterator[list[str]]:
-    """The SQL statements the session's engine sends inside the block."""
-    seen: list[str] = []
-    engine = db.get_bind()
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

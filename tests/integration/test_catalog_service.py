@@ -1,13 +1,11 @@
 """Catalog rules against the real Postgres: listing, outline, positions, publishing, access."""
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lectern.catalog import service
@@ -19,26 +17,11 @@ from lectern.catalog.schemas import (
     ModuleIn,
     ModuleUpdateIn,
 )
-from lectern.db.engine import get_engine, get_sessionmaker
+from lectern.db.engine import get_sessionmaker
 from lectern.db.models.catalog import Course, Lesson, Module
 from lectern.db.models.progress import Enrollment
 from lectern.errors import Forbidden, InvalidField, NotFound
-from tests.factories import Account, make_account
-
-
-@contextmanager
-def count_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.factories import Account, make_account, sql_statements
 
 
 def _course(db: Session, owner: Account, *, publish: bool = False, **fields):  # type: ignore[no-untyped-def]
@@ -164,7 +147,7 @@ def test_listing_runs_the_same_few_statements_whatever_the_page_size(
     counts = {}
     for limit in (2, 13):
         db.expire_all()
-        with count_statements() as statements:
+        with sql_statements() as statements:
             page = service.list_courses(db, author.principal, category=category, limit=limit)
         assert len(page.items) == limit
         assert {c.owner.name for c in page.items} <= {"Ada Author", "Other Author"}
@@ -206,7 +189,7 @@ def test_outline_takes_a_fixed_number_of_queries_however_many_modules(db: Sessio
     counts = []
     for course in (small, big):
         db.expunge_all()
-        with count_statements() as statements:
+        with sql_statements() as statements:
             detail = service.get_course(db, course.id, p)
         counts.append(len(statements))
     assert len(detail.modules) == 6 and all(len(m.lessons) == 2 for m in detail.modules)

@@ -6,65 +6,15 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.factories import make_account, new_account
+from tests.factories import make_account, make_course, new_account, new_course, sql_statements
 
 CODE = re.compile(r"^LECT(-[0-9A-HJKMNP-TV-Z]{4}){4}$")
-
-
-def make_course(db, owner, *, lessons=3, published=True, title=None):
-    """A course with one module of ``lessons`` lessons, straight through the ORM."""
-    from lectern.db.models.catalog import Course, Lesson, Module
-
-    course = Course(
-        owner_id=owner.id,
-        title=title or f"Course {uuid.uuid4().hex[:6]}",
-        published_at=datetime.now(UTC) if published else None,
-    )
-    db.add(course)
-    db.flush()
-    module = Module(course_id=course.id, title="Module", position=0)
-    db.add(module)
-    db.flush()
-    rows = [
-        Lesson(module_id=module.id, course_id=course.id, title=f"L{i}", content="# md", position=i)
-        for i in range(lessons)
-    ]
-    db.add_all(rows)
-    db.commit()
-    return course, rows
-
-
-def new_course(owner, **kwargs):
-    from lectern.db.engine import get_sessionmaker
-
-    with get_sessionmaker()() as db:
-        return make_course(db, owner, **kwargs)
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements the engine runs inside the block."""
-    from lectern.db.engine import get_engine
-
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _service():
@@ -135,7 +85,7 @@ def test_enrollments_list_newest_first_with_titles_totals_and_pages(db):
 
     seen, cursor, pages = [], None, 0
     while True:
-        with statements() as sql:
+        with sql_statements() as sql:
             page = _service().list_enrollments(db, learner.principal, limit=2, cursor=cursor)
         assert len(sql) == 1  # titles and lesson totals come with the page: no N+1
         seen.extend(page.items)
@@ -380,7 +330,7 @@ def test_stats_count_lessons_courses_answers_and_weekly_xp(db):
     db.add(LearnerStats(user_id=learner.id, answered=8, correct=6))
     db.commit()
 
-    with statements() as sql:
+    with sql_statements() as sql:
         numbers = _service().stats(db, learner.principal)
     assert len(sql) == 1
     assert numbers.xp == numbers.weekly_xp == 2 * LESSON_COMPLETED_XP
@@ -450,7 +400,7 @@ def test_leaderboard_orders_entries_names_them_and_places_me(own_boards, db):
     ghost = uuid.uuid4()
     get_kv().zadd(leaderboards.board_key(Period.all_time), {str(ghost): 40})
 
-    with statements() as sql:
+    with sql_statements() as sql:
         board = _service().leaderboard(db, racers[0].principal, Period.all_time, limit=100)
     assert len(sql) == 1  # every name in one query
     assert [(e.rank, e.user_id, e.name, e.xp) for e in board.entries] == [

@@ -8,13 +8,12 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from tests.factories import make_account
+from tests.factories import make_account, sql_statements
 from tests.integration.assessment_helpers import (
     OPTIONS,
     make_bank,
     question_data,
     question_in,
-    statements,
     unique,
 )
 
@@ -133,7 +132,7 @@ def test_bulk_is_a_few_multi_row_inserts(db):
     author = make_account(db, "instructor")
     before = _counts(db)
     items = [question_in(unique("bulk"), "multiple_choice") for _ in range(200)]
-    with statements(db) as sent:
+    with sql_statements() as sent:
         out = create_questions(db, author.principal, items)
     assert out.created == 200 and len(set(out.ids)) == 200
     inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
@@ -197,7 +196,7 @@ def test_instructors_list_only_their_own_admins_all_paged_without_n_plus_one(db)
     seen: list[uuid.UUID] = []
     cursor = None
     while True:
-        with statements(db) as sent:
+        with sql_statements() as sent:
             page = list_questions(
                 db, author.principal, QuestionQuery(topic=topic, limit=2, cursor=cursor)
             )
