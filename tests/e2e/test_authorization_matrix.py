@@ -265,3 +265,60 @@ def test_admin(name, actors):
     assert reply.status == case.admin_status, reply.body
     if case.admin_status in REFUSED:
         assert _fingerprint(world, actors["instructor"], actors["learner"]) == before
+
+
+# Fields no client may set (last in each body), sent by the object's own owner to every
+# write: each is a 422 naming the field, and nothing changes.
+MASS_ASSIGNMENT: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
+    "create course": (C, "POST", "/v1/courses", INS, {"title": "T", "owner_id": "{live}"}),
+    "update course": (C, "PATCH", "/v1/courses/{live}", INS, {"published_at": "2020-01-01"}),
+    "add module": (C, "POST", "/v1/courses/{live}/modules", INS, {"title": "M", "course_id": "x"}),
+    "add lesson": (
+        C,
+        "POST",
+        "/v1/modules/{live_module}/lessons",
+        INS,
+        {"title": "L", "content": "x", "course_id": "{draft}"},
+    ),
+    "update lesson": (C, "PATCH", "/v1/lessons/{live_lesson}", INS, {"module_id": "{draft}"}),
+    "enroll": (P, "POST", "/v1/courses/{draft}/enroll", INS, {"progress": 1}),
+    "complete": (P, "POST", "/v1/lessons/{live_lesson}/complete", LRN, {"xp_awarded": 1000}),
+    "update question": (A, "PATCH", "/v1/questions/{question}", INS, {"owner_id": "{live}"}),
+    "create exam": (A, "POST", "/v1/exams", LRN, {"size": 1, "mode": "exam", "score": 1}),
+    "answer": (
+        A,
+        "POST",
+        "/v1/exams/{exam}/answers",
+        LRN,
+        {"question_id": "{question}", "is_correct": True},
+    ),
+    "share": (
+        S,
+        "POST",
+        "/v1/shares",
+        LRN,
+        {"entity_type": "exam", "entity_id": "{exam}", "token": "mine"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MASS_ASSIGNMENT)
+def test_fields_a_client_may_not_set_are_refused_by_name(name, actors):
+    function, method, path, owner, body = MASS_ASSIGNMENT[name]
+    world = _world(actors)
+    ids = _ids(world)
+    account = actors[owner]
+    assert account is not None
+    before = _fingerprint(world, actors["instructor"], actors["learner"])
+    reply = invoke(
+        function,
+        method,
+        path.format(**ids),
+        token=account.token,
+        body={k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()},
+    )
+    assert reply.status == 422, reply.body
+    forbidden = list(body)[-1]  # each body ends with the field no client may set
+    named = {error["field"] for error in reply.body["errors"]}
+    assert forbidden in named, (forbidden, reply.body)
+    assert _fingerprint(world, actors["instructor"], actors["learner"]) == before
