@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lectern.db.errors import sqlstate
 from lectern.errors import (
     DependencyUnavailable,
     DomainError,
@@ -106,15 +107,9 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
-def _sqlstate(exc: sa_exc.DBAPIError) -> str | None:
-    details = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    code = details.get("C") if isinstance(details, dict) else None
-    return str(code) if code else None
-
-
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(sa_exc.DBAPIError, exc)
-    code = _sqlstate(exc)
+    code = sqlstate(exc)
     if exc.connection_invalidated or (code and code.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)):
         return await _database_unavailable(request, exc)
     return await _unexpected(request, exc)
