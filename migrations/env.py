@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import text
 
 from lectern.db.engine import make_oneshot_engine
+from lectern.db.migrations import include_object
 from lectern.db.models import Base
 
 config = context.config
@@ -28,6 +29,7 @@ def run_migrations_online() -> None:
                 connection=connection,
                 target_metadata=target_metadata,
                 compare_type=True,
+                include_object=include_object,
                 transaction_per_migration=True,
             )
             with context.begin_transaction():

@@ -15,6 +15,7 @@ from lectern.db.migrations import (
     alembic_config,
     current_revision,
     downgrade,
+    include_object,
     upgrade,
 )
 from lectern.db.models import Base
@@ -68,7 +69,9 @@ def test_models_match_the_migrated_schema(scratch_url: str):
     upgrade(scratch_url, "head")
     engine = create_engine(scratch_url, poolclass=NullPool)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == [], diff

@@ -1,7 +1,7 @@
 """Every model, imported so that ``Base.metadata`` is complete (Alembic compares against it)."""
 
 from lectern.db.base import Base
-from lectern.db.models import assessment, catalog, progress, sharing
+from lectern.db.models import analytics, assessment, catalog, progress, sharing
 from lectern.db.models.identity import Credential, Profile, User, UserRole
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Profile",
     "User",
     "UserRole",
+    "analytics",
     "assessment",
     "catalog",
     "progress",

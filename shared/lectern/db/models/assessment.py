@@ -192,6 +192,8 @@ class ExamAnswer(Base):
             ondelete="CASCADE",
             name="fk_exam_answers_exam_question",
         ),
+        # The scheduled success-rate refresh reads the answers given since its last run.
+        Index("ix_exam_answers_answered_at", "answered_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)

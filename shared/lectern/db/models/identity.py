@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     Text,
     func,
@@ -56,6 +57,8 @@ class Profile(Base):
         CheckConstraint("level >= 1", name="level_positive"),
         CheckConstraint("streak_days >= 0", name="streak_not_negative"),
         CheckConstraint("weekly_xp >= 0", name="weekly_xp_not_negative"),
+        # The scheduled leaderboard refresh reads the profiles changed since its last run.
+        Index("ix_profiles_updated_at", "updated_at"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(

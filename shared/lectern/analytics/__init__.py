@@ -1,0 +1,1 @@
+"""Analytics: events in, daily rollups out, behind one port (Postgres now, ClickHouse later)."""
