@@ -58,6 +58,13 @@ class Settings(BaseSettings):
 
     search_backend: Literal["postgres", "typesense"] = "postgres"
 
+    # Raw events are kept this long (whole monthly partitions are dropped after it).
+    analytics_retention_days: int = Field(default=90, ge=31, le=3650)
+    # Months of event partitions the scheduler keeps made ahead of today.
+    analytics_partitions_ahead: int = Field(default=2, ge=1, le=12)
+    # Expired or revoked share links are deleted this long after they stopped working.
+    share_cleanup_after_days: int = Field(default=30, ge=1)
+
     cors_origins: list[str] = Field(default_factory=list)
     secret_max_age_seconds: int = 300
 
