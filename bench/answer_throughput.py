@@ -1,19 +1,28 @@
 """Answer throughput: concurrent learners answering through the `assessments` handler.
 
-    .venv/bin/python bench/answer_throughput.py [--learners 8] [--answers 50] [--via handler]
+    .venv/bin/python bench/answer_throughput.py [--learners 8] [--answers 50]
+        [--workers processes|threads] [--via handler|service]
 
-Each learner (a thread with its own database connection, as a Lambda container has)
-answers its own practice exam question by question: ``POST /v1/exams/{id}/answers``
-through the function's real Lambda handler (API Gateway v2 events via
-``local.events.http_event``), or with ``--via service`` straight through
-``lectern.assessment.exams.answer``. Every answer locks its exam, inserts the answer,
+Each learner answers its own practice exam question by question:
+``POST /v1/exams/{id}/answers`` through the function's real Lambda handler (API Gateway v2
+events via ``local.events.http_event``). Every answer locks its exam, inserts the answer,
 moves three counters, awards XP for a right one and publishes it to the leaderboard.
 All learners answer the same questions, so the per-question counters are contended.
 
-The baseline, measured in the same run with the same threads, is a read the same
-learners make as often: ``GET /v1/me/performance`` (or ``performance()``).
-Prints answers per second and p50/p95 latency beside the baseline's, and checks that
-the counters equal the answers recorded.
+``--workers processes`` (the default) runs each learner in its own spawned process that
+imports the handler itself and warms it with one request before the measurement, as a warm
+Lambda container: in production each concurrent learner gets its own container (its own
+interpreter, one DB connection, one request at a time), so no GIL is shared between
+learners. ``--workers threads`` runs the learners as threads of this process, where they
+share one GIL with each other and with the embedded stack (the Upstash emulator and moto
+run as threads of this process in both modes), so one learner's Python work stalls the
+others' and latency measures the GIL more than the request. Only the thread mode has
+``--via service``, which calls ``lectern.assessment.exams.answer`` instead of the handler.
+
+The baseline, measured in the same run by the same learners, is a read they make as
+often: ``GET /v1/me/performance`` (or ``performance()``). Rates are over the wall time
+of each measured phase. Prints answers per second and p50/p95 latency beside the
+baseline's, and checks that the counters equal the answers recorded.
 """
 
 from __future__ import annotations
@@ -21,11 +30,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,44 +55,54 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=8)
     parser.add_argument("--answers", type=int, default=50, help="answers per learner")
+    parser.add_argument("--workers", choices=("processes", "threads"), default="processes")
     parser.add_argument("--via", choices=("handler", "service"), default="handler")
     args = parser.parse_args()
+    if args.workers == "processes" and args.via == "service":
+        parser.error("--via service needs --workers threads")
 
     from lectern.db.migrations import upgrade
     from local.stack import LocalStack
 
     stack = LocalStack()
     stack.start()
-    os.environ.update(
-        {
-            **stack.env,
-            "LECTERN_ENV": "test",
-            "LECTERN_DB_POOL_SIZE": str(args.learners + 2),
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        }
-    )
+    env = {
+        **stack.env,
+        "LECTERN_ENV": "test",
+        "LECTERN_DB_POOL_SIZE": str(args.learners + 2),
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    os.environ.update(env)
     try:
         upgrade(stack.env["LECTERN_DATABASE_URL"])
-        results = run(args)
+        learners, exams, bodies = _setup(args)
+        if args.workers == "processes":
+            reads, answers = run_processes(args, env, learners, exams, bodies)
+        else:
+            reads, answers = run_threads(args, learners, exams, bodies)
+        _check(learners)
     finally:
         stack.stop()
 
     print(
         f"\n{args.learners} learners x {args.answers} answers, via {args.via}"
-        f" ({'Lambda handler' if args.via == 'handler' else 'service functions'})"
+        f" ({'Lambda handler' if args.via == 'handler' else 'service functions'}),"
+        f" one {'process' if args.workers == 'processes' else 'thread'} per learner"
     )
     header = f"{'operation':28} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8}"
     print(header)
     print("-" * len(header))
+    results = {"answer (POST .../answers)": answers, "read (GET /v1/me/performance)": reads}
     for name, (rate, samples) in results.items():
         print(
             f"{name:28} {rate:8.1f} {statistics.median(samples):8.2f} "
             f"{percentile(samples, 0.95):8.2f}"
         )
-    (answer_rate, answers), (read_rate, reads) = results.values()
+    (answer_rate, answer_samples), (read_rate, read_samples) = answers, reads
     print(
-        f"answer / read: p50 {statistics.median(answers) / statistics.median(reads):.1f}x, "
+        f"answer / read: p50 "
+        f"{statistics.median(answer_samples) / statistics.median(read_samples):.1f}x, "
         f"throughput {answer_rate / read_rate:.2f}x"
     )
 
@@ -158,7 +179,16 @@ def _setup(
     return learners, exams, bodies
 
 
-def run(args: argparse.Namespace) -> dict[str, tuple[float, list[float]]]:
+Samples = tuple[float, list[float]]  # (operations per second, latencies in ms)
+
+
+def run_threads(
+    args: argparse.Namespace,
+    learners: list[tuple[Any, str]],
+    exams: dict[Any, Any],
+    bodies: dict[Any, list[dict[str, Any]]],
+) -> tuple[Samples, Samples]:
+    """Every learner a thread of this process; returns (reads, answers)."""
     from lectern.assessment.exams import answer
     from lectern.assessment.performance import performance
     from lectern.assessment.schemas import ExamAnswerIn
@@ -166,7 +196,6 @@ def run(args: argparse.Namespace) -> dict[str, tuple[float, list[float]]]:
     from local.events import LambdaContext, http_event
     from local.functions import load_module
 
-    learners, exams, bodies = _setup(args)
     handler = load_module("assessments").handler
 
     def via_handler(method: str, path: str, token: str, body: Any, expected: int) -> None:
@@ -190,7 +219,7 @@ def run(args: argparse.Namespace) -> dict[str, tuple[float, list[float]]]:
             with get_sessionmaker()() as db:
                 performance(db, principal)
 
-    def measure(op: Callable[[Any, str, int], None]) -> tuple[float, list[float]]:
+    def measure(op: Callable[[Any, str, int], None]) -> Samples:
         barrier = threading.Barrier(len(learners))
         latencies: list[float] = []
         lock = threading.Lock()
@@ -216,10 +245,100 @@ def run(args: argparse.Namespace) -> dict[str, tuple[float, list[float]]]:
 
     # Warm the handler's imports, engine and KV client before either measurement.
     read_op(*learners[0], 0)
-    reads = measure(read_op)
-    answers = measure(answer_op)
-    _check(learners)
-    return {"answer (POST .../answers)": answers, "read (GET /v1/me/performance)": reads}
+    return measure(read_op), measure(answer_op)
+
+
+def run_processes(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    learners: list[tuple[Any, str]],
+    exams: dict[Any, Any],
+    bodies: dict[Any, list[dict[str, Any]]],
+) -> tuple[Samples, Samples]:
+    """Every learner its own process, as a warm Lambda container; returns (reads, answers)."""
+    # spawn, not fork: a fresh interpreter that imports the handler itself, as a container
+    # does, and inherits none of this process's threads, connections or locks.
+    ctx = multiprocessing.get_context("spawn")
+    # The parent is a party too, so it knows when a phase starts; the barrier is reused
+    # for the answers phase once every learner has reported its reads.
+    start = ctx.Barrier(len(learners) + 1)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_learner_process,
+            args=(env, token, exams[p.user_id], bodies[p.user_id]),
+            kwargs={"start": start, "results": results},
+            daemon=True,
+        )
+        for p, token in learners
+    ]
+    for proc in procs:
+        proc.start()
+
+    def measure() -> Samples:
+        try:
+            start.wait(timeout=300)  # spawning and warming the interpreters takes a while
+        except threading.BrokenBarrierError:
+            raise RuntimeError(f"a learner failed:\n{results.get(timeout=10)}") from None
+        started = time.perf_counter()
+        latencies: list[float] = []
+        for _ in procs:
+            mine = results.get(timeout=300)
+            if isinstance(mine, str):  # a learner's traceback
+                raise RuntimeError(f"a learner failed:\n{mine}")
+            latencies.extend(mine)
+        elapsed = time.perf_counter() - started
+        return len(latencies) / elapsed, latencies
+
+    try:
+        return measure(), measure()
+    finally:
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+
+
+def _learner_process(
+    env: dict[str, str],
+    token: str,
+    exam_id: Any,
+    bodies: list[dict[str, Any]],
+    *,
+    start: Any,
+    results: Any,
+) -> None:
+    """One learner in its own process: warm up, then reads, then answers, each on the barrier."""
+    try:
+        os.environ.update(env)  # before the handler's imports read the settings
+        from local.events import LambdaContext, http_event
+        from local.functions import load_module
+
+        handler = load_module("assessments").handler
+
+        def call(method: str, path: str, body: Any, expected: int) -> None:
+            reply = handler(http_event(method, path, token=token, body=body), LambdaContext())
+            if reply["statusCode"] != expected:
+                raise RuntimeError(f"{method} {path}: {reply['statusCode']} {reply.get('body')}")
+
+        phases = [
+            [("GET", "/v1/me/performance", None, 200)] * len(bodies),
+            [("POST", f"/v1/exams/{exam_id}/answers", body, 201) for body in bodies],
+        ]
+        call(*phases[0][0])  # the cold start, excluded as for a warm container
+        for requests in phases:
+            start.wait()
+            latencies = []
+            for request in requests:
+                t0 = time.perf_counter()
+                call(*request)
+                latencies.append((time.perf_counter() - t0) * 1000)
+            results.put(latencies)
+    except BaseException:
+        # Hand the parent the traceback and break the barrier rather than leave it waiting.
+        results.put(traceback.format_exc())
+        start.abort()
+        raise
 
 
 def _check(learners: list[tuple[Any, str]]) -> None:
