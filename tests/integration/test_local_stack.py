@@ -45,3 +45,20 @@ def test_a_persistent_stack_keeps_rows_keys_and_objects_across_restarts(tmp_path
         assert obj["ContentType"] == "application/pdf"
     finally:
         second.stop()
+
+
+def test_handles_of_dead_processes_are_forgotten_so_postgres_can_stop(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from local.stack import prune_dead_handles
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([gone.pid, os.getpid()]))
+    assert prune_dead_handles(tmp_path) == [gone.pid]
+    assert json.loads(handles.read_text()) == [os.getpid()]
+    assert prune_dead_handles(tmp_path / "missing") == []
