@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lectern.db.base import Base
+from lectern.db.models.analytics import DailyUserActivity, Event
 from lectern.db.models.assessment import (
     Exam,
     ExamAnswer,
@@ -27,7 +28,9 @@ from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
 from lectern.db.models.sharing import Share
 
 # Rows that belong to one learner, by the column naming them. Exams take their answers
-# with them (ON DELETE CASCADE).
+# with them (ON DELETE CASCADE). ``events`` has no index on user_id (every insert would
+# pay for one): export and erasure scan each monthly partition, which is acceptable for
+# a request this rare.
 PERSONAL: tuple[tuple[type[Base], str], ...] = (
     (Enrollment, "user_id"),
     (LessonCompletion, "user_id"),
@@ -38,6 +41,8 @@ PERSONAL: tuple[tuple[type[Base], str], ...] = (
     (LearnerTopicStats, "user_id"),
     (QuestionExposure, "user_id"),
     (Share, "owner_id"),
+    (Event, "user_id"),
+    (DailyUserActivity, "user_id"),
 )
 
 

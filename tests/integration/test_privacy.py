@@ -13,6 +13,8 @@ from tests.factories import make_account
 
 def _learning_records(db, learner, author):
     """One row in every personal table, written directly with the models."""
+    from lectern.analytics.events import NewEvent, record_events
+    from lectern.db.models.analytics import DailyUserActivity, EventType
     from lectern.db.models.assessment import (
         Difficulty,
         Exam,
@@ -72,6 +74,22 @@ def _learning_records(db, learner, author):
         ]
     )
     award_xp(db, learner.id, reason="test", source_id=lesson.id, amount=10)
+    record_events(
+        db,
+        [
+            NewEvent(
+                type=EventType.search_performed,
+                occurred_at=now,
+                user_id=learner.id,
+                context={"query": "my private search"},
+            )
+        ],
+    )
+    db.add(
+        DailyUserActivity(
+            day=now.date(), user_id=learner.id, event_type=EventType.search_performed, events=1
+        )
+    )
     db.commit()
     return course
 
@@ -93,6 +111,8 @@ def test_export_and_erase_cover_every_learning_record(db):
         assert len(learning[model.__tablename__]) == 1, model.__tablename__
     assert len(learning["exam_answers"]) == 1
     assert "token_hash" not in json.dumps(learning)
+    assert learning["events"][0]["context"] == {"query": "my private search"}
+    assert learning["events"][0]["type"] == "search_performed"
 
     service.delete_me(db, learner.principal)
     for model, column in PERSONAL:
@@ -104,3 +124,37 @@ def test_export_and_erase_cover_every_learning_record(db):
     # The author's course outlives a learner's erasure, and their own erasure too.
     service.delete_me(db, author.principal)
     assert db.get(Course, course.id) is not None
+
+
+def test_erasure_takes_only_the_learners_own_events_and_activity(db):
+    from lectern.analytics.events import NewEvent, record_events
+    from lectern.db.models.analytics import DailyUserActivity, Event, EventType
+    from lectern.identity import service
+
+    learner, other = make_account(db), make_account(db)
+    now = datetime.now(UTC)
+    record_events(
+        db,
+        [
+            NewEvent(type=EventType.lesson_viewed, occurred_at=now, user_id=account.id)
+            for account in (learner, learner, other)
+        ],
+    )
+    for account in (learner, other):
+        db.add(
+            DailyUserActivity(
+                day=now.date(), user_id=account.id, event_type=EventType.lesson_viewed, events=1
+            )
+        )
+    db.commit()
+
+    service.delete_me(db, learner.principal)
+
+    def owners(model):
+        ids = (learner.id, other.id)
+        return sorted(
+            str(u) for u in db.scalars(select(model.user_id).where(model.user_id.in_(ids)))
+        )
+
+    assert owners(Event) == [str(other.id)]
+    assert owners(DailyUserActivity) == [str(other.id)]

@@ -24,6 +24,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lectern.analytics.events import NewEvent
+from lectern.analytics.store import get_store
 from lectern.api.pagination import Page, decode_cursor, encode_cursor
 from lectern.assessment.schemas import (
     ExamAnswerIn,
@@ -41,6 +43,7 @@ from lectern.assessment.schemas import (
     normalize_answer,
 )
 from lectern.assessment.selection import Criteria, record_exposures, select_question_ids
+from lectern.db.models.analytics import EventType
 from lectern.db.models.assessment import (
     Difficulty,
     Exam,
@@ -102,7 +105,11 @@ def _seconds_left(exam: Exam, now: datetime) -> float | None:
 
 
 def _complete(db: Session, exam: Exam, now: datetime) -> tuple[int, float]:
-    """Score the exam from its answers: correct / size, unanswered questions count wrong."""
+    """Score the exam from its answers: correct / size, unanswered questions count wrong.
+
+    Every way an exam ends (submit, or a deadline found passed) comes through here, so
+    this is where ``exam_completed`` is recorded, in the same transaction.
+    """
     correct = (
         db.scalar(select(func.count()).where(ExamAnswer.exam_id == exam.id, ExamAnswer.is_correct))
         or 0
@@ -115,6 +122,22 @@ def _complete(db: Session, exam: Exam, now: datetime) -> tuple[int, float]:
     exam.deadline_at = None
     exam.remaining_seconds = None
     db.flush()
+    get_store().record(
+        db,
+        [
+            NewEvent(
+                type=EventType.exam_completed,
+                occurred_at=now,
+                user_id=exam.user_id,
+                context={
+                    "exam_id": str(exam.id),
+                    "score": score,
+                    "correct": correct,
+                    "total": exam.size,
+                },
+            )
+        ],
+    )
     return correct, score
 
 
@@ -251,6 +274,17 @@ def create_exam(
         )
     )
     record_exposures(db, principal.user_id, ids, now)
+    get_store().record(
+        db,
+        [
+            NewEvent(
+                type=EventType.exam_started,
+                occurred_at=now,
+                user_id=principal.user_id,
+                context={"exam_id": str(exam.id), "mode": exam.mode.value, "size": exam.size},
+            )
+        ],
+    )
     out = _exam_out(db, exam, now)
     db.commit()
     return out

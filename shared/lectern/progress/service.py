@@ -18,8 +18,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lectern.analytics.events import NewEvent
+from lectern.analytics.store import get_store
 from lectern.api.pagination import Page, decode_cursor, encode_cursor
 from lectern.catalog import access
+from lectern.db.models.analytics import EventType
 from lectern.db.models.assessment import LearnerStats
 from lectern.db.models.catalog import Course, Lesson
 from lectern.db.models.identity import Profile
@@ -127,6 +130,17 @@ def enroll(db: Session, principal: Principal, course_id: uuid.UUID) -> Enrollmen
     if row is None:
         db.rollback()
         raise Conflict(ALREADY_ENROLLED)
+    get_store().record(
+        db,
+        [
+            NewEvent(
+                type=EventType.course_enrolled,
+                occurred_at=row.enrolled_at,
+                user_id=principal.user_id,
+                course_id=course.id,
+            )
+        ],
+    )
     db.commit()
     return EnrollmentOut.model_validate(row._asdict())
 
@@ -235,7 +249,8 @@ def _record_completion(
     lesson_id: uuid.UUID,
     counts: tuple[int, int],
 ) -> tuple[xp.Award | None, CertificateRefOut | None]:
-    """A new completion: store the recount, pay the XP, and at 100 % issue the certificate.
+    """A new completion: store the recount, pay the XP, record the event, and at 100 %
+    issue the certificate.
 
     The certificate is returned only when this call issued it.
     """
@@ -250,6 +265,18 @@ def _record_completion(
         source_id=lesson_id,
         amount=xp.LESSON_COMPLETED_XP,
         now=now,
+    )
+    get_store().record(
+        db,
+        [
+            NewEvent(
+                type=EventType.lesson_completed,
+                occurred_at=now,
+                user_id=enrollment.user_id,
+                course_id=course.id,
+                context={"lesson_id": str(lesson_id)},
+            )
+        ],
     )
     certificate = None
     if enrollment.progress >= 1.0:

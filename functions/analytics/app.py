@@ -1,0 +1,38 @@
+"""Function `analytics`: clients' event batches in, daily rollups out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from lectern.analytics import service
+from lectern.analytics.schemas import AcceptedOut, DailyReportOut, EventBatchIn
+from lectern.api.app import create_app, lambda_handler
+from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
+
+router = APIRouter(prefix="/v1", tags=["analytics"])
+
+
+@router.post("/events", status_code=status.HTTP_202_ACCEPTED)
+def post_events(body: EventBatchIn, principal: CurrentPrincipal, db: DbSession) -> AcceptedOut:
+    """Up to 500 events of the caller's, written together or not at all."""
+    return service.record_client_events(db, principal, body)
+
+
+@router.get("/analytics/daily")
+def daily(
+    principal: AuthorPrincipal,
+    db: DbSession,
+    first: Annotated[date | None, Query(alias="from")] = None,
+    last: Annotated[date | None, Query(alias="to")] = None,
+    course_id: uuid.UUID | None = None,
+) -> DailyReportOut:
+    """Days ``from`` to ``to`` (UTC, both included; by default the last 30 days)."""
+    return service.daily_report(db, principal, first=first, last=last, course_id=course_id)
+
+
+app = create_app(router, title="Lectern analytics")
+handler = lambda_handler(app)
