@@ -1,0 +1,34 @@
+"""Function `aggregate`: the scheduled rollups and upkeep (EventBridge Scheduler).
+
+The scheduler sends ``{}`` (every task) or ``{"tasks": ["rollups", ...]}``. Each task
+records its own outcome in ``job_state``; a failed task does not stop the others, is
+counted as the ``AggregateTaskFailed`` metric, and simply runs again next time. See
+``lectern.analytics.jobs`` for what each task does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from lectern.analytics.jobs import run_tasks
+from lectern.observability import get_logger, get_metrics
+
+logger = get_logger()
+metrics = get_metrics()
+# A run without failures records no metric; Powertools would warn on each such run.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any] | None, _context: Any) -> dict[str, Any]:
+    names = (event or {}).get("tasks")
+    if names is not None and (
+        not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+    ):
+        raise ValueError("'tasks' must be a list of task names")
+    tasks = run_tasks(names)
+    failed = sorted(name for name, outcome in tasks.items() if outcome["status"] == "failed")
+    logger.info("aggregate finished", extra={"tasks": tasks})
+    return {"status": "failed" if failed else "ok", "failed": failed, "tasks": tasks}

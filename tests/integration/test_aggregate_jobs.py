@@ -1,0 +1,577 @@
+"""The scheduled aggregate tasks and their runner, against the real Postgres and Upstash
+emulator: watermarks, failures and reruns, overlapping runs, and what each task keeps."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.factories import make_account, new_account
+from tests.integration.assessment_helpers import make_bank, right_answer, unique, wrong_answer
+
+
+@pytest.fixture
+def no_lag(monkeypatch):
+    """Tasks read up to now (not a minute behind), so rows written by the test count."""
+    from lectern.analytics import jobs
+
+    monkeypatch.setattr(jobs, "IN_FLIGHT_LAG", timedelta(0))
+
+
+@pytest.fixture
+def own_kv_prefix(settings_env):
+    """Boards and session indexes of this test's own, so what the tasks find is exact."""
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_KV_PREFIX", f"lectern-test-{uuid.uuid4().hex[:8]}")
+    reset_clients()
+    return settings_env
+
+
+def _state(db, task: str):
+    from lectern.db.models.analytics import JobState
+
+    db.expire_all()
+    return db.get(JobState, task)
+
+
+def _event(day: date, user_id=None, course_id=None, hour=12):
+    from lectern.analytics.events import NewEvent
+    from lectern.db.models.analytics import EventType
+
+    return NewEvent(
+        EventType.lesson_viewed,
+        datetime(day.year, day.month, day.day, hour, tzinfo=UTC),
+        user_id,
+        course_id,
+    )
+
+
+def _record(db, events) -> None:
+    from lectern.analytics.events import record_events
+
+    record_events(db, events)
+    db.commit()
+
+
+def _days_ago(n: int) -> date:
+    return datetime.now(UTC).date() - timedelta(days=n)
+
+
+def _course_events(db, course: uuid.UUID, day: date) -> int | None:
+    return db.scalar(
+        text("SELECT sum(events) FROM daily_course_activity WHERE course_id = :c AND day = :d"),
+        {"c": course, "d": day},
+    )
+
+
+# --- the runner -------------------------------------------------------------------------
+
+
+def test_rollups_task_advances_its_watermark_and_redoes_a_day_a_late_event_reaches(db, no_lag):
+    from lectern.analytics.jobs import run_tasks
+
+    course = uuid.uuid4()
+    day, other_day = _days_ago(9), _days_ago(8)
+    _record(db, [_event(day, uuid.uuid4(), course), _event(other_day, uuid.uuid4(), course)])
+
+    first = run_tasks(["rollups"])["rollups"]
+    assert first["status"] == "ok"
+    assert {day.isoformat(), other_day.isoformat()} <= set(first["details"]["days"])
+    state = _state(db, "rollups")
+    assert state.last_status == "ok" and state.last_error is None
+    first_watermark = state.watermark
+    assert first_watermark is not None
+    assert state.last_started_at <= state.last_finished_at
+    assert _course_events(db, course, day) == 1
+
+    _record(db, [_event(day, uuid.uuid4(), course, hour=20)])  # late, for an old day
+    second = run_tasks(["rollups"])["rollups"]
+    assert second["details"]["days"] == [day.isoformat()]
+    assert _state(db, "rollups").watermark > first_watermark
+    assert _course_events(db, course, day) == 2
+    assert _course_events(db, course, other_day) == 1
+
+    assert run_tasks(["rollups"])["rollups"]["details"]["days"] == []
+
+
+def test_rollups_wait_a_minute_for_transactions_still_in_flight(db):
+    from lectern.analytics.jobs import IN_FLIGHT_LAG, run_tasks
+
+    run_tasks(["rollups"])
+    course = uuid.uuid4()
+    _record(db, [_event(_days_ago(10), uuid.uuid4(), course)])
+    outcome = run_tasks(["rollups"])["rollups"]
+    assert _days_ago(10).isoformat() not in outcome["details"]["days"]
+    assert _course_events(db, course, _days_ago(10)) is None
+    now = db.scalar(text("SELECT now()"))
+    watermark = _state(db, "rollups").watermark
+    assert now - IN_FLIGHT_LAG - timedelta(seconds=30) < watermark < now - IN_FLIGHT_LAG
+
+
+def test_a_failed_task_is_recorded_the_others_run_and_a_rerun_repairs_it(db, no_lag, monkeypatch):
+    from lectern.analytics import rollups
+    from lectern.analytics.jobs import run_tasks
+
+    run_tasks(["rollups"])
+    watermark = _state(db, "rollups").watermark
+    course = uuid.uuid4()
+    day = _days_ago(11)
+    _record(db, [_event(day, uuid.uuid4(), course) for _ in range(3)])
+
+    real = rollups.rollup_days
+
+    def half_then_fail(session, days):
+        real(session, days)  # writes the rollups, then fails: all of it must roll back
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(rollups, "rollup_days", half_then_fail)
+    outcome = run_tasks(["rollups", "shares"])
+    assert outcome["rollups"]["status"] == "failed"
+    assert outcome["rollups"]["error"] == "RuntimeError: disk on fire"
+    assert outcome["shares"]["status"] == "ok"
+    state = _state(db, "rollups")
+    assert state.last_status == "failed"
+    assert state.last_error == "RuntimeError: disk on fire"
+    assert "Traceback" not in state.last_error
+    assert state.watermark == watermark
+    assert _course_events(db, course, day) is None
+
+    monkeypatch.setattr(rollups, "rollup_days", real)
+    again = run_tasks(["rollups"])["rollups"]
+    assert again["status"] == "ok" and day.isoformat() in again["details"]["days"]
+    assert _course_events(db, course, day) == 3
+    state = _state(db, "rollups")
+    assert state.last_status == "ok" and state.last_error is None
+    # And it is the same result as a run that never failed: a fresh recompute of the day.
+    from lectern.analytics.store import get_store
+
+    before = db.execute(text("SELECT * FROM daily_course_activity WHERE day = :d"), {"d": day})
+    before_rows = sorted(tuple(r) for r in before)
+    get_store().rollup_days(db, [day])
+    db.commit()
+    after = db.execute(text("SELECT * FROM daily_course_activity WHERE day = :d"), {"d": day})
+    assert sorted(tuple(r) for r in after) == before_rows
+
+
+def test_a_kv_outage_fails_only_the_tasks_that_need_the_kv(db, settings_env):
+    from lectern.analytics.jobs import run_tasks
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_KV_URL", "http://127.0.0.1:9")
+    reset_clients()
+    outcome = run_tasks(["sessions", "shares"])
+    assert {name: o["status"] for name, o in outcome.items()} == {
+        "sessions": "failed",
+        "shares": "ok",
+    }
+    assert outcome["sessions"]["error"].startswith("KVUnavailable: ")
+    assert _state(db, "sessions").last_status == "failed"
+
+
+def test_unknown_task_names_are_refused_before_anything_runs():
+    from lectern.analytics.jobs import run_tasks
+
+    with pytest.raises(ValueError, match="unknown tasks"):
+        run_tasks(["rollups", "reticulate"])
+
+
+def test_a_task_another_run_holds_is_skipped_as_busy(db, no_lag):
+    from lectern.analytics.jobs import _lock_key, run_tasks
+    from lectern.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as other:  # another run, in the middle of the rollups
+        other.execute(select(text(f"pg_advisory_xact_lock({_lock_key('rollups')})")))
+        outcome = run_tasks(["rollups", "shares"])
+        assert outcome["rollups"] == {"status": "busy"}
+        assert outcome["shares"]["status"] == "ok"
+        other.rollback()
+    assert run_tasks(["rollups"])["rollups"]["status"] == "ok"
+
+
+def test_overlapping_runs_do_each_task_once(db, no_lag, monkeypatch):
+    from lectern.analytics import jobs
+
+    course = uuid.uuid4()
+    day = _days_ago(12)
+    jobs.run_tasks(["rollups"])
+    _record(db, [_event(day, uuid.uuid4(), course)])
+
+    # Slow every task down so the two runs overlap on each of them.
+    def slowed(fn):
+        def run(session, state):
+            time.sleep(0.3)
+            return fn(session, state)
+
+        return run
+
+    for name, fn in list(jobs.TASKS.items()):
+        monkeypatch.setitem(jobs.TASKS, name, slowed(fn))
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        return jobs.run_tasks()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(lambda _: run(), range(2)))
+
+    statuses = Counter(o[name]["status"] for o in outcomes for name in jobs.TASKS)
+    assert statuses["failed"] == 0 and statuses["busy"] >= 1
+    for name in jobs.TASKS:
+        assert "ok" in {o[name]["status"] for o in outcomes}, name
+    rolled = [
+        d
+        for o in outcomes
+        if o["rollups"]["status"] == "ok"
+        for d in o["rollups"]["details"]["days"]
+    ]
+    assert rolled.count(day.isoformat()) == 1
+    assert _course_events(db, course, day) == 1
+
+
+def test_the_handler_runs_every_task_and_returns_a_summary(db):
+    from lectern.analytics.jobs import TASKS
+    from local.events import LambdaContext
+    from local.functions import load_module
+
+    handler = load_module("aggregate", "handler.py").handler
+    summary = handler({}, LambdaContext())
+    assert summary["status"] == "ok" and summary["failed"] == []
+    assert list(summary["tasks"]) == list(TASKS)
+    assert {o["status"] for o in summary["tasks"].values()} == {"ok"}
+    assert all(_state(db, name).last_status == "ok" for name in TASKS)
+
+    only = handler({"tasks": ["shares", "sessions"]}, LambdaContext())
+    assert list(only["tasks"]) == ["shares", "sessions"]
+    with pytest.raises(ValueError, match="tasks"):
+        handler({"tasks": "rollups"}, LambdaContext())
+
+
+# --- partitions and retention -----------------------------------------------------------
+
+
+def test_partitions_are_made_ahead_and_retention_drops_old_months_only(db, settings_env):
+    from lectern.analytics.jobs import run_tasks
+    from lectern.analytics.partitions import (
+        ensure_partitions,
+        list_partitions,
+        month_start,
+        next_month,
+        partition_name,
+    )
+    from lectern.db.models.analytics import DailyEventCount, EventType
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_ANALYTICS_PARTITIONS_AHEAD", "4")
+    reset_clients()
+    this_month = month_start(datetime.now(UTC).date())
+    months = [this_month]
+    for _ in range(4):
+        months.append(next_month(months[-1]))
+    made = run_tasks(["partitions"])["partitions"]
+    assert made["status"] == "ok"
+    names = {p.name for p in list_partitions(db.connection())}
+    assert {partition_name(m) for m in months} <= names
+    assert run_tasks(["partitions"])["partitions"]["details"]["made"] == []
+
+    # An old month with events and its (small) rollups; and this month's events.
+    ensure_partitions(db.connection(), date(2021, 3, 1), date(2021, 3, 1))
+    _record(db, [_event(date(2021, 3, 5)), _event(datetime.now(UTC).date())])
+    db.add(
+        DailyEventCount(day=date(2021, 3, 5), event_type=EventType.share_opened, events=1, users=0)
+    )
+    db.commit()
+    db.close()
+
+    outcome = run_tasks(["retention"])["retention"]
+    assert outcome["status"] == "ok"
+    assert "events_p202103" in outcome["details"]["dropped"]
+    names = {p.name for p in list_partitions(db.connection())}
+    assert "events_p202103" not in names
+    assert {partition_name(m) for m in months} <= names
+    cutoff = datetime.now(UTC) - timedelta(days=90)
+    assert all(p.ends > cutoff for p in list_partitions(db.connection()))
+    # The month that holds the cutoff stays whole, though part of it is older.
+    assert partition_name(month_start(cutoff.date())) in names
+    assert db.get(DailyEventCount, (date(2021, 3, 5), EventType.share_opened)) is not None
+    db.rollback()
+
+
+def test_rollups_leave_days_beyond_retention_alone(db, no_lag):
+    """A late event for a month retention dropped re-creates its partition; recomputing
+    that day from it alone would wipe the day's rollups, so the day is skipped."""
+    from lectern.analytics.jobs import run_tasks
+    from lectern.db.models.analytics import DailyEventCount, EventType
+
+    old = date(2021, 6, 9)
+    run_tasks(["rollups"])
+    db.add(DailyEventCount(day=old, event_type=EventType.lesson_viewed, events=500, users=40))
+    db.commit()
+    _record(db, [_event(old, uuid.uuid4())])
+    outcome = run_tasks(["rollups"])["rollups"]
+    assert old.isoformat() in outcome["details"]["skipped_days"]
+    assert old.isoformat() not in outcome["details"]["days"]
+    db.expire_all()
+    kept = db.get(DailyEventCount, (old, EventType.lesson_viewed))
+    assert (kept.events, kept.users) == (500, 40)
+
+
+# --- question stats ---------------------------------------------------------------------
+
+
+def _answer(learner, exam_id, body) -> None:
+    from lectern.assessment.exams import answer
+    from lectern.assessment.schemas import ExamAnswerIn
+    from lectern.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        answer(session, learner.principal, exam_id, ExamAnswerIn.model_validate(body))
+
+
+def _exam(learner, size: int, topic: str):
+    from lectern.assessment.exams import create_exam
+    from lectern.assessment.schemas import ExamIn
+    from lectern.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        return create_exam(
+            session, learner.principal, ExamIn(size=size, mode="practice", topic=topic)
+        )
+
+
+def _truth(db, qids) -> dict:
+    rows = db.execute(
+        text(
+            "SELECT question_id, count(*), count(*) FILTER (WHERE is_correct) "
+            "FROM exam_answers WHERE question_id = ANY(:ids) GROUP BY question_id"
+        ),
+        {"ids": qids},
+    )
+    found = {r[0]: (r[1], r[2]) for r in rows}
+    return {q: found.get(q, (0, 0)) for q in qids}
+
+
+def _stats(db, qids) -> dict:
+    from lectern.db.models.assessment import QuestionStats
+
+    db.expire_all()
+    rows = db.scalars(select(QuestionStats).where(QuestionStats.question_id.in_(qids)))
+    return {r.question_id: (r.answered, r.correct) for r in rows}
+
+
+def test_question_stats_drift_is_repaired(db, no_lag, monkeypatch):
+    from lectern.analytics import jobs
+    from lectern.analytics.jobs import run_tasks
+    from lectern.db.models.assessment import QuestionStats
+
+    run_tasks(["question_stats"])
+    monkeypatch.setattr(jobs, "QUESTION_BATCH", 2)  # more than one batch
+    topic = unique("stats")
+    author = make_account(db, "instructor")
+    qids = make_bank(db, author, 3, topic=topic)
+    learners = [new_account() for _ in range(2)]
+    for i, learner in enumerate(learners):
+        exam = _exam(learner, 3, topic)
+        for j, qid in enumerate(qids):
+            body = right_answer(db, qid) if (i + j) % 2 else wrong_answer(db, qid)
+            _answer(learner, exam.id, body)
+    truth = _truth(db, qids)
+    assert _stats(db, qids) == truth
+
+    # Corrupt one row, lose another.
+    db.execute(
+        text("UPDATE question_stats SET answered = 999, correct = 0 WHERE question_id = :q"),
+        {"q": qids[0]},
+    )
+    db.execute(text("DELETE FROM question_stats WHERE question_id = :q"), {"q": qids[1]})
+    db.commit()
+    outcome = run_tasks(["question_stats"])["question_stats"]
+    assert outcome["status"] == "ok"
+    assert outcome["details"]["questions"] >= 3 and outcome["details"]["repaired"] >= 2
+    assert _stats(db, qids) == truth
+    assert db.get(QuestionStats, qids[1]) is not None
+    # Nothing answered since: the next run reads nothing.
+    assert run_tasks(["question_stats"])["question_stats"]["details"]["questions"] == 0
+
+
+def _one_question_answered(db, learners: int):
+    """A question, exams for ``learners`` learners, and the first learner's answer."""
+    topic = unique("race")
+    author = make_account(db, "instructor")
+    [qid] = make_bank(db, author, 1, topic=topic)
+    accounts = [new_account() for _ in range(learners)]
+    exams = [_exam(a, 1, topic).id for a in accounts]
+    _answer(accounts[0], exams[0], right_answer(db, qid))
+    return qid, list(zip(accounts, exams, strict=True))
+
+
+def _blocked(future, seconds: float = 0.5) -> bool:
+    time.sleep(seconds)
+    return not future.done()
+
+
+def test_a_refresh_waits_for_an_answer_already_counting(db, no_lag):
+    """The answer's +1 holds the row when the refresh starts: the refresh waits for its
+    commit, then counts its answer too."""
+    from lectern.analytics.jobs import run_tasks
+    from lectern.assessment.exams import answer
+    from lectern.assessment.schemas import ExamAnswerIn
+    from lectern.db.engine import get_sessionmaker
+
+    qid, [_, (learner, exam_id)] = _one_question_answered(db, 2)
+    counted, go = threading.Event(), threading.Event()
+
+    def answer_paused_before_commit() -> None:
+        with get_sessionmaker()() as session:
+            commit = session.commit
+
+            def paused_commit() -> None:
+                counted.set()  # answer inserted, +1 done: the stats row is locked
+                go.wait(10)
+                commit()
+
+            session.commit = paused_commit  # type: ignore[method-assign]
+            body = ExamAnswerIn.model_validate(wrong_answer(db, qid))
+            answer(session, learner.principal, exam_id, body)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        live = pool.submit(answer_paused_before_commit)
+        assert counted.wait(10)
+        refresh = pool.submit(run_tasks, ["question_stats"])
+        assert _blocked(refresh)
+        go.set()
+        live.result(10)
+        assert refresh.result(10)["question_stats"]["status"] == "ok"
+    assert _stats(db, [qid]) == _truth(db, [qid]) == {qid: (2, 1)}
+
+
+def test_an_answer_arriving_during_a_refresh_adds_after_it(db, no_lag):
+    """The refresh holds the row when an answer arrives: the answer's +1 waits, then adds
+    to the recounted value, so nothing is lost."""
+    from lectern.analytics.jobs import Run, question_stats_task
+    from lectern.db.engine import get_sessionmaker
+
+    qid, [_, (learner, exam_id)] = _one_question_answered(db, 2)
+    db.execute(
+        text("UPDATE question_stats SET answered = 7 WHERE question_id = :q"), {"q": qid}
+    )  # drift the refresh will repair
+    db.commit()
+    with get_sessionmaker()() as refresh, ThreadPoolExecutor(max_workers=1) as pool:
+        now = refresh.scalar(text("SELECT now()"))
+        question_stats_task(refresh, Run(now=now, watermark=now - timedelta(minutes=5)))
+        live = pool.submit(_answer, learner, exam_id, right_answer(db, qid))
+        assert _blocked(live)
+        refresh.commit()
+        live.result(10)
+    assert _stats(db, [qid]) == _truth(db, [qid]) == {qid: (2, 2)}
+
+
+# --- leaderboards, shares, sessions -----------------------------------------------------
+
+
+def test_leaderboard_refresh_adds_missing_members_and_removes_deleted_users(
+    db, no_lag, own_kv_prefix, monkeypatch
+):
+    from lectern.analytics import jobs
+    from lectern.analytics.jobs import run_tasks
+    from lectern.identity.service import delete_me
+    from lectern.kv import get_kv
+    from lectern.progress.leaderboards import Period, board_key
+    from lectern.progress.xp import award_xp
+
+    run_tasks(["leaderboards"])
+    monkeypatch.setattr(jobs, "PROFILE_BATCH", 1)  # one page per profile: paging is exercised
+    missing, leaving = make_account(db), make_account(db)
+    for account, amount in ((missing, 70), (leaving, 90)):
+        # Awarded but never published: the KV store was down, say.
+        award_xp(db, account.id, reason="test", source_id=uuid.uuid4(), amount=amount)
+    db.commit()
+    kv = get_kv()
+    all_time, weekly = board_key(Period.all_time), board_key(Period.weekly)
+    assert kv.zscore(all_time, str(missing.id)) is None
+
+    delete_me(db, leaving.principal)
+    # A copy written after the deletion (a publish racing it) leaves a ghost behind.
+    kv.zadd(all_time, {str(leaving.id): 90})
+    kv.zadd(weekly, {str(leaving.id): 90})
+    # A newer award already on the board is never lowered by a refresh (ZADD GT).
+    kv.zadd(weekly, {str(missing.id): 500})
+
+    outcome = run_tasks(["leaderboards"])["leaderboards"]
+    assert outcome["status"] == "ok"
+    assert outcome["details"]["published"] >= 1 and outcome["details"]["removed"] >= 1
+    assert float(kv.zscore(all_time, str(missing.id))) == 70
+    assert float(kv.zscore(weekly, str(missing.id))) == 500
+    assert kv.zscore(all_time, str(leaving.id)) is None
+    assert kv.zscore(weekly, str(leaving.id)) is None
+    assert kv.ttl(weekly) > 0
+
+
+def test_expired_and_revoked_shares_are_deleted_after_the_grace_period(db):
+    from lectern.analytics.jobs import run_tasks
+    from lectern.db.models.sharing import Share, ShareEntity
+
+    owner = make_account(db)
+    now = datetime.now(UTC)
+
+    def share(**kw):
+        row = Share(
+            owner_id=owner.id,
+            entity_type=ShareEntity.course,
+            entity_id=uuid.uuid4(),
+            token_hash=uuid.uuid4().hex,
+            **kw,
+        )
+        db.add(row)
+        return row
+
+    old_expired = share(expires_at=now - timedelta(days=31))
+    old_revoked = share(expires_at=now + timedelta(days=5), revoked_at=now - timedelta(days=40))
+    recently_expired = share(expires_at=now - timedelta(days=2))
+    recently_revoked = share(revoked_at=now - timedelta(days=1))
+    live = share(expires_at=now + timedelta(days=7))
+    forever = share()
+    db.commit()
+    ids = {
+        s.id: s
+        for s in (old_expired, old_revoked, recently_expired, recently_revoked, live, forever)
+    }
+
+    outcome = run_tasks(["shares"])["shares"]
+    assert outcome["status"] == "ok" and outcome["details"]["deleted"] >= 2
+    left = set(db.scalars(select(Share.id).where(Share.id.in_(ids))))
+    assert left == {recently_expired.id, recently_revoked.id, live.id, forever.id}
+
+
+def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
+    from lectern.analytics.jobs import run_tasks
+    from lectern.db.models.identity import UserRole
+    from lectern.identity.sessions import create_session, resolve_session
+    from lectern.kv import get_kv, key
+
+    kv = get_kv()
+    now = int(time.time())
+    indexes = [key("user-sessions", str(uuid.uuid4())) for _ in range(25)]
+    for i, index in enumerate(indexes):
+        kv.zadd(index, {f"gone-{i}": now - 60, f"older-{i}": now - 3600})
+        if i % 5 == 0:
+            kv.zadd(index, {f"live-{i}": now + 3600})
+    user = uuid.uuid4()
+    issued = create_session(user, UserRole.student)
+
+    outcome = run_tasks(["sessions"])["sessions"]
+    assert outcome["status"] == "ok"
+    assert outcome["details"] == {"indexes": 26, "pruned": 50}
+    for i, index in enumerate(indexes):
+        left = kv.zrange(index, 0, -1)
+        assert left == ([f"live-{i}"] if i % 5 == 0 else [])
+    assert kv.exists(indexes[1]) == 0  # an emptied index is gone altogether
+    assert resolve_session(issued.token) is not None  # live sessions are untouched
