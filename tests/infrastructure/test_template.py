@@ -491,3 +491,19 @@ def test_samconfig_overrides_fit_the_template_parameters(environment: str) -> No
             assert value in spec["AllowedValues"], f"[{environment}] {name}={value}"
         if "AllowedPattern" in spec:
             assert re.fullmatch(spec["AllowedPattern"], value), f"[{environment}] {name}={value}"
+
+
+def test_aggregate_runs_on_a_schedule_that_the_local_stack_plays_at_the_same_rate() -> None:
+    from local.scheduler import AGGREGATE_EVERY_SECONDS
+
+    events = functions()["AggregateFunction"]["Properties"]["Events"]
+    schedules = [e["Properties"] for e in events.values() if e["Type"] == "ScheduleV2"]
+    assert len(schedules) == 1
+    match = re.fullmatch(
+        r"rate\((\d+) (minute|minutes|hour|hours)\)", schedules[0]["ScheduleExpression"]
+    )
+    assert match, schedules[0]["ScheduleExpression"]
+    unit = 60 if match[2].startswith("minute") else 3600
+    assert int(match[1]) * unit == AGGREGATE_EVERY_SECONDS
+    # A failed invocation is retried, and a stale one dropped rather than piled up.
+    assert schedules[0]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
