@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,9 @@ def main() -> None:
 
     from local.stack import LocalStack
 
+    # A SIGTERM (a process manager, `timeout`, a closed terminal's session) stops the stack
+    # like Ctrl-C does; by default Python would die at once and leave Postgres running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     stack = LocalStack(data_dir=args.data_dir)
     print("Starting the embedded stack (Postgres, Redis + Upstash emulator, moto) ...", flush=True)
     stack.start()
@@ -46,16 +51,24 @@ def serve(stack: LocalStack, port: int) -> None:
     with get_sessionmaker()() as db:
         seed(db)
     app = create_dev_app(stack)
+    from local.scheduler import AGGREGATE_EVERY_SECONDS, Schedule, run_aggregate
+
+    aggregate = Schedule("aggregate", AGGREGATE_EVERY_SECONDS, run_aggregate)
+    aggregate.start()
     print(f"\nLectern is migrated to {revision} (env {get_settings().env}).")
     print(f"  API:   http://127.0.0.1:{port}/v1   docs: http://127.0.0.1:{port}/docs")
     print(f"  Mail:  http://127.0.0.1:{port}/_local/mail")
+    print(f"  Jobs:  POST http://127.0.0.1:{port}/_local/aggregate runs the schedule now (hourly)")
     print("  Demo accounts (password: " + DEMO_PASSWORD + "):")
     for email, _name, role in DEMO_ACCOUNTS:
         print(f"    {email:28} {role.value}")
     print(
         "Ctrl-C stops everything; data stays in .local-data/ (make reset clears it).\n", flush=True
     )
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
+    finally:
+        aggregate.stop()
 
 
 if __name__ == "__main__":

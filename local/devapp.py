@@ -28,6 +28,13 @@ def local_router(stack: LocalStack) -> APIRouter:
             for m in stack.sent_mail(to)
         ]
 
+    @router.post("/aggregate")
+    def aggregate_now() -> dict[str, Any]:
+        """Run the scheduled aggregate function now, as EventBridge Scheduler would."""
+        from local.scheduler import run_aggregate
+
+        return run_aggregate()
+
     return router
 
 

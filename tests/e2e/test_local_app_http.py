@@ -108,3 +108,12 @@ def test_demo_course_and_question_bank_are_usable_after_seeding(base_url: str, s
         exam = http.post("/v1/exams", json={"size": 5, "subject": "biology", "mode": "practice"})
         assert exam.status_code == 201, exam.text
         assert len({q["id"] for q in exam.json()["questions"]}) == min(5, len(DEMO_QUESTIONS))
+
+
+def test_the_local_app_runs_the_schedule_on_demand(base_url: str):
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        reply = http.post("/_local/aggregate")
+    assert reply.status_code == 200, reply.text
+    summary = reply.json()
+    assert {"partitions", "retention", "rollups", "leaderboards"} <= set(summary["tasks"])
+    assert all(t["status"] in {"ok", "busy"} for t in summary["tasks"].values()), summary
