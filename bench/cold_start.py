@@ -19,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path[:0] = [{shared!r}, {root!r}]
+def peak_rss_mb():
+    # VmHWM is this process's own peak; ru_maxrss would carry the forking parent's
+    # peak across exec on Linux.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 t0 = time.perf_counter()
 from local.functions import http_function_names, load_module
 target = {target!r}
@@ -43,7 +51,7 @@ reply = handler(http_event(**{event!r}), LambdaContext())
 t2 = time.perf_counter()
 heavy = sorted(m for m in ("boto3", "botocore.session", "email_validator", "redis", "moto", "uvicorn") if m in sys.modules)
 print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "invoke_ms": (t2 - t1) * 1e3,
-    "status": reply["statusCode"], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "status": reply["statusCode"], "rss_mb": peak_rss_mb(),
     "heavy": heavy}}))
 """
 
@@ -72,6 +80,19 @@ def requests_for(token: str) -> dict[str, dict[str, Any]]:
         "assessments": {
             "event": {"method": "GET", "path": "/v1/me/performance", "token": token},
             "status": 200,
+        },
+        "analytics": {
+            "event": {
+                "method": "POST",
+                "path": "/v1/events",
+                "token": token,
+                "body": {
+                    "events": [
+                        {"type": "lesson_viewed", "occurred_at": datetime.now(UTC).isoformat()}
+                    ]
+                },
+            },
+            "status": 202,
         },
         "sharing": {
             "event": {"method": "GET", "path": "/v1/me/shares", "token": token},
