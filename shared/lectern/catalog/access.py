@@ -23,6 +23,7 @@ from lectern.identity.sessions import Principal
 COURSE_NOT_FOUND = "No such course."
 LESSON_NOT_FOUND = "No such lesson."
 MODULE_NOT_FOUND = "No such module."
+EDIT_FORBIDDEN = "Only the course's owner or an admin may change it."
 
 
 def can_edit(course: Course, principal: Principal | None) -> bool:
@@ -49,7 +50,7 @@ def course_for_edit(
 ) -> Course:
     course = course_for_view(db, course_id, principal, lock=lock)
     if not can_edit(course, principal):
-        raise Forbidden("Only the course's owner or an admin may change it.")
+        raise Forbidden(EDIT_FORBIDDEN)
     return course
 
 
@@ -63,7 +64,7 @@ def module_for_edit(
     if course is None or not can_view(course, principal):
         raise NotFound(MODULE_NOT_FOUND)
     if not can_edit(course, principal):
-        raise Forbidden("Only the course's owner or an admin may change it.")
+        raise Forbidden(EDIT_FORBIDDEN)
     return module
 
 
@@ -75,15 +76,21 @@ def is_enrolled(db: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> bool:
     )
 
 
+def _visible_lesson(
+    db: Session, lesson_id: uuid.UUID, principal: Principal | None
+) -> tuple[Lesson, Course]:
+    """A lesson and its course, or 404 when either is missing or hidden from the caller."""
+    lesson = db.get(Lesson, lesson_id)
+    course = db.get(Course, lesson.course_id) if lesson is not None else None
+    if lesson is None or course is None or not can_view(course, principal):
+        raise NotFound(LESSON_NOT_FOUND)
+    return lesson, course
+
+
 def lesson_for_view(
     db: Session, lesson_id: uuid.UUID, principal: Principal | None
 ) -> tuple[Lesson, Course]:
-    lesson = db.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound(LESSON_NOT_FOUND)
-    course = db.get(Course, lesson.course_id)
-    if course is None or not can_view(course, principal):
-        raise NotFound(LESSON_NOT_FOUND)
+    lesson, course = _visible_lesson(db, lesson_id, principal)
     if can_edit(course, principal):
         return lesson, course
     if principal is None or not is_enrolled(db, principal.user_id, course.id):
@@ -92,12 +99,7 @@ def lesson_for_view(
 
 
 def lesson_for_edit(db: Session, lesson_id: uuid.UUID, principal: Principal) -> Lesson:
-    lesson = db.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound(LESSON_NOT_FOUND)
-    course = db.get(Course, lesson.course_id)
-    if course is None or not can_view(course, principal):
-        raise NotFound(LESSON_NOT_FOUND)
+    lesson, course = _visible_lesson(db, lesson_id, principal)
     if not can_edit(course, principal):
-        raise Forbidden("Only the course's owner or an admin may change it.")
+        raise Forbidden(EDIT_FORBIDDEN)
     return lesson
