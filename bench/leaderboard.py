@@ -13,7 +13,6 @@ and the caller's rank as a count of everyone above them.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -25,15 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 
-def bulk_engine():  # type: ignore[no-untyped-def]
-    """An engine whose socket waits out a bulk insert (the app's times out at 10 s)."""
-    from sqlalchemy import create_engine
-
-    return create_engine(os.environ["LECTERN_DATABASE_URL"], connect_args={"timeout": 900})
-
-
 def fill(learners: int) -> None:
     from sqlalchemy import text
+
+    from bench.harness import bulk_engine
 
     with bulk_engine().begin() as conn:
         conn.execute(text("SET LOCAL statement_timeout = 0"))
@@ -58,6 +52,7 @@ def fill(learners: int) -> None:
 def copy_to_kv(batch: int = 5000) -> None:
     from sqlalchemy import text
 
+    from bench.harness import bulk_engine
     from lectern.kv import get_kv
     from lectern.progress.leaderboards import Period, board_key
 
@@ -81,14 +76,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
 
-    from lectern.db.migrations import upgrade
-    from local.stack import LocalStack
+    from bench.harness import embedded_stack
 
-    stack = LocalStack()
-    stack.start()
-    os.environ.update({**stack.env, "LECTERN_ENV": "test", "POWERTOOLS_LOG_LEVEL": "ERROR"})
-    try:
-        upgrade(stack.env["LECTERN_DATABASE_URL"])
+    with embedded_stack():
         t0 = time.perf_counter()
         fill(args.learners)
         t1 = time.perf_counter()
@@ -99,8 +89,6 @@ def main() -> None:
             f"sorted set fill {t2 - t1:.1f} s"
         )
         results, sample_size = measure(args.runs)
-    finally:
-        stack.stop()
 
     base = results["postgres count"][0]
     print(f"top-100 + own rank, {sample_size} random learners (ms)")

@@ -13,7 +13,6 @@ dropped as the scheduled ``retention`` task does, through ``drop_partitions_befo
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -24,13 +23,6 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 MONTH = date(2020, 1, 1)
 NEXT = date(2020, 2, 1)
-
-
-def bulk_engine():  # type: ignore[no-untyped-def]
-    """An engine whose socket waits out a bulk statement (the app's times out at 10 s)."""
-    from sqlalchemy import create_engine
-
-    return create_engine(os.environ["LECTERN_DATABASE_URL"], connect_args={"timeout": 3600})
 
 
 def _utc(day: date) -> datetime:
@@ -159,14 +151,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     args = parser.parse_args()
 
-    from lectern.db.migrations import upgrade
-    from local.stack import LocalStack
+    from bench.harness import bulk_engine, embedded_stack
 
-    stack = LocalStack()
-    stack.start()
-    os.environ.update({**stack.env, "LECTERN_ENV": "test", "POWERTOOLS_LOG_LEVEL": "ERROR"})
-    try:
-        upgrade(stack.env["LECTERN_DATABASE_URL"])
+    with embedded_stack():
         engine = bulk_engine()
         print(f"{args.events:,} events in {MONTH:%B %Y}: fill {fill(engine, args.events):.1f} s")
         quiet(engine)
@@ -182,8 +169,6 @@ def main() -> None:
         drop_seconds, drop_statements, dropped = drop_month(engine)
         drop_wal = wal_mb_since(engine, wal)
         assert dropped == ["events_p202001"] and count_month(engine) == 0, dropped
-    finally:
-        stack.stop()
 
     print(f"removing one month of {args.events:,} events")
     print(f"{'method':34} {'seconds':>9} {'ratio':>9} {'WAL MB':>9}")

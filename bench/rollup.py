@@ -16,7 +16,6 @@ as well), from no watermark.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -25,13 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
-
-
-def bulk_engine():  # type: ignore[no-untyped-def]
-    """An engine whose socket waits out a bulk statement (the app's times out at 10 s)."""
-    from sqlalchemy import create_engine
-
-    return create_engine(os.environ["LECTERN_DATABASE_URL"], connect_args={"timeout": 1800})
 
 
 def fill(engine, day: date, events: int, users: int, courses: int) -> None:  # type: ignore[no-untyped-def]
@@ -113,17 +105,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    from lectern.db.migrations import upgrade
-    from local.stack import LocalStack
+    from bench.harness import bulk_engine, embedded_stack
 
-    stack = LocalStack()
-    stack.start()
-    os.environ.update({**stack.env, "LECTERN_ENV": "test", "POWERTOOLS_LOG_LEVEL": "ERROR"})
-    # As the aggregate function is configured (template.yaml).
-    os.environ["LECTERN_DB_STATEMENT_TIMEOUT_MS"] = "240000"
     day = datetime.now(UTC).date() - timedelta(days=1)
-    try:
-        upgrade(stack.env["LECTERN_DATABASE_URL"])
+    # As the aggregate function is configured (template.yaml).
+    with embedded_stack(LECTERN_DB_STATEMENT_TIMEOUT_MS="240000"):
         engine = bulk_engine()
         t0 = time.perf_counter()
         fill(engine, day, args.events, args.users, args.courses)
@@ -138,8 +124,6 @@ def main() -> None:
         for _ in range(args.runs):
             seconds, rows = rollup_once(engine, day)
             reruns.append(seconds)
-    finally:
-        stack.stop()
 
     first = statistics.median(firsts)
     rerun = statistics.median(reruns)
