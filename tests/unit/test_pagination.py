@@ -16,3 +16,21 @@ def test_foreign_cursors_are_a_field_error(cursor):
     with pytest.raises(InvalidField) as exc:
         decode_cursor(cursor)
     assert exc.value.field == "cursor"
+
+
+def test_a_keyset_cursor_round_trips_and_refuses_naive_or_foreign_positions():
+    import uuid
+    from datetime import UTC, datetime
+
+    from lectern.api.pagination import decode_keyset, encode_keyset
+
+    at, row_id = datetime(2026, 3, 1, 12, tzinfo=UTC), uuid.uuid4()
+    assert decode_keyset(encode_keyset(at, row_id)) == (at, row_id)
+    for foreign in (
+        encode_cursor({"at": "2026-03-01T12:00:00", "id": str(row_id)}),  # no time zone
+        encode_cursor({"created_at": at.isoformat(), "id": str(row_id)}),
+        encode_cursor({"at": at.isoformat(), "id": "x"}),
+    ):
+        with pytest.raises(InvalidField) as caught:
+            decode_keyset(foreign)
+        assert caught.value.field == "cursor"

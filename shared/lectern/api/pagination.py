@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -12,6 +14,7 @@ from pydantic import BaseModel
 from lectern.errors import InvalidField
 
 T = TypeVar("T")
+BAD_CURSOR = "not a cursor this API issued"
 
 
 class Page(BaseModel, Generic[T]):
@@ -29,7 +32,25 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidField("cursor", "not a cursor this API issued") from exc
+        raise InvalidField("cursor", BAD_CURSOR) from exc
     if not isinstance(value, dict):
-        raise InvalidField("cursor", "not a cursor this API issued")
+        raise InvalidField("cursor", BAD_CURSOR)
     return value
+
+
+def encode_keyset(at: datetime, row_id: uuid.UUID) -> str:
+    """The cursor after a row of a list ordered by (timestamp, id), newest first."""
+    return encode_cursor({"at": at.isoformat(), "id": str(row_id)})
+
+
+def decode_keyset(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (timestamp, id) a page ended at; a 422 naming ``cursor`` for anything else."""
+    position = decode_cursor(cursor)
+    try:
+        at = datetime.fromisoformat(str(position["at"]))
+        row_id = uuid.UUID(str(position["id"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidField("cursor", BAD_CURSOR) from exc
+    if at.tzinfo is None:
+        raise InvalidField("cursor", BAD_CURSOR)
+    return at, row_id

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.store import get_store
-from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.assessment.schemas import (
     ExamAnswerIn,
     ExamAnswerOut,
@@ -466,18 +466,13 @@ def list_exams(db: Session, principal: Principal, query: PageQuery) -> Page[Exam
         .limit(query.limit + 1)
     )
     if query.cursor is not None:
-        position = decode_cursor(query.cursor)
-        try:
-            after = (datetime.fromisoformat(str(position["t"])), uuid.UUID(str(position["id"])))
-        except (KeyError, ValueError) as exc:
-            raise InvalidField("cursor", "not a cursor this API issued") from exc
-        stmt = stmt.where(tuple_(Exam.created_at, Exam.id) < after)
+        stmt = stmt.where(tuple_(Exam.created_at, Exam.id) < decode_keyset(query.cursor))
     exams = list(db.scalars(stmt))
     next_cursor = None
     if len(exams) > query.limit:
         exams = exams[: query.limit]
         last = exams[-1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+        next_cursor = encode_keyset(last.created_at, last.id)
     answered: dict[uuid.UUID, int] = {}
     if exams:
         answered = {

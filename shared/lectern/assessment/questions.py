@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
-from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.api.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor
 from lectern.assessment.schemas import (
     QuestionBulkOut,
     QuestionIn,
@@ -179,7 +179,7 @@ def list_questions(db: Session, principal: Principal, query: QuestionQuery) -> P
         try:
             after = uuid.UUID(str(position["id"]))
         except (KeyError, ValueError) as exc:
-            raise InvalidField("cursor", "not a cursor this API issued") from exc
+            raise InvalidField("cursor", BAD_CURSOR) from exc
         stmt = stmt.where(Question.id < after)
     items = _outs(db, stmt)
     next_cursor = None

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
-from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
 from lectern.catalog.schemas import (
     MAX_CATEGORY,
@@ -41,7 +41,6 @@ from lectern.identity.sessions import Principal
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-BAD_CURSOR = "not a cursor this API issued"
 
 
 # -- output ------------------------------------------------------------------------------
@@ -140,15 +139,7 @@ def _listing_tags(tags: list[str] | None) -> list[str]:
 def _listing_after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     if cursor is None:
         return None
-    position = decode_cursor(cursor)
-    try:
-        created_at = datetime.fromisoformat(position["created_at"])
-        course_id = uuid.UUID(position["id"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidField("cursor", BAD_CURSOR) from exc
-    if created_at.tzinfo is None:
-        raise InvalidField("cursor", BAD_CURSOR)
-    return created_at, course_id
+    return decode_keyset(cursor)
 
 
 def list_courses(
@@ -206,7 +197,7 @@ def list_courses(
     next_cursor = None
     if len(rows) > size:
         last = rows[size - 1][0]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": last.id})
+        next_cursor = encode_keyset(last.created_at, last.id)
     return Page[CourseOut](items=items, next_cursor=next_cursor)
 
 

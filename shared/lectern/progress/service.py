@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.store import get_store
-from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
 from lectern.db.models.analytics import EventType
 from lectern.db.models.assessment import LearnerStats
 from lectern.db.models.catalog import Course, Lesson
 from lectern.db.models.identity import Profile
 from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
-from lectern.errors import Conflict, Forbidden, InvalidField, NotFound, Unauthorized
+from lectern.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lectern.identity.sessions import Principal
 from lectern.ids import uuid7
 from lectern.observability import count
@@ -82,17 +82,7 @@ def verify_url(code: str) -> str:
 
 def _keyset(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     """The (timestamp, id) a previous page ended at, or None for the first page."""
-    if cursor is None:
-        return None
-    position = decode_cursor(cursor)
-    try:
-        at = datetime.fromisoformat(str(position["at"]))
-        last_id = uuid.UUID(str(position["id"]))
-    except (KeyError, ValueError) as exc:
-        raise InvalidField("cursor", "not a cursor this API issued") from exc
-    if at.tzinfo is None:
-        raise InvalidField("cursor", "not a cursor this API issued")
-    return at, last_id
+    return None if cursor is None else decode_keyset(cursor)
 
 
 def _next_cursor(rows: list[Any], limit: int, at_field: str) -> str | None:
@@ -100,7 +90,7 @@ def _next_cursor(rows: list[Any], limit: int, at_field: str) -> str | None:
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
-    return encode_cursor({"at": getattr(last, at_field).isoformat(), "id": str(last.id)})
+    return encode_keyset(getattr(last, at_field), last.id)
 
 
 # --- enrollments ------------------------------------------------------------------------

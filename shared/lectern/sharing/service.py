@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from lectern.api.pagination import Page, decode_cursor, encode_cursor
+from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
 from lectern.config import get_settings
 from lectern.db.models.assessment import (
@@ -29,7 +29,7 @@ from lectern.db.models.assessment import (
 from lectern.db.models.catalog import Course, Lesson, Module
 from lectern.db.models.identity import Profile
 from lectern.db.models.sharing import Share, ShareEntity
-from lectern.errors import InvalidField, NotFound
+from lectern.errors import NotFound
 from lectern.identity.sessions import Principal
 from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, hash_token, new_token
 from lectern.sharing.schemas import (
@@ -109,21 +109,13 @@ def create_share(db: Session, principal: Principal, data: ShareIn) -> ShareCreat
     return out
 
 
-def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
-    value = decode_cursor(cursor)
-    try:
-        return datetime.fromisoformat(str(value["created_at"])), uuid.UUID(str(value["id"]))
-    except (KeyError, ValueError) as exc:
-        raise InvalidField("cursor", "not a cursor this API issued") from exc
-
-
 def list_shares(
     db: Session, principal: Principal, *, limit: int, cursor: str | None
 ) -> Page[ShareOut]:
     """The caller's shares, newest first, keyset-paginated on (created_at, id)."""
     query = select(Share).where(Share.owner_id == principal.user_id)
     if cursor is not None:
-        created_at, share_id = _position(cursor)
+        created_at, share_id = decode_keyset(cursor)
         query = query.where(tuple_(Share.created_at, Share.id) < (created_at, share_id))
     rows = list(
         db.scalars(query.order_by(Share.created_at.desc(), Share.id.desc()).limit(limit + 1))
@@ -141,11 +133,7 @@ def list_shares(
         )
         for s in rows
     ]
-    next_cursor = (
-        encode_cursor({"created_at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
-        if more
-        else None
-    )
+    next_cursor = encode_keyset(rows[-1].created_at, rows[-1].id) if more else None
     return Page[ShareOut](items=items, next_cursor=next_cursor)
 
 
