@@ -12,20 +12,13 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lectern.db.base import Base, created_at_column
+from lectern.db.base import Base, created_at_column, updated_at_column
 from lectern.ids import uuid7
-
-
-def updated_at_column() -> Mapped[datetime]:
-    return mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    )
 
 
 class Course(Base):
