@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lectern.db.base import Base, created_at_column
+from lectern.db.base import Base, created_at_column, updated_at_column
 from lectern.ids import uuid7
 
 
@@ -98,9 +98,7 @@ class Question(Base):
         Float, nullable=False, server_default=text("random()")
     )
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=text("now()"), nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class QuestionOption(Base):

@@ -16,13 +16,12 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lectern.db.base import Base, created_at_column
+from lectern.db.base import Base, created_at_column, updated_at_column
 from lectern.ids import uuid7
 
 
@@ -78,9 +77,7 @@ class Profile(Base):
     preferences: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_at_column()
 
     user: Mapped[User] = relationship(back_populates="profile")
 
@@ -94,6 +91,4 @@ class Credential(Base):
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_at_column()
