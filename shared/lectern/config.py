@@ -56,7 +56,49 @@ class Settings(BaseSettings):
     magic_links_per_email: int = Field(default=5, ge=1)
     magic_link_window_seconds: int = Field(default=900, ge=1)
 
+    # Documents: uploads are presigned PUTs with the type and exact length signed in.
+    document_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    document_content_types: list[str] = Field(
+        default_factory=lambda: ["application/pdf", "text/markdown", "text/plain", "text/html"]
+    )
+    upload_url_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    # The SQS queue the ingest function reads ("process document/lesson" messages and the
+    # bucket's ObjectCreated notifications).
+    ingest_queue_url: str | None = None
+    # Chunking: words per chunk and words shared with the next one.
+    chunk_words: int = Field(default=180, ge=20, le=2000)
+    chunk_overlap_words: int = Field(default=30, ge=0, le=500)
+
+    # R2 event notifications arrive on a Cloudflare Queue, read by a scheduled pull.
+    cloudflare_account_id: str | None = None
+    cloudflare_queue_id: str | None = None
+    cloudflare_api_token: str | None = None
+    cloudflare_api_token_secret: str | None = None
+    cloudflare_api_url: str = "https://api.cloudflare.com/client/v4"
+
+    # Embeddings: "local" is deterministic and needs no model download.
+    embedder: Literal["local", "bedrock", "openai"] = "local"
+    embedding_dimensions: int = Field(default=256, ge=8, le=2000)
+    bedrock_embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    openai_embedding_model: str = "text-embedding-3-small"
+    openai_api_key: str | None = None
+    openai_api_key_secret: str | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    # Answers: "local" quotes the best chunks; "bedrock" calls the Converse API.
+    llm: Literal["local", "bedrock"] = "local"
+    bedrock_llm_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
+    bedrock_region: str | None = None
+    # Monthly AI requests (ask) per plan.
+    ai_monthly_requests: dict[str, int] = Field(default_factory=lambda: {"free": 50, "pro": 2000})
+
     search_backend: Literal["postgres", "typesense"] = "postgres"
+    typesense_url: str | None = None
+    typesense_api_key: str | None = None
+    typesense_api_key_secret: str | None = None
+    typesense_collection: str = "lectern"
+    # Outbox rows the search_sync drain handles per batch.
+    search_sync_batch: int = Field(default=200, ge=1, le=5000)
 
     # Raw events are kept this long (whole monthly partitions are dropped after it).
     analytics_retention_days: int = Field(default=90, ge=31, le=3650)

@@ -42,6 +42,18 @@ class InvalidField(DomainError):
         self.message = message
 
 
+class PayloadTooLarge(InvalidField):
+    """A declared size over the limit (413), naming the field."""
+
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(InvalidField):
+    """A declared type that is not accepted (415), naming the field."""
+
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class RateLimited(DomainError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 

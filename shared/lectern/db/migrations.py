@@ -15,12 +15,18 @@ REPO_MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 # Monthly partitions of ``events`` are made by the scheduler, not by the models: schema
 # comparisons (autogenerate, the drift test) leave them out.
 EVENT_PARTITION = re.compile(r"^events_p\d{6}$")
+# So are the per-model HNSW indexes on ``chunks`` (lectern.embeddings.registry).
+EMBEDDING_INDEX = re.compile(r"^ix_chunks_embedding_model_\d+$")
 
 
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    return not (type_ == "table" and reflected and name and EVENT_PARTITION.match(name))
+    if not reflected or not name:
+        return True
+    if type_ == "table" and EVENT_PARTITION.match(name):
+        return False
+    return not (type_ == "index" and EMBEDDING_INDEX.match(name))
 
 
 def alembic_config(url: str, script_location: Path = REPO_MIGRATIONS) -> Config:

@@ -1,7 +1,15 @@
 """Every model, imported so that ``Base.metadata`` is complete (Alembic compares against it)."""
 
 from lectern.db.base import Base
-from lectern.db.models import analytics, assessment, catalog, progress, sharing
+from lectern.db.models import (
+    analytics,
+    assessment,
+    catalog,
+    documents,
+    progress,
+    search,
+    sharing,
+)
 from lectern.db.models.identity import Credential, Profile, User, UserRole
 
 __all__ = [
@@ -13,6 +21,8 @@ __all__ = [
     "analytics",
     "assessment",
     "catalog",
+    "documents",
     "progress",
+    "search",
     "sharing",
 ]

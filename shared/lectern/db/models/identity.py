@@ -56,6 +56,7 @@ class Profile(Base):
         CheckConstraint("level >= 1", name="level_positive"),
         CheckConstraint("streak_days >= 0", name="streak_not_negative"),
         CheckConstraint("weekly_xp >= 0", name="weekly_xp_not_negative"),
+        CheckConstraint("plan IN ('free', 'pro')", name="plan_known"),
         # The scheduled leaderboard refresh reads the profiles changed since its last run.
         Index("ix_profiles_updated_at", "updated_at"),
     )
@@ -74,6 +75,8 @@ class Profile(Base):
     # XP earned in the ISO week starting on ``xp_week`` (a Monday): the weekly leaderboard.
     weekly_xp: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     xp_week: Mapped[date | None] = mapped_column(Date)
+    # The subscription plan: it sets the monthly AI quota (Settings.ai_monthly_requests).
+    plan: Mapped[str] = mapped_column(Text, nullable=False, server_default="free")
     preferences: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )

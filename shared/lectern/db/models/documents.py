@@ -1,0 +1,188 @@
+"""Documents, the chunks of text cut from documents and lessons, their vectors, and AI usage.
+
+A chunk records the embedding model that made its vector (``embedding_models``). The
+vector column has no fixed size: each model gets its own HNSW index, a partial expression
+index cast to the model's dimensions (see ``lectern.embeddings.registry``), so a new
+model is a re-embed, not a migration.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lectern.db.base import Base, created_at_column, updated_at_column
+from lectern.ids import uuid7
+
+
+class DocumentStatus(enum.StrEnum):
+    pending = "pending"  # presigned URL handed out; bytes not yet checked
+    processing = "processing"  # object checked and queued for ingest
+    ready = "ready"
+    failed = "failed"
+
+
+document_status_enum = Enum(
+    DocumentStatus, name="document_status", values_callable=lambda e: [m.value for m in e]
+)
+
+
+class ChunkSource(enum.StrEnum):
+    lesson = "lesson"
+    document = "document"
+
+
+chunk_source_enum = Enum(
+    ChunkSource, name="chunk_source", values_callable=lambda e: [m.value for m in e]
+)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_owner_id_created_at", "owner_id", "created_at", "id"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("chunk_count >= 0", name="chunk_count_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    course_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="SET NULL"), index=True
+    )
+    # The client's name for the file, for display only: the object key is the server's.
+    filename: Mapped[str] = mapped_column(Text, nullable=False)
+    content_type: Mapped[str] = mapped_column(Text, nullable=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    object_key: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    status: Mapped[DocumentStatus] = mapped_column(
+        document_status_enum, nullable=False, server_default=DocumentStatus.pending.value
+    )
+    # A reason the owner can read, when status is failed.
+    error: Mapped[str | None] = mapped_column(Text)
+    # ETag of the object as checked at completion, and of the version whose chunks exist:
+    # ingest is idempotent by (document, ETag).
+    etag: Mapped[str | None] = mapped_column(Text)
+    processed_etag: Mapped[str | None] = mapped_column(Text)
+    chunk_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class EmbeddingModel(Base):
+    __tablename__ = "embedding_models"
+    __table_args__ = (CheckConstraint("dimensions BETWEEN 1 AND 2000", name="dimensions_range"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, Identity(), primary_key=True)
+    # e.g. "local-hash-256", "amazon.titan-embed-text-v2:0/1024", "text-embedding-3-small/1536"
+    name: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    provider: Mapped[str] = mapped_column(Text, nullable=False)
+    dimensions: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+    __table_args__ = (
+        CheckConstraint(
+            "(source_type = 'document') = (document_id IS NOT NULL)"
+            " AND (source_type = 'lesson') = (lesson_id IS NOT NULL)",
+            name="one_source",
+        ),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+        UniqueConstraint("document_id", "model_id", "position"),
+        UniqueConstraint("lesson_id", "model_id", "position"),
+        Index("ix_chunks_owner_id", "owner_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    source_type: Mapped[ChunkSource] = mapped_column(chunk_source_enum, nullable=False)
+    document_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("documents.id", ondelete="CASCADE")
+    )
+    lesson_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("lessons.id", ondelete="CASCADE")
+    )
+    # Visibility, denormalized from the source: a lesson's course, a document's owner.
+    course_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    token_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The source's version these chunks were cut from: a document's ETag, a lesson's hash.
+    source_version: Mapped[str] = mapped_column(Text, nullable=False)
+    model_id: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("embedding_models.id"), nullable=False
+    )
+    embedding: Mapped[list[float]] = mapped_column(Vector(), nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class AiUsage(Base):
+    """One row per AI call: what it cost, for the owner's usage page and for billing."""
+
+    __tablename__ = "ai_usage"
+    __table_args__ = (Index("ix_ai_usage_user_id_month", "user_id", "month"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    month: Mapped[date] = mapped_column(Date, nullable=False)  # first day of the UTC month
+    kind: Mapped[str] = mapped_column(Text, nullable=False)  # "ask"
+    model: Mapped[str] = mapped_column(Text, nullable=False)
+    input_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    output_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    cost_cents: Mapped[Decimal] = mapped_column(Numeric(12, 4), nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class AiUsageMonthly(Base):
+    """The per-month counter the quota is checked against, in one atomic upsert."""
+
+    __tablename__ = "ai_usage_monthly"
+    __table_args__ = (
+        CheckConstraint("requests >= 0", name="requests_not_negative"),
+        CheckConstraint("tokens >= 0", name="tokens_not_negative"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    tokens: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    cost_cents: Mapped[Decimal] = mapped_column(
+        Numeric(14, 4), nullable=False, server_default=text("0")
+    )
+    updated_at: Mapped[datetime] = updated_at_column()

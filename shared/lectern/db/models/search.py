@@ -1,0 +1,106 @@
+"""Full-text search: the outbox that carries changes to the index, and the Postgres index.
+
+A write to a course, lesson or question adds an ``outbox`` row in its own transaction;
+the scheduled ``search_sync`` function drains it into the index (``search_entries`` for
+the Postgres adapter, a collection for Typesense) and relays ``embed`` rows to the
+ingest queue, so a lost message or an index outage only delays the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lectern.db.base import Base, created_at_column, updated_at_column
+
+SEARCH_ENTITY_TYPES = ("course", "lesson", "question")
+OUTBOX_TOPICS = ("search", "embed")
+
+
+class OutboxEntry(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "topic IN ('search', 'embed')",
+            name="topic_known",
+        ),
+        CheckConstraint(
+            "entity_type IN ('course', 'lesson', 'question')",
+            name="entity_type_known",
+        ),
+        # The drain reads the due rows of one topic, oldest first.
+        Index("ix_outbox_topic_available_at_id", "topic", "available_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    topic: Mapped[str] = mapped_column(Text, nullable=False)
+    entity_type: Mapped[str] = mapped_column(Text, nullable=False)
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+    # Retries back off by moving this forward.
+    available_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SearchEntry(Base):
+    """The Postgres full-text adapter's index: one row per searchable object."""
+
+    __tablename__ = "search_entries"
+    __table_args__ = (
+        CheckConstraint(
+            "entity_type IN ('course', 'lesson', 'question')",
+            name="entity_type_known",
+        ),
+        Index("ix_search_entries_document", "document", postgresql_using="gin"),
+        Index("ix_search_entries_course_id", "course_id"),
+        Index("ix_search_entries_owner_id", "owner_id"),
+    )
+
+    entity_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # Visibility, as the drain last saw it (see lectern.search.visibility).
+    course_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    published: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    # Title weighs more than body (A over B) in ts_rank.
+    document: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('english'::regconfig, title), 'A')"
+            " || setweight(to_tsvector('english'::regconfig, body), 'B')",
+            persisted=True,
+        ),
+        nullable=False,
+    )
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class SearchSynonym(Base):
+    """A word students type, and the word the index knows: common typos and variants."""
+
+    __tablename__ = "search_synonyms"
+    __table_args__ = (CheckConstraint("term = lower(term)", name="term_lower_case"),)
+
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    replacement: Mapped[str] = mapped_column(Text, nullable=False)
