@@ -30,6 +30,7 @@ def reset_clients() -> None:
     from lectern.identity.throttle import reset_limiters
     from lectern.kv import reset_kv
     from lectern.mail import reset_mail
+    from lectern.queue import reset_sqs
     from lectern.storage.s3 import reset_s3
 
     get_settings.cache_clear()
@@ -38,6 +39,7 @@ def reset_clients() -> None:
     reset_limiters()
     reset_mail()
     reset_s3()
+    reset_sqs()
 
 
 @pytest.fixture(scope="session")

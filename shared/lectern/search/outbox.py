@@ -1,0 +1,34 @@
+"""The transactional outbox: changes that must reach the search index or the embedder.
+
+Services call ``enqueue`` inside the transaction that changes the object, so the change
+and its outbox rows commit or roll back together. ``search_sync`` drains them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from lectern.db.models.search import OutboxEntry
+
+EntityType = Literal["course", "lesson", "question"]
+Topic = Literal["search", "embed"]
+
+
+def enqueue(
+    db: Session,
+    entity_type: EntityType,
+    entity_ids: list[uuid.UUID],
+    topics: tuple[Topic, ...] = ("search",),
+) -> None:
+    """Add outbox rows for these objects (created, changed or deleted: the drain looks)."""
+    rows = [
+        {"topic": topic, "entity_type": entity_type, "entity_id": entity_id}
+        for entity_id in entity_ids
+        for topic in topics
+    ]
+    if rows:
+        db.execute(insert(OutboxEntry), rows)
