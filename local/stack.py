@@ -25,6 +25,8 @@ DATABASE = "lectern"
 REGION = "us-east-1"
 BUCKET = "lectern-local"
 MAIL_SENDER = "no-reply@lectern.local"
+INGEST_QUEUE = "lectern-ingest"
+INGEST_DLQ = "lectern-ingest-dlq"
 KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the emulator's own token, local only
 
 
@@ -83,6 +85,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
         }
         self._create_aws_resources()
+        self.env["LECTERN_INGEST_QUEUE_URL"] = self._create_ingest_queue()
         if self.persistent:
             self._restore_objects()
         return self.env
@@ -172,6 +175,40 @@ class LocalStack:
             return message
 
         backend.send_email = timed_send_email
+
+    def _create_ingest_queue(self) -> str:
+        """The ingest queue with its dead-letter queue, and the bucket notifying it of new
+        objects, as template.yaml sets them up in AWS."""
+        sqs = self.aws_client("sqs")
+        dlq_url = sqs.create_queue(QueueName=INGEST_DLQ)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        queue_url = sqs.create_queue(
+            QueueName=INGEST_QUEUE,
+            Attributes={
+                "VisibilityTimeout": "120",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
+            },
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.aws_client("s3").put_bucket_notification_configuration(
+            Bucket=BUCKET,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queue_arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {
+                            "Key": {"FilterRules": [{"Name": "prefix", "Value": "documents/"}]}
+                        },
+                    }
+                ]
+            },
+        )
+        return str(queue_url)
 
     # moto keeps objects in memory only: a persistent stack saves them at stop and puts
     # them back at start, so uploads outlive a `make dev` restart like the database does.

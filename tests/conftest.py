@@ -27,6 +27,7 @@ def reset_clients() -> None:
     """Forget every cached setting and client (after the environment changed)."""
     from lectern.config import get_settings
     from lectern.db.engine import reset_engine
+    from lectern.embeddings import get_embedder
     from lectern.identity.throttle import reset_limiters
     from lectern.kv import reset_kv
     from lectern.mail import reset_mail
@@ -35,6 +36,7 @@ def reset_clients() -> None:
 
     get_settings.cache_clear()
     reset_engine()
+    get_embedder.cache_clear()
     reset_kv()
     reset_limiters()
     reset_mail()
