@@ -314,6 +314,14 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_profiles_plan_known"), "profiles", "plan IN ('free', 'pro')"
     )
+    # What exists already reaches the index and the embedder by the same outbox.
+    op.execute(
+        "INSERT INTO outbox (topic, entity_type, entity_id)"
+        " SELECT 'search', 'course', id FROM courses"
+        " UNION ALL SELECT t.topic, 'lesson', l.id"
+        " FROM lessons AS l CROSS JOIN (VALUES ('search'), ('embed')) AS t(topic)"
+        " UNION ALL SELECT 'search', 'question', id FROM questions"
+    )
     op.bulk_insert(
         sa.table(
             "search_synonyms", sa.column("term", sa.Text()), sa.column("replacement", sa.Text())
