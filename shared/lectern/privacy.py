@@ -9,6 +9,7 @@ rely on it, and it shows the anonymized name.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -24,11 +25,13 @@ from lectern.db.models.assessment import (
     QuestionExposure,
 )
 from lectern.db.models.catalog import Course
+from lectern.db.models.documents import AiUsage, AiUsageMonthly, Document
 from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion, XpAward
 from lectern.db.models.sharing import Share
 
 # Rows that belong to one learner, by the column naming them. Exams take their answers
-# with them (ON DELETE CASCADE). ``events`` has no index on user_id (every insert would
+# with them, documents their chunks (ON DELETE CASCADE); a document's object in the
+# bucket is deleted by ``delete_objects``. ``events`` has no index on user_id (every insert would
 # pay for one): export and erasure scan each monthly partition, which is acceptable for
 # a request this rare.
 PERSONAL: tuple[tuple[type[Base], str], ...] = (
@@ -43,6 +46,9 @@ PERSONAL: tuple[tuple[type[Base], str], ...] = (
     (Share, "owner_id"),
     (Event, "user_id"),
     (DailyUserActivity, "user_id"),
+    (Document, "owner_id"),
+    (AiUsage, "user_id"),
+    (AiUsageMonthly, "user_id"),
 )
 
 
@@ -53,6 +59,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
     if hasattr(value, "value"):  # enums
         return value.value
     return value
@@ -83,7 +91,34 @@ def export_learning(db: Session, user_id: uuid.UUID) -> dict[str, Any]:
     return data
 
 
-def erase_learning(db: Session, user_id: uuid.UUID) -> None:
-    """Delete the learner's personal learning records (in the caller's transaction)."""
+def erase_learning(db: Session, user_id: uuid.UUID) -> list[str]:
+    """Delete the learner's personal learning records (in the caller's transaction).
+
+    Returns the bucket keys of their documents: the caller deletes those objects with
+    ``delete_objects`` before it commits, so a storage outage leaves nothing half-erased.
+    """
+    keys = list(db.scalars(select(Document.object_key).where(Document.owner_id == user_id)))
     for model, column in PERSONAL:
         db.execute(delete(model).where(getattr(model, column) == user_id))
+    return keys
+
+
+def delete_objects(keys: list[str]) -> None:
+    """Delete objects from the bucket, a thousand per call; 503 if storage is down."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from lectern.config import get_settings
+    from lectern.errors import DependencyUnavailable
+    from lectern.storage.s3 import get_s3
+
+    bucket = get_settings().s3_bucket
+    try:
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            reply = get_s3().delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+            )
+            if reply.get("Errors"):
+                raise DependencyUnavailable("storage", f"{len(reply['Errors'])} objects kept")
+    except (BotoCoreError, ClientError) as exc:
+        raise DependencyUnavailable("storage", f"delete failed: {type(exc).__name__}") from exc

@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import make_account
@@ -90,8 +91,45 @@ def _learning_records(db, learner, author):
             day=now.date(), user_id=learner.id, event_type=EventType.search_performed, events=1
         )
     )
+    _document_and_ai_usage(db, learner, now)
     db.commit()
     return course
+
+
+def _document_and_ai_usage(db, learner, now):
+    """An uploaded document (row and object) and a month of AI usage."""
+    from decimal import Decimal
+
+    from lectern.config import get_settings
+    from lectern.db.models.documents import AiUsage, AiUsageMonthly, Document, DocumentStatus
+    from lectern.storage.s3 import get_s3
+
+    key = f"documents/{learner.id}/{uuid.uuid4()}"
+    get_s3().put_object(Bucket=get_settings().s3_bucket, Key=key, Body=b"my notes")
+    month = now.date().replace(day=1)
+    db.add_all(
+        [
+            Document(
+                owner_id=learner.id,
+                filename="notes.txt",
+                content_type="text/plain",
+                size_bytes=8,
+                object_key=key,
+                status=DocumentStatus.ready,
+            ),
+            AiUsage(
+                user_id=learner.id,
+                month=month,
+                kind="ask",
+                model="local-extractive",
+                input_tokens=10,
+                output_tokens=5,
+                cost_cents=Decimal("0.0150"),
+            ),
+            AiUsageMonthly(user_id=learner.id, month=month, requests=1, tokens=15),
+        ]
+    )
+    return key
 
 
 def test_export_and_erase_cover_every_learning_record(db):
@@ -114,7 +152,10 @@ def test_export_and_erase_cover_every_learning_record(db):
     assert learning["events"][0]["context"] == {"query": "my private search"}
     assert learning["events"][0]["type"] == "search_performed"
 
+    [document] = learning["documents"]
+    object_key = document["object_key"]
     service.delete_me(db, learner.principal)
+    assert _object_exists(object_key) is False
     for model, column in PERSONAL:
         rows = db.scalars(select(model).where(getattr(model, column) == learner.id)).all()
         assert rows == [], model.__tablename__
@@ -124,6 +165,39 @@ def test_export_and_erase_cover_every_learning_record(db):
     # The author's course outlives a learner's erasure, and their own erasure too.
     service.delete_me(db, author.principal)
     assert db.get(Course, course.id) is not None
+
+
+def _object_exists(key):
+    from botocore.exceptions import ClientError
+
+    from lectern.config import get_settings
+    from lectern.storage.s3 import get_s3
+
+    try:
+        get_s3().head_object(Bucket=get_settings().s3_bucket, Key=key)
+    except ClientError:
+        return False
+    return True
+
+
+def test_erasure_with_storage_down_changes_nothing(db, settings_env):
+    from lectern.db.models.documents import Document
+    from lectern.errors import DependencyUnavailable
+    from lectern.identity import service
+    from tests.conftest import reset_clients
+
+    learner = make_account(db)
+    key = _document_and_ai_usage(db, learner, datetime.now(UTC))
+    db.commit()
+    settings_env.setenv("LECTERN_S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    reset_clients()
+    with pytest.raises(DependencyUnavailable):
+        service.delete_me(db, learner.principal)
+    db.rollback()
+    settings_env.undo()
+    reset_clients()
+    assert db.scalar(select(Document.object_key).where(Document.owner_id == learner.id)) == key
+    assert _object_exists(key) is True
 
 
 def test_erasure_takes_only_the_learners_own_events_and_activity(db):

@@ -29,7 +29,7 @@ from lectern.identity.schemas import (
     UserOut,
 )
 from lectern.mail import send_mail
-from lectern.privacy import erase_learning, export_learning
+from lectern.privacy import delete_objects, erase_learning, export_learning
 from lectern.progress import leaderboards
 
 INVALID_CREDENTIALS = "Invalid email or password."
@@ -213,8 +213,9 @@ def delete_me(db: Session, principal: sessions.Principal) -> None:
     user.profile.xp = user.profile.weekly_xp = user.profile.streak_days = 0
     user.profile.level = 1
     db.execute(delete(Credential).where(Credential.user_id == user.id))
-    erase_learning(db, user.id)
+    object_keys = erase_learning(db, user.id)
     db.flush()
+    delete_objects(object_keys)
     sessions.revoke_all_sessions(user.id)
     leaderboards.forget(user.id)
     db.commit()
