@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lectern.config import database_url, get_settings
+from lectern.db.engine import make_oneshot_engine
 from lectern.db.migrations import upgrade
 
 # Packaged beside this file by the SAM build (see the Makefile's build-MigrateFunction).
@@ -21,4 +22,19 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     revision = str((event or {}).get("revision", "head"))
     url = database_url(get_settings(), direct=True)
     applied = upgrade(url, revision, script_location=SCRIPT_LOCATION)
-    return {"status": "ok", "revision": applied}
+    report: dict[str, Any] = {"status": "ok", "revision": applied}
+    if revision == "head":
+        report["embedding_model_id"] = _register_embedding_model(url)
+    return report
+
+
+def _register_embedding_model(url: str) -> int:
+    """Build the configured model's vector index now, not in the first ingest's request."""
+    from lectern.embeddings import get_embedder
+    from lectern.embeddings.registry import ensure_model
+
+    engine = make_oneshot_engine(url)
+    try:
+        return ensure_model(get_embedder(), engine)
+    finally:
+        engine.dispose()

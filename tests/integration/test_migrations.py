@@ -89,3 +89,27 @@ def test_schema_has_pgvector_and_needs_no_other_extension(scratch_url: str):
 def test_migrations_live_where_the_migrate_function_expects():
     assert (REPO_MIGRATIONS / "env.py").is_file()
     assert list((REPO_MIGRATIONS / "versions").glob("*.py"))
+
+
+def test_migrate_function_applies_head_and_builds_the_embedding_index(
+    scratch_url: str, settings_env: pytest.MonkeyPatch
+):
+    from lectern.embeddings.registry import forget_models, index_name
+    from local.functions import load_module
+    from tests.conftest import reset_clients
+
+    migrate = load_module("migrate", "handler.py")
+    settings_env.setattr(migrate, "SCRIPT_LOCATION", REPO_MIGRATIONS)
+    settings_env.setenv("LECTERN_DATABASE_URL", scratch_url)
+    reset_clients()
+    forget_models()  # the cache speaks of the main test database
+    try:
+        report = migrate.handler({}, None)
+    finally:
+        forget_models()
+    assert report["revision"] == _revisions()[-1]
+    engine = create_engine(scratch_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        indexes = set(conn.scalars(text("SELECT indexname FROM pg_indexes")))
+    engine.dispose()
+    assert index_name(report["embedding_model_id"]) in indexes
