@@ -30,10 +30,10 @@ from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
 from lectern.db.models.sharing import Share
 
 # Rows that belong to one learner, by the column naming them. Exams take their answers
-# with them, documents their chunks (ON DELETE CASCADE); a document's object in the
-# bucket is deleted by ``delete_objects``. ``events`` has no index on user_id (every insert would
-# pay for one): export and erasure scan each monthly partition, which is acceptable for
-# a request this rare.
+# with them, documents their chunks (ON DELETE CASCADE); the documents' objects are
+# deleted by the caller (``lectern.storage.s3.delete_objects``). ``events`` has no
+# index on user_id (every insert would pay for one): export and erasure scan each
+# monthly partition, which is acceptable for a request this rare.
 PERSONAL: tuple[tuple[type[Base], str], ...] = (
     (Enrollment, "user_id"),
     (LessonCompletion, "user_id"),
@@ -95,30 +95,11 @@ def erase_learning(db: Session, user_id: uuid.UUID) -> list[str]:
     """Delete the learner's personal learning records (in the caller's transaction).
 
     Returns the bucket keys of their documents: the caller deletes those objects with
-    ``delete_objects`` before it commits, so a storage outage leaves nothing half-erased.
+    ``lectern.storage.s3.delete_objects`` before it commits, so a storage outage leaves
+    nothing half-erased.
     """
     keys = list(db.scalars(select(Document.object_key).where(Document.owner_id == user_id)))
     for model, column in PERSONAL:
         db.execute(delete(model).where(getattr(model, column) == user_id))
     return keys
 
-
-def delete_objects(keys: list[str]) -> None:
-    """Delete objects from the bucket, a thousand per call; 503 if storage is down."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from lectern.config import get_settings
-    from lectern.errors import DependencyUnavailable
-    from lectern.storage.s3 import get_s3
-
-    bucket = get_settings().s3_bucket
-    try:
-        for start in range(0, len(keys), 1000):
-            batch = keys[start : start + 1000]
-            reply = get_s3().delete_objects(
-                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-            )
-            if reply.get("Errors"):
-                raise DependencyUnavailable("storage", f"{len(reply['Errors'])} objects kept")
-    except (BotoCoreError, ClientError) as exc:
-        raise DependencyUnavailable("storage", f"delete failed: {type(exc).__name__}") from exc

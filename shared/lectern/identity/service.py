@@ -29,8 +29,9 @@ from lectern.identity.schemas import (
     UserOut,
 )
 from lectern.mail import send_mail
-from lectern.privacy import delete_objects, erase_learning, export_learning
+from lectern.privacy import erase_learning, export_learning
 from lectern.progress import leaderboards
+from lectern.storage import s3
 
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
@@ -215,7 +216,7 @@ def delete_me(db: Session, principal: sessions.Principal) -> None:
     db.execute(delete(Credential).where(Credential.user_id == user.id))
     object_keys = erase_learning(db, user.id)
     db.flush()
-    delete_objects(object_keys)
+    s3.delete_objects(object_keys)
     sessions.revoke_all_sessions(user.id)
     leaderboards.forget(user.id)
     db.commit()

@@ -1,0 +1,95 @@
+"""Function `documents`: presigned uploads, the completion check, downloads and deletion."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from lectern.api.app import create_app, lambda_handler
+from lectern.api.deps import CurrentPrincipal, DbSession
+from lectern.api.pagination import Page
+from lectern.documents import service
+from lectern.documents.schemas import (
+    CompleteOut,
+    DocumentCreatedOut,
+    DocumentIn,
+    DocumentOut,
+    DownloadOut,
+)
+
+router = APIRouter(prefix="/v1", tags=["documents"])
+
+Responses = dict[int | str, dict[str, Any]]
+
+_NOT_FOUND: Responses = {404: {"description": "No such document, or not the caller's."}}
+_CREATE_ERRORS: Responses = {
+    404: {"description": "The course does not exist or the caller cannot see it."},
+    413: {"description": "size_bytes is over the upload limit."},
+    415: {"description": "content_type is not an accepted document type."},
+}
+_COMPLETE_ERRORS: Responses = {
+    **_NOT_FOUND,
+    409: {
+        "description": "The upload is missing, or its size, type or first bytes differ from "
+        "what was declared; the object is deleted and may be sent again."
+    },
+    503: {"description": "Storage or the ingest queue is unavailable; nothing changed."},
+}
+_DOWNLOAD_ERRORS: Responses = {
+    **_NOT_FOUND,
+    409: {"description": "The upload is not completed yet."},
+}
+_DELETE_ERRORS: Responses = {
+    **_NOT_FOUND,
+    503: {"description": "Storage is unavailable; nothing changed."},
+}
+
+
+@router.post("/documents", status_code=status.HTTP_201_CREATED, responses=_CREATE_ERRORS)
+def create_document(
+    body: DocumentIn, principal: CurrentPrincipal, db: DbSession
+) -> DocumentCreatedOut:
+    return service.create_document(db, principal, body)
+
+
+@router.post(
+    "/documents/{id}/complete", status_code=status.HTTP_202_ACCEPTED, responses=_COMPLETE_ERRORS
+)
+def complete_document(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> CompleteOut:
+    return service.complete_document(db, principal, id)
+
+
+@router.get("/me/documents")
+def list_documents(
+    principal: CurrentPrincipal,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Page[DocumentOut]:
+    return service.list_documents(db, principal, limit=limit, cursor=cursor)
+
+
+@router.get("/documents/{id}", responses=_NOT_FOUND)
+def get_document(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> DocumentOut:
+    return service.get_document(db, principal, id)
+
+
+@router.get("/documents/{id}/download", responses=_DOWNLOAD_ERRORS)
+def download_document(
+    id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, response: Response
+) -> DownloadOut:
+    # The URL is a short-lived capability: not for caches.
+    response.headers["Cache-Control"] = "no-store"
+    return service.download_document(db, principal, id)
+
+
+@router.delete("/documents/{id}", status_code=status.HTTP_204_NO_CONTENT, responses=_DELETE_ERRORS)
+def delete_document(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+    service.delete_document(db, principal, id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+app = create_app(router, title="Lectern documents")
+handler = lambda_handler(app)

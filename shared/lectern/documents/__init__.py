@@ -1,0 +1,1 @@
+"""Documents: presigned uploads, the completion check, downloads and deletion."""
