@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     )
     upload_url_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    # Uploads never completed are deleted (row and object) this long after they began.
+    abandoned_upload_hours: int = Field(default=24, ge=1)
     # The SQS queue the ingest function reads ("process document/lesson" messages and the
     # bucket's ObjectCreated notifications).
     ingest_queue_url: str | None = None

@@ -575,3 +575,49 @@ def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
         assert left == ([f"live-{i}"] if i % 5 == 0 else [])
     assert kv.exists(indexes[1]) == 0  # an emptied index is gone altogether
     assert resolve_session(issued.token) is not None  # live sessions are untouched
+
+
+def test_uploads_never_completed_are_deleted_with_their_objects(db):
+    from botocore.exceptions import ClientError
+
+    from lectern.analytics.jobs import run_tasks
+    from lectern.config import get_settings
+    from lectern.db.models.documents import Document, DocumentStatus
+    from lectern.storage.s3 import get_s3
+
+    owner = make_account(db)
+    bucket = get_settings().s3_bucket
+
+    def document(status, age_hours):
+        key = f"documents/{owner.id}/{uuid.uuid4()}"
+        get_s3().put_object(Bucket=bucket, Key=key, Body=b"notes")
+        row = Document(
+            owner_id=owner.id,
+            filename="notes.txt",
+            content_type="text/plain",
+            size_bytes=5,
+            object_key=key,
+            status=status,
+            created_at=datetime.now(UTC) - timedelta(hours=age_hours),
+        )
+        db.add(row)
+        return row
+
+    abandoned = document(DocumentStatus.pending, 30)
+    uploading = document(DocumentStatus.pending, 1)
+    old_but_completed = document(DocumentStatus.processing, 30)
+    db.commit()
+
+    outcome = run_tasks(["uploads"])["uploads"]
+    assert outcome["status"] == "ok" and outcome["details"]["deleted"] >= 1
+    left = set(
+        db.scalars(
+            select(Document.id).where(
+                Document.id.in_([abandoned.id, uploading.id, old_but_completed.id])
+            )
+        )
+    )
+    assert left == {uploading.id, old_but_completed.id}
+    with pytest.raises(ClientError):
+        get_s3().head_object(Bucket=bucket, Key=abandoned.object_key)
+    get_s3().head_object(Bucket=bucket, Key=uploading.object_key)

@@ -524,7 +524,8 @@ def test_abandoned_uploads_are_purged(db: Session, stack: LocalStack) -> None:
         .values(created_at=datetime.now(UTC) - timedelta(days=3))
     )
     db.commit()
-    service.purge_abandoned_uploads(db, older_than=timedelta(days=1))
+    assert service.purge_abandoned_uploads(db, older_than=timedelta(days=1)) == 1
+    db.commit()
     assert fresh(old.id) is None and not object_exists(stack, old.object_key)
     assert fresh(recent.id) is not None
     assert fresh(done.id) is not None and object_exists(stack, done.object_key)

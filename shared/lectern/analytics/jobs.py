@@ -32,6 +32,8 @@ Tasks, in the order they run (the names are ``job_state`` keys):
 - ``shares``: deletes share links expired or revoked more than
   ``share_cleanup_after_days`` ago.
 - ``sessions``: prunes expired members from the per-user session indexes in Upstash.
+- ``uploads``: deletes documents whose upload never completed (row and object) after
+  ``abandoned_upload_hours``.
 
 The search outbox's clean-up belongs here too, as one more task, once the outbox exists
 (it arrives with the search work).
@@ -336,6 +338,16 @@ def sessions_task(_db: Session, run: Run) -> TaskResult:
     return run.now, {"indexes": keys_seen, "pruned": pruned}
 
 
+def uploads_task(db: Session, run: Run) -> TaskResult:
+    from lectern.documents.service import purge_abandoned_uploads
+
+    older_than = timedelta(hours=get_settings().abandoned_upload_hours)
+    deleted = 0
+    while batch := purge_abandoned_uploads(db, older_than=older_than):
+        deleted += batch
+    return run.now, {"deleted": deleted}
+
+
 TASKS: dict[str, TaskFn] = {
     "partitions": partitions_task,
     "retention": retention_task,
@@ -344,6 +356,7 @@ TASKS: dict[str, TaskFn] = {
     "leaderboards": leaderboards_task,
     "shares": shares_task,
     "sessions": sessions_task,
+    "uploads": uploads_task,
 }
 
 

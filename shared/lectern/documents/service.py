@@ -240,7 +240,9 @@ def delete_document(db: Session, principal: Principal, document_id: uuid.UUID) -
 def purge_abandoned_uploads(db: Session, *, older_than: timedelta, batch: int = 500) -> int:
     """Delete documents never completed (and any object sent to them) after ``older_than``.
 
-    For a scheduled job. Rows locked by a running completion are skipped, not waited for.
+    For the scheduled upkeep, in the caller's transaction: rows first, then the objects,
+    and the caller commits; storage down raises, and the caller rolls back. Rows locked
+    by a running completion are skipped, not waited for.
     """
     cutoff = datetime.now(UTC) - older_than
     keys = list(
@@ -260,10 +262,5 @@ def purge_abandoned_uploads(db: Session, *, older_than: timedelta, batch: int = 
             .returning(Document.object_key)
         )
     )
-    try:
-        s3.delete_objects(keys)
-    except Exception:
-        db.rollback()
-        raise
-    db.commit()
+    s3.delete_objects(keys)
     return len(keys)
