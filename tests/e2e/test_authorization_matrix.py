@@ -1,8 +1,8 @@
 """Object-level authorization: every route that takes an id, for every kind of caller.
 
 Callers: the object's owner (the instructor who wrote the course or question, or the
-learner who took the exam, enrolled or made the share), another learner, another
-instructor, an admin and an anonymous caller. Each case runs in a fresh world of
+learner who took the exam, enrolled, made the share or uploaded the document), another
+learner, another instructor, an admin and an anonymous caller. Each case runs in a fresh world of
 objects: the outsiders go first and must be refused (401, 403 or 404) without changing
 anything, then the owner, in the same world, must succeed. The admin runs in a world
 of its own.
@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import invoke
@@ -32,6 +33,7 @@ class World:
     question: dict[str, Any]
     exam: dict[str, Any]
     share: dict[str, Any]
+    document: dict[str, Any]  # the learner's, uploaded and completed
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +121,30 @@ def _world(actors: dict[str, Account | None]) -> World:
             body={"entity_type": "exam", "entity_id": exam["id"]},
         )
     )
-    return World(live, live_module, live_lesson, draft, draft_lesson, question, exam, share)
+    document = _document(learner)
+    return World(
+        live, live_module, live_lesson, draft, draft_lesson, question, exam, share, document
+    )
+
+
+def _document(owner: Account) -> dict[str, Any]:
+    notes = b"Cells are the units of life."
+    document = _ok(
+        invoke(
+            "documents",
+            "POST",
+            "/v1/documents",
+            token=owner.token,
+            body={"filename": "notes.txt", "content_type": "text/plain", "size_bytes": len(notes)},
+        )
+    )
+    upload = document["upload"]
+    httpx.put(upload["url"], content=notes, headers=upload["headers"]).raise_for_status()
+    _ok(
+        invoke("documents", "POST", f"/v1/documents/{document['id']}/complete", token=owner.token),
+        202,
+    )
+    return document
 
 
 def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, Any]:
@@ -132,7 +157,11 @@ def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, An
     )
     exam = invoke("assessments", "GET", f"/v1/exams/{world.exam['id']}", token=learner.token)
     shares = invoke("sharing", "GET", "/v1/me/shares", token=learner.token)
+    document = invoke(
+        "documents", "GET", f"/v1/documents/{world.document['id']}", token=learner.token
+    )
     return {
+        "document": (document.status, document.body),
         "course": (course.status, course.body),
         "draft": (draft.status, draft.body),
         "lesson": (lesson.status, lesson.body),
@@ -155,7 +184,7 @@ class Case:
     shared_with_other_owner: bool = False
 
 
-C, P, A, S = "courses", "progress", "assessments", "sharing"
+C, P, A, S, D = "courses", "progress", "assessments", "sharing", "documents"
 INS, LRN = "instructor", "learner"
 CASES: dict[str, Case] = {
     "read draft course": Case(C, "GET", "/v1/courses/{draft}", INS, 200, 200),
@@ -199,6 +228,11 @@ CASES: dict[str, Case] = {
         S, "POST", "/v1/shares", INS, 201, 201, {"entity_type": "course", "entity_id": "{live}"}
     ),
     "revoke share": Case(S, "DELETE", "/v1/shares/{share}", LRN, 204, 404),
+    # Documents are their uploader's alone, admins included.
+    "read document": Case(D, "GET", "/v1/documents/{document}", LRN, 200, 404),
+    "complete document": Case(D, "POST", "/v1/documents/{document}/complete", LRN, 202, 404),
+    "download document": Case(D, "GET", "/v1/documents/{document}/download", LRN, 200, 404),
+    "delete document": Case(D, "DELETE", "/v1/documents/{document}", LRN, 204, 404),
 }
 
 
@@ -298,6 +332,13 @@ MASS_ASSIGNMENT: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
         "/v1/shares",
         LRN,
         {"entity_type": "exam", "entity_id": "{exam}", "token": "mine"},
+    ),
+    "upload document": (
+        D,
+        "POST",
+        "/v1/documents",
+        LRN,
+        {"filename": "a.txt", "content_type": "text/plain", "size_bytes": 10, "owner_id": "{live}"},
     ),
 }
 
