@@ -180,3 +180,21 @@ def test_cors_allows_only_the_configured_origins(monkeypatch):
     simple = cors_client.get("/conflict", headers={"origin": "https://app.example.com"})
     assert simple.headers["access-control-allow-origin"] == "https://app.example.com"
     assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
+
+
+@pytest.mark.parametrize(
+    ("loc", "field"),
+    [
+        (("body", "email"), "email"),
+        (("query", "limit"), "limit"),
+        (("body", "options", 0, "text"), "options.0.text"),
+        # Fields that share a name with a location are still named.
+        (("body", "query"), "query"),
+        (("body", "path", "header"), "path.header"),
+        (("body",), "body"),
+    ],
+)
+def test_field_names_drop_only_the_location(loc, field):
+    from lectern.api.errors import _field_name
+
+    assert _field_name(loc) == field

@@ -45,8 +45,9 @@ def problem(
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     # ("body", "email") -> "email"; ("query", "limit") -> "limit"; nested -> "options.0.text"
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or ".".join(str(p) for p in loc)
+    # Only the first part is the location: a body field may itself be named "query".
+    parts = loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc
+    return ".".join(str(p) for p in parts) or ".".join(str(p) for p in loc)
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
