@@ -277,7 +277,7 @@ def upgrade() -> None:
             ["course_id"],
             ["courses.id"],
             name=op.f("fk_chunks_course_id_courses"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["document_id"],

@@ -130,8 +130,10 @@ class Chunk(Base):
         UUID(as_uuid=True), ForeignKey("lessons.id", ondelete="CASCADE")
     )
     # Visibility, denormalized from the source: a lesson's course, a document's owner.
+    # SET NULL: a lesson's chunks go with the lesson anyway, and a document's chunks must
+    # outlive the course it was filed under, as the document does.
     course_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), index=True
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="SET NULL"), index=True
     )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
