@@ -25,6 +25,7 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 def reset_clients() -> None:
     """Forget every cached setting and client (after the environment changed)."""
+    from lectern.ai.llm import get_llm
     from lectern.config import get_settings
     from lectern.db.engine import reset_engine
     from lectern.embeddings import get_embedder
@@ -37,6 +38,7 @@ def reset_clients() -> None:
     get_settings.cache_clear()
     reset_engine()
     get_embedder.cache_clear()
+    get_llm.cache_clear()
     reset_kv()
     reset_limiters()
     reset_mail()

@@ -1,0 +1,153 @@
+"""Semantic search, ask and AI usage end to end through the `ai` Lambda handler."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from lectern.ai import service
+from lectern.ai.llm import Answer
+from lectern.config import get_settings
+from lectern.db.engine import get_sessionmaker
+from lectern.errors import DependencyUnavailable
+from tests.e2e.conftest import invoke
+from tests.factories import new_account
+from tests.integration.test_semantic_search import add_document_chunks, tag
+
+PROBLEM = "application/problem+json"
+
+
+def _notes(owner, texts: list[str]) -> str:  # type: ignore[no-untyped-def]
+    with get_sessionmaker()() as db:
+        document_id, _ = add_document_chunks(db, owner, texts)
+    return str(document_id)
+
+
+def test_semantic_search_returns_the_callers_chunks_best_first():
+    word = tag()
+    owner, other = new_account(), new_account()
+    mine = _notes(owner, [f"{word} the loop of henle concentrates urine", f"{word} kidneys"])
+    theirs = _notes(other, [f"{word} the loop of henle concentrates urine"])
+
+    reply = invoke(
+        "ai",
+        "POST",
+        "/v1/search/semantic",
+        body={"query": f"{word} loop of henle", "k": 5},
+        token=owner.token,
+    )
+    assert reply.status == 200, reply.body
+    hits = reply.body["hits"]
+    assert hits and set(hits[0]) == {"chunk_id", "source_type", "source_id", "content", "score"}
+    assert hits[0]["source_id"] == mine
+    assert hits[0]["source_type"] == "document"
+    assert "loop of henle" in hits[0]["content"]
+    assert all(h["source_id"] != theirs for h in hits)
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"query": ""}, "query"),
+        ({"query": "   "}, "query"),
+        ({"query": "x" * 1001}, "query"),
+        ({"query": "ok", "k": 0}, "k"),
+        ({"query": "ok", "k": 51}, "k"),
+        ({"query": "ok", "k": "5"}, "k"),
+        ({"query": "ok", "course_id": "nope"}, "course_id"),
+        ({"query": "ok", "owner_id": "x"}, "owner_id"),
+    ],
+)
+def test_semantic_search_names_the_bad_field(body, field):  # type: ignore[no-untyped-def]
+    reply = invoke("ai", "POST", "/v1/search/semantic", body=body, token=new_account().token)
+    assert reply.status == 422
+    assert reply.headers["content-type"] == PROBLEM
+    assert field in {e["field"] for e in reply.body["errors"]}
+
+
+def test_an_unknown_course_is_a_404_and_no_token_a_401():
+    import uuid
+
+    token = new_account().token
+    course = str(uuid.uuid4())
+    body = {"query": "anything", "course_id": course}
+    missing = invoke("ai", "POST", "/v1/search/semantic", body=body, token=token)
+    assert missing.status == 404
+    assert missing.headers["content-type"] == PROBLEM
+    body = {"question": "anything", "course_id": course}
+    assert invoke("ai", "POST", "/v1/ai/ask", body=body, token=token).status == 404
+    for method, path in (
+        ("POST", "/v1/search/semantic"),
+        ("POST", "/v1/ai/ask"),
+        ("GET", "/v1/me/ai-usage"),
+    ):
+        assert invoke("ai", method, path, body={} if method == "POST" else None).status == 401
+
+
+def test_ask_answers_with_citations_then_the_quota_runs_out(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(get_settings().ai_monthly_requests, "free", 2)
+    word = tag()
+    learner = new_account()
+    document = _notes(
+        learner,
+        [f"{word} The thyroid gland makes thyroxine. Thyroxine raises the metabolic rate."],
+    )
+
+    reply = invoke(
+        "ai",
+        "POST",
+        "/v1/ai/ask",
+        body={"question": f"{word} What does thyroxine do?"},
+        token=learner.token,
+    )
+    assert reply.status == 200, reply.body
+    assert "Thyroxine raises the metabolic rate." in reply.body["answer"]
+    assert "[1]" in reply.body["answer"]
+    [citation] = reply.body["citations"]
+    assert citation["source_type"] == "document"
+    assert citation["source_id"] == document
+    assert set(reply.body["usage"]) >= {"tokens", "input_tokens", "output_tokens", "cost_cents"}
+    assert reply.body["usage"]["cost_cents"] == 0  # the local answerer costs nothing
+
+    second = invoke("ai", "POST", "/v1/ai/ask", body={"question": "more?"}, token=learner.token)
+    assert second.status == 200
+    refused = invoke("ai", "POST", "/v1/ai/ask", body={"question": "more?"}, token=learner.token)
+    assert refused.status == 429
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.body["type"] == "urn:lectern:problem:rate-limited"
+    assert int(refused.headers["retry-after"]) > 0
+
+    used = invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token)
+    assert used.status == 200
+    assert used.body["requests"] == 2
+    assert used.body["limit"] == 2
+    assert used.body["tokens"] == reply.body["usage"]["tokens"] + second.body["usage"]["tokens"]
+    assert used.body["cost_cents"] == 0
+    assert len(used.body["month"]) == 7
+
+
+def test_a_model_outage_is_a_503_and_costs_no_quota(monkeypatch: pytest.MonkeyPatch):
+    class Down:
+        model = "anthropic.claude-3-haiku-20240307-v1:0"
+
+        def answer(self, question: str, passages: Sequence[str]) -> Answer:
+            raise DependencyUnavailable("llm", "test: throttled")
+
+    monkeypatch.setattr(service, "get_llm", Down)
+    learner = new_account()
+    reply = invoke("ai", "POST", "/v1/ai/ask", body={"question": "hello?"}, token=learner.token)
+    assert reply.status == 503
+    assert reply.headers["content-type"] == PROBLEM
+    assert reply.body["dependency"] == "llm"
+    assert "throttled" not in str(reply.body)
+    used = invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token)
+    assert used.body["requests"] == 0
+
+
+def test_question_length_is_checked():
+    token = new_account().token
+    reply = invoke("ai", "POST", "/v1/ai/ask", body={"question": "x" * 2001}, token=token)
+    assert reply.status == 422
+    assert reply.body["errors"][0]["field"] == "question"
