@@ -55,10 +55,16 @@ def serve(stack: LocalStack, port: int) -> None:
 
     aggregate = Schedule("aggregate", AGGREGATE_EVERY_SECONDS, run_aggregate)
     aggregate.start()
+    from local.ingest_worker import IngestWorker
+
+    # Uploads reach the ingest handler as in AWS: moto's bucket notifies the queue.
+    ingest = IngestWorker()
+    ingest.start()
     print(f"\nLectern is migrated to {revision} (env {get_settings().env}).")
     print(f"  API:   http://127.0.0.1:{port}/v1   docs: http://127.0.0.1:{port}/docs")
     print(f"  Mail:  http://127.0.0.1:{port}/_local/mail")
     print(f"  Jobs:  POST http://127.0.0.1:{port}/_local/aggregate runs the schedule now (hourly)")
+    print("  Ingest: uploads under documents/ are processed from moto's SQS queue as they land")
     print("  Demo accounts (password: " + DEMO_PASSWORD + "):")
     for email, _name, role in DEMO_ACCOUNTS:
         print(f"    {email:28} {role.value}")
@@ -68,6 +74,7 @@ def serve(stack: LocalStack, port: int) -> None:
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
     finally:
+        ingest.stop()
         aggregate.stop()
 
 

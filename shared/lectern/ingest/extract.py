@@ -1,0 +1,351 @@
+"""Text out of uploaded files: PDF (pypdf), Markdown, HTML and plain text.
+
+The text that comes out keeps the structure chunking needs: a blank line between blocks
+(paragraphs, headings, pages), a single line break between items that stand alone (list
+items, table rows, code lines), and soft-wrapped lines joined back into one line so a
+sentence is never cut by the file's line width.
+
+A file that cannot be read raises ``Unreadable`` with a sentence its owner can act on;
+retrying such a file cannot help, so the pipeline marks the document failed instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+ENCRYPTED = "This PDF is password-protected; remove the password and upload it again."
+DAMAGED = "This PDF could not be read; the file may be damaged. Export it again and re-upload it."
+NO_PDF_TEXT = (
+    "No text was found in this PDF; scanned pages are images, which cannot be searched yet."
+)
+NOT_UTF8 = "The file is not UTF-8 text; save it as UTF-8 and upload it again."
+NO_TEXT = "The file has no text to index."
+
+
+class Unreadable(Exception):
+    """The file cannot become text; ``reason`` tells its owner why, in a sentence."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    page_count: int | None = None
+
+
+def extract(data: bytes, content_type: str) -> Extracted:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "application/pdf":
+        return extract_pdf(data)
+    if kind in ("text/markdown", "text/x-markdown"):
+        text = markdown_to_text(decode_text(data))
+    elif kind == "text/html":
+        text = html_to_text(decode_text(data))
+    elif kind == "text/plain":
+        text = join_soft_wraps(decode_text(data))
+    else:
+        raise Unreadable(
+            f"Files of type {kind or 'unknown'} cannot be read; "
+            "upload a PDF, Markdown, HTML or plain text file."
+        )
+    text = tidy(text)
+    if not text:
+        raise Unreadable(NO_TEXT)
+    return Extracted(text)
+
+
+def decode_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")  # a BOM, if any, is dropped
+    except UnicodeDecodeError:
+        raise Unreadable(NOT_UTF8) from None
+
+
+# Control characters other than tab and newline (Postgres text refuses NUL outright).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def tidy(text: str) -> str:
+    """One space between words, no trailing spaces, at most one blank line in a row."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+# --- soft wraps (plain text, PDF) -------------------------------------------------------
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u25aa\u2013]|\(?\d{1,3}[.)]|[a-z][.)])\s+")
+_HYPHENATED = re.compile(r"[^\W\d_]-$")
+
+
+def join_soft_wraps(text: str) -> str:
+    """Join lines wrapped at the file's width back into paragraphs.
+
+    A blank line ends a paragraph; a line that starts like a list item starts a new line.
+    A word hyphenated across the wrap ("exam-" / "ple") is joined whole.
+    """
+    out: list[str] = []
+    current = ""
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            if current:
+                out.append(current)
+            out.append("")
+            current = ""
+        elif not current:
+            current = line
+        elif _LIST_ITEM.match(line):
+            out.append(current)
+            current = line
+        elif _HYPHENATED.search(current) and line[:1].islower():
+            current = current[:-1] + line
+        else:
+            current = f"{current} {line}"
+    if current:
+        out.append(current)
+    return "\n".join(out)
+
+
+# --- PDF --------------------------------------------------------------------------------
+
+
+def extract_pdf(data: bytes) -> Extracted:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except (DependencyError, NotImplementedError):
+                raise Unreadable(ENCRYPTED) from None
+            if not opened:
+                raise Unreadable(ENCRYPTED)
+        pages = list(reader.pages)
+    except Unreadable:
+        raise
+    except Exception as exc:  # pypdf reports damage through many exception types
+        raise Unreadable(DAMAGED) from exc
+
+    texts: list[str] = []
+    for page in pages:
+        try:
+            texts.append(join_soft_wraps(page.extract_text() or ""))
+        except Exception:  # noqa: S112 - one bad page must not lose the others
+            continue
+    text = tidy("\n\n".join(texts))
+    if not text:
+        raise Unreadable(NO_PDF_TEXT)
+    return Extracted(text, page_count=len(pages))
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s+(.*?))?\s*#*\s*$")
+_SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
+_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+_QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
+_MD_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?")
+_REFERENCE_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+
+_INLINE_CODE = re.compile(r"(`+)(.+?)\1")
+_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
+_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
+_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+_ESCAPABLE = "\\`*_{}[]()#+-.!|>~"
+# Escaped characters wait in the private-use area while emphasis is undone.
+_HIDE = {c: chr(0xE000 + i) for i, c in enumerate(_ESCAPABLE)}
+_SHOW = str.maketrans({v: k for k, v in _HIDE.items()})
+
+
+def _strip_emphasis(text: str) -> str:
+    text = _ESCAPE.sub(lambda m: _HIDE[m.group(1)], _HTML_TAG.sub("", text))
+    for pattern, group in ((_STRONG, r"\2"), (_EM_STAR, r"\1"), (_EM_UNDERSCORE, r"\1")):
+        text = pattern.sub(group, text)
+    return _STRIKE.sub(r"\1", text).translate(_SHOW)
+
+
+def strip_inline(line: str) -> str:
+    """Markdown inline syntax to its text: links keep their words, images go, code stays."""
+    line = _IMAGE.sub("", line)
+    line = _LINK.sub(r"\1", line)
+    line = _AUTOLINK.sub(r"\1", line)
+    # Code spans are kept verbatim: emphasis and escapes are only undone outside them.
+    pieces: list[str] = []
+    last = 0
+    for match in _INLINE_CODE.finditer(line):
+        pieces.append(_strip_emphasis(line[last : match.start()]))
+        pieces.append(match.group(2).strip())
+        last = match.end()
+    pieces.append(_strip_emphasis(line[last:]))
+    return "".join(pieces).strip()
+
+
+class _MarkdownText:
+    """A line-by-line pass over Markdown's block structure."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.current: str | None = None  # the paragraph or list item being joined
+        self.fence: str | None = None
+
+    def flush(self) -> None:
+        if self.current:
+            self.out.append(self.current)
+        self.current = None
+
+    def block(self, text: str) -> None:
+        self.flush()
+        self.out.extend(["", text, ""])
+
+    def feed(self, raw: str) -> None:
+        if self.fence is not None:
+            self._code(raw)
+            return
+        fence = _FENCE.match(raw)
+        if fence:
+            self.flush()
+            self.out.append("")
+            self.fence = fence.group(1)[0] * 3
+            return
+        line = _QUOTE.sub("", raw)
+        if not line.strip():
+            self.flush()
+            self.out.append("")
+        elif self.current is not None and _SETEXT_UNDERLINE.match(line):
+            heading, self.current = self.current, None
+            self.block(heading)
+        elif heading_match := _ATX_HEADING.match(line):
+            self.block(strip_inline(heading_match.group(1) or ""))
+        elif _REFERENCE_DEF.match(line) or (_TABLE_SEPARATOR.match(line) and "-" in line):
+            return
+        else:
+            self._text(line)
+
+    def _code(self, raw: str) -> None:
+        if raw.strip().startswith(self.fence or "```"):
+            self.fence = None
+            self.out.append("")
+        else:
+            self.out.append(raw.rstrip())
+
+    def _text(self, line: str) -> None:
+        if line.lstrip().startswith("|"):
+            self.flush()
+            cells = [strip_inline(c) for c in line.strip().strip("|").split("|")]
+            self.out.append("; ".join(c for c in cells if c))
+        elif _RULE.match(line):
+            self.flush()
+            self.out.append("")
+        elif item := _MD_LIST_ITEM.match(line):
+            self.flush()
+            self.current = strip_inline(line[item.end() :])
+        else:
+            text = strip_inline(line)
+            self.current = text if not self.current else f"{self.current} {text}"
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def markdown_to_text(markdown: str) -> str:
+    parser = _MarkdownText()
+    markdown = markdown.replace("\r\n", "\n").replace("\r", "\n")
+    # YAML front matter (Jekyll, Hugo, Obsidian) is metadata, not text.
+    markdown = _FRONT_MATTER.sub("", markdown, count=1)
+    for raw in markdown.split("\n"):
+        parser.feed(raw)
+    parser.flush()
+    return "\n".join(parser.out)
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+_SKIPPED = {"script", "style", "noscript", "template", "svg", "iframe", "object", "head"}
+_KEPT_IN_HEAD = {"title"}
+_BLOCKS = {
+    "address", "article", "aside", "blockquote", "body", "caption", "details", "dialog",
+    "div", "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hr", "html", "main", "nav", "ol", "p", "pre", "section",
+    "summary", "table", "tbody", "tfoot", "thead", "title", "ul",
+}  # fmt: skip
+_LINES = {"br", "li", "dt", "dd", "tr", "option"}
+_CELLS = {"td", "th"}
+_WHITESPACE = re.compile(r"\s+")
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+        self.skipping: list[str] = []
+        self.pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" and self.skipping == ["head"]:
+            self.skipping.clear()  # an unclosed <head> ends where the body starts
+        if tag in _SKIPPED:
+            self.skipping.append(tag)
+        elif tag in _KEPT_IN_HEAD and self.skipping == ["head"]:
+            self.skipping.append(tag)  # <title> is read even though <head> is skipped
+            self.pieces.append("\n\n")
+        self._break(tag)
+        if tag == "pre":
+            self.pre += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._break(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping and self.skipping[-1] == tag:
+            self.skipping.pop()
+            if tag in _KEPT_IN_HEAD:
+                self.pieces.append("\n\n")
+            return
+        if tag == "pre" and self.pre:
+            self.pre -= 1
+        if tag not in _LINES:  # an item's line break comes before it, not after
+            self._break(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping and self.skipping[-1] not in _KEPT_IN_HEAD:
+            return
+        self.pieces.append(data if self.pre else _WHITESPACE.sub(" ", data))
+
+    def _break(self, tag: str) -> None:
+        if self.skipping:
+            return
+        if tag in _BLOCKS:
+            self.pieces.append("\n\n")
+        elif tag in _LINES:
+            self.pieces.append("\n")
+        elif tag in _CELLS:
+            self.pieces.append(" ")
+
+
+def html_to_text(html: str) -> str:
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.pieces)
