@@ -8,19 +8,28 @@ from lectern.ai import service
 from lectern.ai.schemas import AiUsageOut, AskIn, AskOut, SemanticSearchIn, SemanticSearchOut
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
+from lectern.identity.throttle import check_ai_requests
 
 router = APIRouter(prefix="/v1", tags=["ai"])
 
 
-@router.post("/search/semantic")
+THROTTLED = {429: {"description": "Too many AI requests this minute"}}
+
+
+@router.post("/search/semantic", responses=THROTTLED)
 def semantic_search(
     body: SemanticSearchIn, principal: CurrentPrincipal, db: DbSession
 ) -> SemanticSearchOut:
+    check_ai_requests(str(principal.user_id))
     return service.semantic_search(db, principal, body)
 
 
-@router.post("/ai/ask", responses={429: {"description": "The plan's monthly quota is used up"}})
+@router.post(
+    "/ai/ask",
+    responses={429: {"description": "Monthly quota used up, or too many this minute"}},
+)
 def ask(body: AskIn, principal: CurrentPrincipal, db: DbSession) -> AskOut:
+    check_ai_requests(str(principal.user_id))
     return service.ask(db, principal, body)
 
 

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     llm: Literal["local", "bedrock"] = "local"
     bedrock_llm_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
     bedrock_region: str | None = None
+    # Semantic searches and asks per learner per minute (each embeds the query).
+    ai_requests_per_minute: int = Field(default=30, ge=1)
     # Monthly AI requests (ask) per plan.
     ai_monthly_requests: dict[str, int] = Field(default_factory=lambda: {"free": 50, "pro": 2000})
 

@@ -151,3 +151,23 @@ def test_question_length_is_checked():
     reply = invoke("ai", "POST", "/v1/ai/ask", body={"question": "x" * 2001}, token=token)
     assert reply.status == 422
     assert reply.body["errors"][0]["field"] == "question"
+
+
+def test_ai_requests_are_throttled_per_learner_per_minute(settings_env: pytest.MonkeyPatch):
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_AI_REQUESTS_PER_MINUTE", "2")
+    reset_clients()
+    learner, other = new_account(), new_account()
+    search = {"query": f"{tag()} anything"}
+    for _ in range(2):
+        reply = invoke("ai", "POST", "/v1/search/semantic", body=search, token=learner.token)
+        assert reply.status == 200, reply.body
+    refused = invoke("ai", "POST", "/v1/ai/ask", body={"question": "why?"}, token=learner.token)
+    assert refused.status == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    # The refused ask reserved no monthly quota; another learner has a minute of their own.
+    used = invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token)
+    assert used.body["requests"] == 0
+    reply = invoke("ai", "POST", "/v1/search/semantic", body=search, token=other.token)
+    assert reply.status == 200

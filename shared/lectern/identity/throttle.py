@@ -1,4 +1,5 @@
-"""Login and magic-link throttling with upstash-ratelimit (one script call per limiter).
+"""Request throttling with upstash-ratelimit (one script call per limiter): logins, magic
+links, and the AI routes, which cost an embedding (and a model call) each.
 
 Sliding windows: a fixed window would let twice the limit through around its boundary.
 """
@@ -43,6 +44,11 @@ def check_login(email: str, ip: str | None) -> None:
 def check_magic_link(email: str) -> None:
     s = get_settings()
     _check("magic-link", hash_token(email), s.magic_links_per_email, s.magic_link_window_seconds)
+
+
+def check_ai_requests(user_id: str) -> None:
+    s = get_settings()
+    _check("ai", user_id, s.ai_requests_per_minute, 60)
 
 
 def reset_limiters() -> None:
