@@ -33,6 +33,7 @@ def reset_clients() -> None:
     from lectern.kv import reset_kv
     from lectern.mail import reset_mail
     from lectern.queue import reset_sqs
+    from lectern.search.port import reset_index
     from lectern.storage.s3 import reset_s3
 
     get_settings.cache_clear()
@@ -44,6 +45,7 @@ def reset_clients() -> None:
     reset_mail()
     reset_s3()
     reset_sqs()
+    reset_index()
 
 
 @pytest.fixture(scope="session")

@@ -136,7 +136,7 @@ def test_bulk_is_a_few_multi_row_inserts(db):
         out = create_questions(db, author.principal, items)
     assert out.created == 200 and len(set(out.ids)) == 200
     inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
-    assert len(inserts) == 3, inserts  # questions, options, counters
+    assert len(inserts) == 4, inserts  # questions, options, counters, search outbox
     after = _counts(db)
     assert after[0] - before[0] == 200
     assert after[1] - before[1] == 600

@@ -33,6 +33,7 @@ from lectern.db.models.identity import UserRole
 from lectern.errors import InvalidField, NotFound
 from lectern.identity.sessions import Principal
 from lectern.ids import uuid7
+from lectern.search.outbox import enqueue
 
 QUESTION_NOT_FOUND = "No such question."
 
@@ -86,7 +87,9 @@ def _insert_questions(
             [{"question_id": row["id"], "answered": 0, "correct": 0} for row in question_rows]
         )
     )
-    return [row["id"] for row in question_rows]
+    ids = [row["id"] for row in question_rows]
+    enqueue(db, "question", ids)  # same transaction: the index learns of them once committed
+    return ids
 
 
 def _outs(db: Session, stmt: Select[Question, int, int]) -> list[QuestionOut]:
@@ -213,6 +216,7 @@ def update_question(
         db.execute(delete(QuestionOption).where(QuestionOption.question_id == question.id))
         db.execute(insert(QuestionOption).values(_option_rows(question.id, data.options)))
     question.updated_at = datetime.now(UTC)
+    enqueue(db, "question", [question.id])
     db.flush()
     out = _load(db, question.id)
     db.commit()
@@ -221,5 +225,7 @@ def update_question(
 
 def delete_question(db: Session, principal: Principal, question_id: uuid.UUID) -> None:
     """Gone with its options and counters, and from the exams that drew it."""
-    db.delete(_owned(db, principal, question_id))
+    question = _owned(db, principal, question_id)
+    enqueue(db, "question", [question.id])
+    db.delete(question)
     db.commit()

@@ -1,7 +1,8 @@
 """Catalog use cases: courses, their modules and lessons. Plain arguments in, schemas out.
 
 Who may see or change what is decided by ``lectern.catalog.access`` only. Each use case
-is one transaction and commits at its end.
+is one transaction and commits at its end; a change the search index or the embedder
+must see adds its outbox rows in that same transaction (``lectern.search.outbox``).
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ from lectern.catalog.schemas import (
     ModuleUpdateIn,
     OwnerOut,
 )
+from lectern.db.models.assessment import Question
 from lectern.db.models.catalog import Course, Lesson, Module
 from lectern.db.models.identity import Profile
 from lectern.errors import InvalidField
 from lectern.identity.sessions import Principal
+from lectern.search.outbox import enqueue
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -117,6 +120,8 @@ def create_course(db: Session, principal: Principal, data: CourseIn) -> CourseOu
         tags=data.tags,
     )
     db.add(course)
+    db.flush()
+    enqueue(db, "course", [course.id])
     db.commit()
     return _course_out(db, course)
 
@@ -240,14 +245,21 @@ def update_course(
     db: Session, course_id: uuid.UUID, principal: Principal, data: CourseUpdateIn
 ) -> CourseOut:
     course = access.course_for_edit(db, course_id, principal)
-    _apply(course, data)
+    if _apply(course, data):
+        enqueue(db, "course", [course.id])
     db.commit()
     return _course_out(db, course)
 
 
 def delete_course(db: Session, course_id: uuid.UUID, principal: Principal) -> None:
     course = access.course_for_edit(db, course_id, principal)
-    # Modules, lessons, enrollments and completions go with it (ON DELETE CASCADE).
+    # Its lessons and questions leave the index with it: named now, while they exist.
+    lesson_ids = list(db.scalars(select(Lesson.id).where(Lesson.course_id == course.id)))
+    question_ids = list(db.scalars(select(Question.id).where(Question.course_id == course.id)))
+    enqueue(db, "course", [course.id])
+    enqueue(db, "lesson", lesson_ids)
+    enqueue(db, "question", question_ids)
+    # Modules, lessons, questions, enrollments and completions go with it (ON DELETE CASCADE).
     db.delete(course)
     db.commit()
 
@@ -257,6 +269,8 @@ def publish_course(db: Session, course_id: uuid.UUID, principal: Principal) -> C
     course = access.course_for_edit(db, course_id, principal, lock=True)
     if course.published_at is None:
         course.published_at = func.now()
+        # The drain re-sends the course's lessons with it: their visibility follows it.
+        enqueue(db, "course", [course.id])
     db.commit()
     return _course_out(db, course)
 
@@ -265,6 +279,7 @@ def unpublish_course(db: Session, course_id: uuid.UUID, principal: Principal) ->
     course = access.course_for_edit(db, course_id, principal, lock=True)
     if course.published_at is not None:
         course.published_at = None
+        enqueue(db, "course", [course.id])
     db.commit()
     return _course_out(db, course)
 
@@ -301,6 +316,8 @@ def update_module(
 
 def delete_module(db: Session, module_id: uuid.UUID, principal: Principal) -> None:
     module = access.module_for_edit(db, module_id, principal)
+    lesson_ids = list(db.scalars(select(Lesson.id).where(Lesson.module_id == module.id)))
+    enqueue(db, "lesson", lesson_ids)
     db.delete(module)  # its lessons go with it (ON DELETE CASCADE)
     db.commit()
 
@@ -329,6 +346,8 @@ def create_lesson(
         duration_minutes=data.duration_minutes,
     )
     db.add(lesson)
+    db.flush()
+    enqueue(db, "lesson", [lesson.id], ("search", "embed"))
     db.commit()
     return lesson_out(lesson)
 
@@ -342,12 +361,17 @@ def update_lesson(
     db: Session, lesson_id: uuid.UUID, principal: Principal, data: LessonUpdateIn
 ) -> LessonOut:
     lesson = access.lesson_for_edit(db, lesson_id, principal)
+    before = (lesson.title, lesson.content)
     _apply(lesson, data)
+    # Only its text is indexed and embedded: a move or a new duration changes neither.
+    if (lesson.title, lesson.content) != before:
+        enqueue(db, "lesson", [lesson.id], ("search", "embed"))
     db.commit()
     return lesson_out(lesson)
 
 
 def delete_lesson(db: Session, lesson_id: uuid.UUID, principal: Principal) -> None:
     lesson = access.lesson_for_edit(db, lesson_id, principal)
-    db.delete(lesson)
+    enqueue(db, "lesson", [lesson.id])
+    db.delete(lesson)  # its chunks go with it (ON DELETE CASCADE)
     db.commit()

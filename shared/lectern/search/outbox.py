@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from lectern.db.models.search import OutboxEntry
@@ -32,3 +32,19 @@ def enqueue(
     ]
     if rows:
         db.execute(insert(OutboxEntry), rows)
+
+
+_EVERYTHING = text(
+    "INSERT INTO outbox (topic, entity_type, entity_id)"
+    " SELECT 'search', 'course', id FROM courses"
+    " UNION ALL SELECT t.topic, 'lesson', l.id"
+    " FROM lessons AS l CROSS JOIN (VALUES ('search'), ('embed')) AS t(topic)"
+    " WHERE t.topic = 'search' OR :embed"
+    " UNION ALL SELECT 'search', 'question', id FROM questions"
+)
+
+
+def enqueue_everything(db: Session, *, embed: bool = False) -> None:
+    """Queue every course, lesson and question for the index (a re-index is a replay of
+    the outbox); with ``embed``, every lesson for the embedder too."""
+    db.execute(_EVERYTHING, {"embed": embed})

@@ -1,0 +1,147 @@
+"""The full-text search index port: what the drain pushes and what ``GET /v1/search`` asks.
+
+Two adapters sit behind it, chosen by ``LECTERN_SEARCH_BACKEND``: Postgres full-text
+(``search_entries``, the default) and Typesense. Both apply the same visibility rules
+(``Viewer``) inside the index query, so ``found`` counts only what the caller may see:
+
+- anonymous: published courses;
+- signed in: published courses and their own; lessons of courses they own, or of
+  published courses they are enrolled in; questions they wrote;
+- admin: everything.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from lectern.config import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lectern.search.typesense import TypesenseIndex
+
+EntityType = Literal["course", "lesson", "question"]
+ENTITY_TYPES: tuple[EntityType, ...] = ("course", "lesson", "question")
+# (entity type, id): how the drain and the adapters name one index entry.
+Key = tuple[str, uuid.UUID]
+
+# Highlight markers the adapters ask for; ``safe_snippet`` escapes the text around them
+# and turns them into <mark> tags, so a snippet never carries a lesson's own markup.
+MARK_START = "\x02"
+MARK_END = "\x03"
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    """One searchable object as the index holds it: its text and its visibility fields."""
+
+    type: EntityType
+    id: uuid.UUID
+    title: str
+    body: str
+    course_id: uuid.UUID | None
+    owner_id: uuid.UUID
+    published: bool
+
+    @property
+    def key(self) -> Key:
+        return (self.type, self.id)
+
+    @property
+    def doc_id(self) -> str:
+        return doc_id(self.type, self.id)
+
+
+def doc_id(entity_type: str, entity_id: uuid.UUID) -> str:
+    return f"{entity_type}:{entity_id}"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is searching, with what visibility needs: read once per request."""
+
+    user_id: uuid.UUID | None = None
+    is_admin: bool = False
+    enrolled_course_ids: tuple[uuid.UUID, ...] = field(default_factory=tuple)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id is None
+
+
+@dataclass(frozen=True)
+class Hit:
+    type: EntityType
+    id: uuid.UUID
+    title: str
+    snippet: str
+    score: float
+
+
+class SearchIndex(Protocol):
+    """What the drain and the search route need from a full-text index."""
+
+    def ensure_schema(self, synonyms: Mapping[str, str]) -> None:
+        """Create the collection and push the synonyms (typo → word), when the index has any."""
+
+    def upsert(self, docs: Sequence[IndexDoc]) -> dict[Key, str]:
+        """Write these entries; return the ones the index refused, with its reason.
+
+        Raises ``DependencyUnavailable`` when the index cannot be reached at all.
+        """
+
+    def delete(self, keys: Sequence[Key]) -> None:
+        """Remove these entries; an entry already gone is not an error."""
+
+    def search(
+        self, query: str, types: Sequence[EntityType], viewer: Viewer, limit: int
+    ) -> tuple[list[Hit], int]:
+        """The best ``limit`` hits the viewer may see, and how many they may see in all."""
+
+    def check(self) -> None:
+        """Raise if the index cannot serve (for GET /v1/health)."""
+
+
+def safe_snippet(marked: str) -> str:
+    """HTML-escape a snippet, then turn the adapters' markers into <mark> tags."""
+    escaped = html.escape(marked, quote=False)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def get_index(db: Session) -> SearchIndex:
+    """The configured index. The Postgres adapter works in the caller's session (one
+    connection per Lambda container, and the drain's writes commit with its outbox
+    deletes); the Typesense client is made once per container."""
+    if get_settings().search_backend == "typesense":
+        return get_typesense_index()
+    from lectern.search.postgres import PostgresIndex
+
+    return PostgresIndex(db)
+
+
+@lru_cache(maxsize=1)
+def get_typesense_index() -> TypesenseIndex:
+    from lectern.search.typesense import TypesenseIndex
+
+    return TypesenseIndex.from_settings(get_settings())
+
+
+def reset_index() -> None:
+    """Forget the cached Typesense client (after the settings changed)."""
+    cached = get_typesense_index.cache_info().currsize
+    if cached:
+        get_typesense_index().close()
+    get_typesense_index.cache_clear()
+
+
+def check_search() -> None:
+    """Health check of the search index. Postgres full-text is up when the database is
+    (health.py reports it as such); Typesense answers its /health endpoint."""
+    if get_settings().search_backend == "typesense":
+        get_typesense_index().check()

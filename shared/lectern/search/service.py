@@ -1,0 +1,60 @@
+"""Full-text search for one caller: who they are decides what the index may return."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lectern.db.models.identity import UserRole
+from lectern.db.models.progress import Enrollment
+from lectern.errors import InvalidField
+from lectern.identity.sessions import Principal
+from lectern.search.port import ENTITY_TYPES, EntityType, Viewer, get_index
+from lectern.search.schemas import MAX_LIMIT, MAX_QUERY, SearchHitOut, SearchOut, SearchType
+
+
+def viewer_for(db: Session, principal: Principal | None, types: tuple[EntityType, ...]) -> Viewer:
+    if principal is None:
+        return Viewer()
+    if principal.role == UserRole.admin:
+        return Viewer(user_id=principal.user_id, is_admin=True)
+    enrolled: tuple[uuid.UUID, ...] = ()
+    if "lesson" in types:
+        enrolled = tuple(
+            db.scalars(select(Enrollment.course_id).where(Enrollment.user_id == principal.user_id))
+        )
+    return Viewer(user_id=principal.user_id, enrolled_course_ids=enrolled)
+
+
+def search(
+    db: Session,
+    principal: Principal | None,
+    q: str,
+    *,
+    type: SearchType | None = None,
+    limit: int = 20,
+) -> SearchOut:
+    query = " ".join(q.split())
+    if not query:
+        raise InvalidField("q", "must hold at least one word")
+    if len(query) > MAX_QUERY:
+        raise InvalidField("q", f"at most {MAX_QUERY} characters")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidField("limit", f"between 1 and {MAX_LIMIT}")
+    types: tuple[EntityType, ...] = (type,) if type else ENTITY_TYPES
+    if principal is None:
+        # Anonymous callers see published courses only: no index call for the rest.
+        types = tuple(t for t in types if t == "course")
+    if not types:
+        return SearchOut(hits=[], found=0)
+    viewer = viewer_for(db, principal, types)
+    hits, found = get_index(db).search(query, types, viewer, limit)
+    return SearchOut(
+        hits=[
+            SearchHitOut(type=h.type, id=h.id, title=h.title, snippet=h.snippet, score=h.score)
+            for h in hits
+        ],
+        found=found,
+    )
