@@ -133,6 +133,7 @@ def upgrade() -> None:
         ["document"],
         unique=False,
         postgresql_using="gin",
+        postgresql_with={"fastupdate": "off"},
     )
     op.create_index("ix_search_entries_owner_id", "search_entries", ["owner_id"], unique=False)
     op.create_table(

@@ -113,3 +113,14 @@ def test_migrate_function_applies_head_and_builds_the_embedding_index(
         indexes = set(conn.scalars(text("SELECT indexname FROM pg_indexes")))
     engine.dispose()
     assert index_name(report["embedding_model_id"]) in indexes
+
+
+def test_the_full_text_index_has_no_pending_list(scratch_url: str):
+    upgrade(scratch_url, "head")
+    engine = create_engine(scratch_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        options = conn.scalar(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_search_entries_document'")
+        )
+    engine.dispose()
+    assert options == ["fastupdate=off"]

@@ -70,7 +70,14 @@ class SearchEntry(Base):
             "entity_type IN ('course', 'lesson', 'question')",
             name="entity_type_known",
         ),
-        Index("ix_search_entries_document", "document", postgresql_using="gin"),
+        # No pending list: fresh rows would sit in it, scanned by every query until a
+        # vacuum, and searches are far more frequent than index writes.
+        Index(
+            "ix_search_entries_document",
+            "document",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
         Index("ix_search_entries_course_id", "course_id"),
         Index("ix_search_entries_owner_id", "owner_id"),
     )
