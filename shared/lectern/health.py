@@ -30,11 +30,24 @@ def check_storage() -> None:
     check_bucket()
 
 
+def check_search() -> None:
+    from lectern.search.port import check_search as check_index
+
+    check_index()
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "kv": check_kv,
     "storage": check_storage,
 }
+
+
+def _checks() -> dict[str, Callable[[], None]]:
+    # The Postgres full-text adapter is up when the database is; Typesense is its own.
+    if get_settings().search_backend == "typesense":
+        return {**CHECKS, "search": check_search}
+    return CHECKS
 
 
 def _run(name: str, check: Callable[[], None]) -> str:
@@ -47,11 +60,11 @@ def _run(name: str, check: Callable[[], None]) -> str:
 
 
 def run_checks() -> dict[str, Any]:
-    with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
-        futures = {name: pool.submit(_run, name, check) for name, check in CHECKS.items()}
+    checks_to_run = _checks()
+    with ThreadPoolExecutor(max_workers=len(checks_to_run)) as pool:
+        futures = {name: pool.submit(_run, name, check) for name, check in checks_to_run.items()}
         checks = {name: future.result() for name, future in futures.items()}
-    # The default search adapter is Postgres full-text: it is up when the database is.
-    if get_settings().search_backend == "postgres":
+    if "search" not in checks:
         checks["search"] = checks["database"]
     failed = sorted(name for name, state in checks.items() if state != "ok")
     report: dict[str, Any] = {"status": "ok" if not failed else "unavailable", "checks": checks}

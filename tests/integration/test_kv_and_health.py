@@ -173,3 +173,16 @@ def test_a_statement_timeout_is_503_and_a_bad_query_is_500(stack: LocalStack, se
     broken_reply = client.get("/broken")
     assert broken_reply.status_code == 500
     assert "no_such_table" not in broken_reply.text
+
+
+def test_health_checks_typesense_itself_when_it_is_the_index(
+    health_client: TestClient, settings_env
+):
+    settings_env.setenv("LECTERN_SEARCH_BACKEND", "typesense")
+    settings_env.setenv("LECTERN_TYPESENSE_URL", f"http://127.0.0.1:{_closed_port()}")
+    settings_env.setenv("LECTERN_TYPESENSE_API_KEY", "test-key")
+    reset_clients()
+    status, body = _health(health_client)
+    assert status == 503
+    assert body["failed"] == ["search"]
+    assert body["checks"]["database"] == "ok"
