@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     typesense_api_key: str | None = None
     typesense_api_key_secret: str | None = None
     typesense_collection: str = "lectern"
+    # Outbox rows that kept failing are kept this long for a look, then deleted.
+    outbox_poison_keep_days: int = Field(default=14, ge=1)
     # Outbox rows the search_sync drain handles per batch.
     search_sync_batch: int = Field(default=200, ge=1, le=5000)
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select, text
 
 from tests.factories import make_account, new_account
@@ -621,3 +622,36 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
     with pytest.raises(ClientError):
         get_s3().head_object(Bucket=bucket, Key=abandoned.object_key)
     get_s3().head_object(Bucket=bucket, Key=uploading.object_key)
+
+
+def test_outbox_rows_that_kept_failing_are_deleted_after_the_keep_period(db):
+    from lectern.analytics.jobs import run_tasks
+    from lectern.db.models.search import OutboxEntry
+    from lectern.search.sync import MAX_ATTEMPTS
+
+    long_ago = datetime.now(UTC) - timedelta(days=20)
+
+    def row(attempts, created_at):
+        entry = OutboxEntry(
+            topic="search",
+            entity_type="course",
+            entity_id=uuid.uuid4(),
+            attempts=attempts,
+            created_at=created_at,
+            available_at=datetime.now(UTC) + timedelta(days=1),  # out of the drain's way
+        )
+        db.add(entry)
+        return entry
+
+    old_poison = row(MAX_ATTEMPTS, long_ago)
+    recent_poison = row(MAX_ATTEMPTS, datetime.now(UTC))
+    old_but_retrying = row(2, long_ago)
+    db.commit()
+
+    outcome = run_tasks(["outbox"])["outbox"]
+    assert outcome["status"] == "ok" and outcome["details"]["deleted"] >= 1
+    ids = [old_poison.id, recent_poison.id, old_but_retrying.id]
+    left = set(db.scalars(select(OutboxEntry.id).where(OutboxEntry.id.in_(ids))))
+    assert left == {recent_poison.id, old_but_retrying.id}
+    db.execute(sa_delete(OutboxEntry).where(OutboxEntry.id.in_(ids)))  # leave no work behind
+    db.commit()

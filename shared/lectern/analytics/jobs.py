@@ -35,8 +35,9 @@ Tasks, in the order they run (the names are ``job_state`` keys):
 - ``uploads``: deletes documents whose upload never completed (row and object) after
   ``abandoned_upload_hours``.
 
-The search outbox's clean-up belongs here too, as one more task, once the outbox exists
-(it arrives with the search work).
+- ``outbox``: deletes outbox rows that failed ``MAX_ATTEMPTS`` times and are older than
+  ``outbox_poison_keep_days`` (``search_sync`` keeps them, alarmed, for someone to look at;
+  the object's next change queues it afresh, and ``{"reindex": true}`` repairs the rest).
 """
 
 from __future__ import annotations
@@ -348,6 +349,20 @@ def uploads_task(db: Session, run: Run) -> TaskResult:
     return run.now, {"deleted": deleted}
 
 
+def outbox_task(db: Session, run: Run) -> TaskResult:
+    from lectern.search.sync import MAX_ATTEMPTS
+
+    cutoff = run.now - timedelta(days=get_settings().outbox_poison_keep_days)
+    deleted = db.execute(
+        text("DELETE FROM outbox WHERE attempts >= :attempts AND created_at < :cutoff"),
+        {"attempts": MAX_ATTEMPTS, "cutoff": cutoff},
+    )
+    removed = int(getattr(deleted, "rowcount", 0) or 0)
+    if removed:
+        logger.warning("poisoned outbox rows deleted", extra={"deleted": removed})
+    return run.now, {"deleted": removed}
+
+
 TASKS: dict[str, TaskFn] = {
     "partitions": partitions_task,
     "retention": retention_task,
@@ -357,6 +372,7 @@ TASKS: dict[str, TaskFn] = {
     "shares": shares_task,
     "sessions": sessions_task,
     "uploads": uploads_task,
+    "outbox": outbox_task,
 }
 
 
