@@ -51,10 +51,18 @@ def serve(stack: LocalStack, port: int) -> None:
     with get_sessionmaker()() as db:
         seed(db)
     app = create_dev_app(stack)
-    from local.scheduler import AGGREGATE_EVERY_SECONDS, Schedule, run_aggregate
+    from local.scheduler import (
+        AGGREGATE_EVERY_SECONDS,
+        SEARCH_SYNC_EVERY_SECONDS,
+        Schedule,
+        run_aggregate,
+        run_search_sync,
+    )
 
     aggregate = Schedule("aggregate", AGGREGATE_EVERY_SECONDS, run_aggregate)
     aggregate.start()
+    search_sync = Schedule("search_sync", SEARCH_SYNC_EVERY_SECONDS, run_search_sync)
+    search_sync.start()
     from local.ingest_worker import IngestWorker
 
     # Uploads reach the ingest handler as in AWS: moto's bucket notifies the queue.
@@ -64,6 +72,7 @@ def serve(stack: LocalStack, port: int) -> None:
     print(f"  API:   http://127.0.0.1:{port}/v1   docs: http://127.0.0.1:{port}/docs")
     print(f"  Mail:  http://127.0.0.1:{port}/_local/mail")
     print(f"  Jobs:  POST http://127.0.0.1:{port}/_local/aggregate runs the schedule now (hourly)")
+    print(f"  Index: POST http://127.0.0.1:{port}/_local/search-sync drains the outbox (every 5 s)")
     print("  Ingest: uploads under documents/ are processed from moto's SQS queue as they land")
     print("  Demo accounts (password: " + DEMO_PASSWORD + "):")
     for email, _name, role in DEMO_ACCOUNTS:
@@ -75,6 +84,7 @@ def serve(stack: LocalStack, port: int) -> None:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
     finally:
         ingest.stop()
+        search_sync.stop()
         aggregate.stop()
 
 

@@ -35,6 +35,13 @@ def local_router(stack: LocalStack) -> APIRouter:
 
         return run_aggregate()
 
+    @router.post("/search-sync")
+    def search_sync_now() -> dict[str, Any]:
+        """Drain the search outbox now (the index and lesson re-embeds), as the schedule does."""
+        from local.scheduler import run_search_sync
+
+        return run_search_sync()
+
     return router
 
 

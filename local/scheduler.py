@@ -1,8 +1,9 @@
 """The local stand-in for EventBridge Scheduler: runs the scheduled functions in-process.
 
 ``make dev`` starts one timer per schedule; each run calls the function's real handler
-with the event the scheduler would send, so local data gets its rollups, partitions and
-clean-up as a deployed stage does. ``POST /_local/aggregate`` runs it at once.
+with the event the scheduler would send, so local data gets its rollups, partitions,
+clean-up and search index as a deployed stage does. ``POST /_local/aggregate`` and
+``POST /_local/search-sync`` run them at once.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from local.functions import load_module
 
 # The same rate as template.yaml's schedule for AggregateFunction.
 AGGREGATE_EVERY_SECONDS = 3600
+# Faster than the deployed minute, so a local edit is searchable (and re-embedded) at once.
+SEARCH_SYNC_EVERY_SECONDS = 5
 
 
 def run_aggregate(event: dict[str, Any] | None = None) -> dict[str, Any]:
     handler = load_module("aggregate", "handler.py").handler
+    result: dict[str, Any] = handler(event or {}, LambdaContext())
+    return result
+
+
+def run_search_sync(event: dict[str, Any] | None = None) -> dict[str, Any]:
+    handler = load_module("search_sync", "handler.py").handler
     result: dict[str, Any] = handler(event or {}, LambdaContext())
     return result
 
