@@ -102,4 +102,3 @@ def erase_learning(db: Session, user_id: uuid.UUID) -> list[str]:
     for model, column in PERSONAL:
         db.execute(delete(model).where(getattr(model, column) == user_id))
     return keys
-
