@@ -293,7 +293,7 @@ def test_settings_choose_the_embedder(settings_env: pytest.MonkeyPatch):
         get_embedder.cache_clear()
         return get_embedder()
 
-    assert pick(LECTERN_EMBEDDER="local").name == "local-hash-256"
+    assert pick(LECTERN_EMBEDDER="local").name == "local-hash-v2-256"
     openai = pick(LECTERN_EMBEDDER="openai", LECTERN_OPENAI_API_KEY="sk-x")
     assert (openai.provider, openai.name) == ("openai", "text-embedding-3-small/256")
     bedrock = pick(LECTERN_EMBEDDER="bedrock", LECTERN_EMBEDDING_DIMENSIONS="1024")

@@ -48,3 +48,16 @@ def test_embed_all_keeps_order_across_batches():
 
 def test_vector_literal_is_pgvector_text_form():
     assert vector_literal([0.5, -1.0, 1e-9]) == "[0.5,-1,1e-09]"
+
+
+def test_the_telling_word_outweighs_function_words():
+    embedder = LocalEmbedder(256)
+    query, notes, other = embedder.embed(
+        [
+            "what happens in anaphase",
+            "Mitosis makes two identical daughter cells. Meiosis makes four cells with half"
+            " the chromosomes. The spindle pulls chromatids apart during anaphase.",
+            "Membranes: a lipid bilayer keeps the inside in and lets some things through.",
+        ]
+    )
+    assert cosine(query, notes) > cosine(query, other)

@@ -100,7 +100,7 @@ class EmbeddingModel(Base):
     __table_args__ = (CheckConstraint("dimensions BETWEEN 1 AND 2000", name="dimensions_range"),)
 
     id: Mapped[int] = mapped_column(SmallInteger, Identity(), primary_key=True)
-    # e.g. "local-hash-256", "amazon.titan-embed-text-v2:0/1024", "text-embedding-3-small/1536"
+    # e.g. "local-hash-v2-256", "amazon.titan-embed-text-v2:0/1024", "text-embedding-3-small/1536"
     name: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
     provider: Mapped[str] = mapped_column(Text, nullable=False)
     dimensions: Mapped[int] = mapped_column(Integer, nullable=False)
