@@ -567,10 +567,14 @@ def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
             kv.zadd(index, {f"live-{i}": now + 3600})
     user = uuid.uuid4()
     issued = create_session(user, UserRole.student)
+    # A key of another type under the pattern (an older format) fails nothing.
+    legacy = key("user-sessions", str(uuid.uuid4()))
+    kv.sadd(legacy, "old-session")
 
     outcome = run_tasks(["sessions"])["sessions"]
     assert outcome["status"] == "ok"
-    assert outcome["details"] == {"indexes": 26, "pruned": 50}
+    assert outcome["details"] == {"indexes": 26, "pruned": 50, "skipped": 1}
+    assert kv.smembers(legacy) == ["old-session"]
     for i, index in enumerate(indexes):
         left = kv.zrange(index, 0, -1)
         assert left == ([f"live-{i}"] if i % 5 == 0 else [])

@@ -325,18 +325,26 @@ def sessions_task(_db: Session, run: Run) -> TaskResult:
     kv = get_kv()
     pattern = key("user-sessions", "*")
     now = int(time.time())
-    cursor, keys_seen, pruned = 0, 0, 0
+    cursor, keys_seen, pruned, skipped = 0, 0, 0, 0
     while True:
         cursor, keys = kv.scan(cursor, match=pattern, count=SCAN_COUNT)
         if keys:
-            pipe = kv.pipeline()
+            # A key of another type (an older format) would fail the whole pipeline, and
+            # so the task, every run: it is counted and left alone.
+            types = kv.pipeline()
             for index in keys:
-                pipe.zremrangebyscore(index, "-inf", now)
-            pruned += sum(int(str(n)) for n in pipe.exec())
-            keys_seen += len(keys)
+                types.type(index)
+            indexes = [k for k, t in zip(keys, types.exec(), strict=True) if str(t) == "zset"]
+            skipped += len(keys) - len(indexes)
+            if indexes:
+                pipe = kv.pipeline()
+                for index in indexes:
+                    pipe.zremrangebyscore(index, "-inf", now)
+                pruned += sum(int(str(n)) for n in pipe.exec())
+            keys_seen += len(indexes)
         if int(cursor) == 0:
             break
-    return run.now, {"indexes": keys_seen, "pruned": pruned}
+    return run.now, {"indexes": keys_seen, "pruned": pruned, "skipped": skipped}
 
 
 def uploads_task(db: Session, run: Run) -> TaskResult:
