@@ -8,6 +8,8 @@ clean-up and search index as a deployed stage does. ``POST /_local/aggregate`` a
 
 from __future__ import annotations
 
+import contextlib
+import io
 import threading
 from typing import Any
 
@@ -28,7 +30,9 @@ def run_aggregate(event: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def run_search_sync(event: dict[str, Any] | None = None) -> dict[str, Any]:
     handler = load_module("search_sync", "handler.py").handler
-    result: dict[str, Any] = handler(event or {}, LambdaContext())
+    # Its backlog metrics (EMF lines on stdout) every 5 s would flood the console.
+    with contextlib.redirect_stdout(io.StringIO()):
+        result: dict[str, Any] = handler(event or {}, LambdaContext())
     return result
 
 

@@ -44,5 +44,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
             enqueue_everything(db, embed=event.get("embed") is True)
             db.commit()
     result = sync.run(deadline=_deadline(context))
-    logger.info("search_sync finished", extra={"result": result})
+    # A run that found nothing to do (most runs) logs at debug; its metrics still go out.
+    busy = any(result.get(topic, {}).get("claimed") for topic in ("search", "embed"))
+    (logger.info if busy else logger.debug)("search_sync finished", extra={"result": result})
     return result
