@@ -16,12 +16,11 @@ from urllib.parse import quote
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from lectern.analytics.events import NewEvent, record_events
 from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
 from lectern.config import get_settings
-from lectern.db.models.analytics import EventType
 from lectern.db.models.documents import Document, DocumentStatus
+from lectern.documents.events import record_upload
 from lectern.documents.schemas import (
     CompleteOut,
     DocumentCreatedOut,
@@ -160,22 +159,7 @@ def complete_document(db: Session, principal: Principal, document_id: uuid.UUID)
     doc.etag = etag
     doc.status = DocumentStatus.processing
     doc.error = None
-    record_events(
-        db,
-        [
-            NewEvent(
-                type=EventType.document_uploaded,
-                occurred_at=datetime.now(UTC),
-                user_id=doc.owner_id,
-                course_id=doc.course_id,
-                context={
-                    "document_id": str(doc.id),
-                    "content_type": doc.content_type,
-                    "size_bytes": doc.size_bytes,
-                },
-            )
-        ],
-    )
+    record_upload(db, doc)
     db.flush()
     try:
         send_ingest_message({"type": "process_document", "document_id": str(doc.id), "etag": etag})

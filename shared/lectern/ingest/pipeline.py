@@ -17,16 +17,15 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
 from lectern.db.engine import get_engine, get_sessionmaker
 from lectern.db.models.documents import Document, DocumentStatus
+from lectern.documents.events import record_upload
 from lectern.embeddings import embed_all, get_embedder, vector_literal
 from lectern.embeddings.registry import ensure_model
 from lectern.errors import DependencyUnavailable
@@ -113,31 +112,9 @@ def _verify(doc: Document) -> str:
             {"id": doc.id, "etag": etag},
         )
         if status in _NOT_ACCEPTED:
-            _record_upload(db, doc)
+            record_upload(db, doc)
         db.commit()
     return etag
-
-
-def _record_upload(db: Session, doc: Document) -> None:
-    from lectern.analytics.events import NewEvent, record_events
-    from lectern.db.models.analytics import EventType
-
-    record_events(
-        db,
-        [
-            NewEvent(
-                type=EventType.document_uploaded,
-                occurred_at=datetime.now(UTC),
-                user_id=doc.owner_id,
-                course_id=doc.course_id,
-                context={
-                    "document_id": str(doc.id),
-                    "content_type": doc.content_type,
-                    "size_bytes": doc.size_bytes,
-                },
-            )
-        ],
-    )
 
 
 def _read_object(key: str, etag: str) -> bytes | None:
