@@ -281,8 +281,19 @@ def test_an_instructors_report_reads_through_the_indexes(db):
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     [(statement, parameters)] = sent
-    # At scale (here 400 other courses over two months, rolled back afterwards), one
-    # instructor's few courses are found by owner, then their days by course.
+    # At scale (here 2,000 other courses, 400 of them with two months of rollups, all
+    # rolled back afterwards), one instructor's few courses are found by owner, then
+    # their days by course. Without the courses the plan would depend on how many the
+    # other tests happened to make.
+    other = make_account(db, "instructor")
+    db.execute(
+        text(
+            "INSERT INTO courses (id, owner_id, title)"
+            " SELECT gen_random_uuid(), :other, 'Other' FROM generate_series(1, 2000)"
+        ),
+        {"other": other.id},
+    )
+    db.execute(text("ANALYZE courses"))
     db.execute(
         text(
             "INSERT INTO daily_course_activity (day, course_id, event_type, events, users) "
