@@ -49,7 +49,7 @@ t1 = time.perf_counter()
 from local.events import LambdaContext, http_event
 reply = handler(http_event(**{event!r}), LambdaContext())
 t2 = time.perf_counter()
-heavy = sorted(m for m in ("boto3", "botocore.session", "email_validator", "redis", "moto", "uvicorn") if m in sys.modules)
+heavy = sorted(m for m in ("boto3", "botocore.session", "email_validator", "redis", "moto", "uvicorn", "pypdf", "httpx") if m in sys.modules)
 print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "invoke_ms": (t2 - t1) * 1e3,
     "status": reply["statusCode"], "rss_mb": peak_rss_mb(),
     "heavy": heavy}}))
@@ -96,6 +96,24 @@ def requests_for(token: str) -> dict[str, dict[str, Any]]:
         },
         "sharing": {
             "event": {"method": "GET", "path": "/v1/me/shares", "token": token},
+            "status": 200,
+        },
+        "documents": {
+            "event": {"method": "GET", "path": "/v1/me/documents", "token": token},
+            "status": 200,
+        },
+        # Embeds the query (the local embedder here) and walks the model's HNSW index.
+        "ai": {
+            "event": {
+                "method": "POST",
+                "path": "/v1/search/semantic",
+                "token": token,
+                "body": {"query": "how do cells divide"},
+            },
+            "status": 200,
+        },
+        "search": {
+            "event": {"method": "GET", "path": "/v1/search", "query": "q=cells", "token": token},
             "status": 200,
         },
     }
