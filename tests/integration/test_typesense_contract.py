@@ -32,10 +32,11 @@ from lectern.catalog.schemas import CourseIn, LessonIn, ModuleIn
 from lectern.db.models.search import OutboxEntry
 from lectern.errors import DependencyUnavailable
 from lectern.search import entries, sync
-from lectern.search.port import IndexDoc, Viewer
+from lectern.search.port import Viewer
 from lectern.search.typesense import TypesenseIndex, schema, synonym_set_name
 from tests.factories import make_account
 from tests.integration.test_search_outbox import FakeClock, question_in
+from tests.integration.test_search_postgres import doc
 
 API_KEY = "contract-test-key"
 COLLECTION = "lectern_test"
@@ -300,12 +301,12 @@ class FakeTypesense:
         )
         tokens = WORD.findall(params["q"].lower())
         hits = []
-        for doc in coll["docs"].values():
-            if parsed is not None and not parsed.matches(doc):
+        for stored in coll["docs"].values():
+            if parsed is not None and not parsed.matches(stored):
                 continue
-            score, matched = self._score(coll, doc, fields, weights or [1] * len(fields), tokens)
+            score, matched = self._score(coll, stored, fields, weights or [1] * len(fields), tokens)
             if score:
-                hits.append((score, doc, matched))
+                hits.append((score, stored, matched))
         hits.sort(key=lambda h: (-h[0], h[1]["id"]))
         page = hits[: int(params.get("per_page", 10))]
         include = params.get("include_fields")
@@ -313,8 +314,8 @@ class FakeTypesense:
             "facet_counts": [],
             "found": len(hits),
             "hits": [
-                self._hit(doc, score, matched, include=include, start=start, end=end)
-                for score, doc, matched in page
+                self._hit(stored, score, matched, include=include, start=start, end=end)
+                for score, stored, matched in page
             ],
             "out_of": len(coll["docs"]),
             "page": int(params.get("page", 1)),
@@ -394,29 +395,6 @@ def index(server: FakeTypesense) -> Iterator[TypesenseIndex]:
     adapter.ensure_schema({"mitosys": "mitosis"})
     yield adapter
     adapter.close()
-
-
-def doc(
-    entity_type: str = "course",
-    *,
-    title: str,
-    body: str = "",
-    owner: uuid.UUID | None = None,
-    course: uuid.UUID | None = None,
-    published: bool = True,
-) -> IndexDoc:
-    entity_id = uuid.uuid4()
-    return IndexDoc(
-        type=entity_type,  # type: ignore[arg-type]
-        id=entity_id,
-        title=title,
-        body=body,
-        course_id=course
-        if course is not None
-        else (entity_id if entity_type == "course" else None),
-        owner_id=owner or uuid.uuid4(),
-        published=published,
-    )
 
 
 ADMIN = Viewer(user_id=uuid.uuid4(), is_admin=True)
