@@ -36,7 +36,7 @@ from lectern.search.port import Viewer
 from lectern.search.typesense import TypesenseIndex, schema, synonym_set_name
 from tests.factories import make_account
 from tests.integration.test_search_outbox import FakeClock, question_in
-from tests.integration.test_search_postgres import doc
+from tests.integration.test_search_postgres import assert_visibility, doc, visibility_entries
 
 API_KEY = "contract-test-key"
 COLLECTION = "lectern_test"
@@ -499,47 +499,11 @@ def test_delete_is_by_id_and_a_missing_document_is_fine(
 def test_search_applies_visibility_through_filter_by(
     server: FakeTypesense, index: TypesenseIndex
 ) -> None:
-    me, other = uuid.uuid4(), uuid.uuid4()
-    enrolled_course = uuid.uuid4()
+    me, other, enrolled_course = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     w = "zqheart"
-    made = {
-        "published course": doc(title=w, owner=other),
-        "others draft course": doc(title=w, owner=other, published=False),
-        "my draft course": doc(title=w, owner=me, published=False),
-        "lesson of my draft": doc("lesson", title=w, owner=me, published=False),
-        "lesson of enrolled": doc("lesson", title=w, owner=other, course=enrolled_course),
-        "lesson of enrolled, unpublished": doc(
-            "lesson", title=w, owner=other, course=enrolled_course, published=False
-        ),
-        "lesson of a course not enrolled": doc("lesson", title=w, owner=other, course=uuid.uuid4()),
-        "my question": doc("question", title=w, owner=me, published=False),
-        "others question": doc("question", title=w, owner=other, published=False),
-    }
+    made = visibility_entries(w, me, other, enrolled_course)
     assert index.upsert(list(made.values())) == {}
-    by_id = {d.id: name for name, d in made.items()}
-    everything = ["course", "lesson", "question"]
-
-    def seen(viewer: Viewer, types: list[str] = everything) -> set[str]:
-        hits, found = index.search(w, types, viewer, 50)  # type: ignore[arg-type]
-        assert found == len(hits)
-        return {by_id[h.id] for h in hits}
-
-    assert seen(Viewer(), ["course"]) == {"published course"}
-    member = Viewer(user_id=me, enrolled_course_ids=(enrolled_course,))
-    assert seen(member) == {
-        "published course",
-        "my draft course",
-        "lesson of my draft",
-        "lesson of enrolled",
-        "my question",
-    }
-    assert seen(Viewer(user_id=me)) == {
-        "published course",
-        "my draft course",
-        "lesson of my draft",
-        "my question",
-    }
-    assert seen(Viewer(user_id=other, is_admin=True)) == set(made)
+    assert_visibility(index, w, made, me=me, other=other, enrolled_course=enrolled_course)
     # The filter travels in the multi_search body, with the query parameters Lectern relies on.
     search = json.loads(server.requests[-1].content)["searches"][0]
     assert search["query_by"] == "title,body" and search["query_by_weights"] == "3,1"
