@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
-from lectern.api.pagination import Page
 from lectern.assessment import exams, performance, questions
 from lectern.assessment.schemas import (
     ExamAnswerIn,
@@ -28,6 +27,7 @@ from lectern.assessment.schemas import (
     QuestionQuery,
     QuestionUpdateIn,
 )
+from lectern.core.pagination import Page
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
 

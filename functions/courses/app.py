@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession, OptionalPrincipal
-from lectern.api.pagination import Page
 from lectern.catalog import service
 from lectern.catalog.schemas import (
     MAX_CATEGORY,
@@ -25,6 +24,7 @@ from lectern.catalog.schemas import (
     ModuleOut,
     ModuleUpdateIn,
 )
+from lectern.core.pagination import Page
 
 router = APIRouter(prefix="/v1", tags=["courses"])
 NO_CONTENT = status.HTTP_204_NO_CONTENT

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
-from lectern.api.pagination import Page
+from lectern.core.pagination import Page
 from lectern.documents import service
 from lectern.documents.schemas import (
     CompleteOut,

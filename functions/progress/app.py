@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
-from lectern.api.pagination import Page
+from lectern.core.pagination import Page
 from lectern.progress import service
 from lectern.progress.leaderboards import Period
 from lectern.progress.schemas import (

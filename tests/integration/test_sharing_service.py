@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from lectern.api.pagination import encode_cursor
 from lectern.config import get_settings
+from lectern.core.pagination import encode_cursor
 from lectern.db.models.assessment import (
     Difficulty,
     Exam,

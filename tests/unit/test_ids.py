@@ -1,6 +1,6 @@
 import time
 
-from lectern.ids import uuid7
+from lectern.core.ids import uuid7
 
 
 def test_uuid7_has_version_and_variant():

@@ -1,6 +1,6 @@
 import pytest
 
-from lectern.api.pagination import decode_cursor, encode_cursor
+from lectern.core.pagination import decode_cursor, encode_cursor
 from lectern.errors import InvalidField
 
 
@@ -22,7 +22,7 @@ def test_a_keyset_cursor_round_trips_and_refuses_naive_or_foreign_positions():
     import uuid
     from datetime import UTC, datetime
 
-    from lectern.api.pagination import decode_keyset, encode_keyset
+    from lectern.core.pagination import decode_keyset, encode_keyset
 
     at, row_id = datetime(2026, 3, 1, 12, tzinfo=UTC), uuid.uuid4()
     assert decode_keyset(encode_keyset(at, row_id)) == (at, row_id)

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from lectern.analytics.partitions import ensure_partitions
+from lectern.core.ids import uuid7
 from lectern.db.errors import sqlstate
 from lectern.db.models.analytics import EventType
-from lectern.ids import uuid7
 
 
 @dataclass(frozen=True)

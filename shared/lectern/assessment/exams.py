@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.store import get_store
-from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.assessment.schemas import (
     ExamAnswerIn,
     ExamAnswerOut,
@@ -43,6 +42,8 @@ from lectern.assessment.schemas import (
     normalize_answer,
 )
 from lectern.assessment.selection import Criteria, record_exposures, select_question_ids
+from lectern.core.ids import uuid7
+from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.db.models.analytics import EventType
 from lectern.db.models.assessment import (
     Difficulty,
@@ -60,7 +61,6 @@ from lectern.db.models.assessment import (
 )
 from lectern.errors import Conflict, InvalidField, NotFound
 from lectern.identity.sessions import Principal
-from lectern.ids import uuid7
 from lectern.progress import leaderboards
 from lectern.progress.xp import Award, Reason, award_xp
 

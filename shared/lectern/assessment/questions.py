@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
-from lectern.api.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor
 from lectern.assessment.schemas import (
     QuestionBulkOut,
     QuestionIn,
@@ -28,11 +27,12 @@ from lectern.assessment.schemas import (
     options_problem,
 )
 from lectern.catalog import access
+from lectern.core.ids import uuid7
+from lectern.core.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor
 from lectern.db.models.assessment import Question, QuestionOption, QuestionStats
 from lectern.db.models.identity import UserRole
 from lectern.errors import InvalidField, NotFound
 from lectern.identity.sessions import Principal
-from lectern.ids import uuid7
 from lectern.search.outbox import enqueue
 
 QUESTION_NOT_FOUND = "No such question."

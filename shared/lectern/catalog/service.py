@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Select, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
-from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
 from lectern.catalog.schemas import (
     MAX_CATEGORY,
@@ -35,6 +34,7 @@ from lectern.catalog.schemas import (
     ModuleUpdateIn,
     OwnerOut,
 )
+from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.db.models.assessment import Question
 from lectern.db.models.catalog import Course, Lesson, Module
 from lectern.db.models.identity import Profile

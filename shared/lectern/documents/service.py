@@ -16,9 +16,10 @@ from urllib.parse import quote
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
 from lectern.config import get_settings
+from lectern.core.ids import uuid7
+from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.db.models.documents import Document, DocumentStatus
 from lectern.documents.events import record_upload
 from lectern.documents.schemas import (
@@ -32,7 +33,6 @@ from lectern.documents.schemas import (
 from lectern.documents.verify import ObjectMismatch, charset, check_object, media_type
 from lectern.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from lectern.identity.sessions import Principal
-from lectern.ids import uuid7
 from lectern.queue import send_ingest_message
 from lectern.storage import s3
 

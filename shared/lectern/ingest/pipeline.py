@@ -23,13 +23,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from lectern.config import get_settings
+from lectern.core.ids import uuid7
 from lectern.db.engine import get_engine, get_sessionmaker
 from lectern.db.models.documents import Document, DocumentStatus
 from lectern.documents.events import record_upload
 from lectern.embeddings import embed_all, get_embedder, vector_literal
 from lectern.embeddings.registry import ensure_model
 from lectern.errors import DependencyUnavailable
-from lectern.ids import uuid7
 from lectern.ingest.chunking import TextChunk, chunk_text
 from lectern.ingest.extract import Extracted, Unreadable, extract, markdown_to_text, tidy
 from lectern.ingest.messages import Job, LessonJob, normalize_etag, parse_message

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.store import get_store
-from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
+from lectern.core.ids import uuid7
+from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.db.models.analytics import EventType
 from lectern.db.models.assessment import LearnerStats
 from lectern.db.models.catalog import Course, Lesson
@@ -29,7 +30,6 @@ from lectern.db.models.identity import Profile
 from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
 from lectern.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lectern.identity.sessions import Principal
-from lectern.ids import uuid7
 from lectern.observability import count
 from lectern.progress import leaderboards, xp
 from lectern.progress.leaderboards import Period

@@ -17,9 +17,9 @@ from sqlalchemy import Integer, case, cast, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from lectern.core.ids import uuid7
 from lectern.db.models.identity import Profile
 from lectern.db.models.progress import XpAward
-from lectern.ids import uuid7
 
 XP_PER_LEVEL_STEP = 100
 LESSON_COMPLETED_XP = 10

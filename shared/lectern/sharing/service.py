@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from lectern.api.pagination import Page, decode_keyset, encode_keyset
 from lectern.catalog import access
 from lectern.config import get_settings
+from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.db.models.assessment import (
     Exam,
     ExamAnswer,

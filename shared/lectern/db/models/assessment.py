@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lectern.core.ids import uuid7
 from lectern.db.base import Base, created_at_column, updated_at_column
-from lectern.ids import uuid7
 
 
 def _values(e: type[enum.Enum]) -> list[str]:

@@ -21,8 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lectern.core.ids import uuid7
 from lectern.db.base import Base, created_at_column, updated_at_column
-from lectern.ids import uuid7
 
 
 class UserRole(enum.StrEnum):

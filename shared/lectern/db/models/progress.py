@@ -19,8 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lectern.core.ids import uuid7
 from lectern.db.base import Base, created_at_column
-from lectern.ids import uuid7
 
 
 class Enrollment(Base):
