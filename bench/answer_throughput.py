@@ -116,11 +116,11 @@ def _setup(
     from sqlalchemy import select
 
     from lectern.assessment.exams import create_exam
+    from lectern.assessment.models import QuestionOption
     from lectern.assessment.questions import create_questions
     from lectern.assessment.schemas import ExamIn, QuestionIn
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.assessment import QuestionOption
-    from lectern.db.models.identity import UserRole
+    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
     from lectern.identity.sessions import create_session, resolve_session
 
@@ -345,8 +345,8 @@ def _check(learners: list[tuple[Any, str]]) -> None:
     """The counters must equal the answers recorded, whatever the concurrency."""
     from sqlalchemy import func, select
 
+    from lectern.assessment.models import Exam, ExamAnswer, LearnerStats
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.assessment import Exam, ExamAnswer, LearnerStats
 
     with get_sessionmaker()() as db:
         for principal, _ in learners:

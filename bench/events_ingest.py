@@ -35,9 +35,9 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def setup() -> tuple[str, uuid.UUID, uuid.UUID]:
     """A learner's session token and id, and a published course's id."""
+    from lectern.catalog.models import Course
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.catalog import Course
-    from lectern.db.models.identity import UserRole
+    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
     from lectern.identity.sessions import create_session
 
@@ -89,8 +89,8 @@ def run(handler: Handler, token: str, bodies: list[list[dict[str, Any]]]) -> lis
 def stored(user_id: uuid.UUID) -> int:
     from sqlalchemy import func, select
 
+    from lectern.analytics.models import Event
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.analytics import Event
 
     with get_sessionmaker()() as db:
         return int(db.scalar(select(func.count()).where(Event.user_id == user_id)) or 0)

@@ -57,8 +57,8 @@ def setup(stack: Any, data: bytes) -> uuid.UUID:
     """An owner and a completed document whose object is ``data``."""
     from lectern.config import get_settings
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.documents import Document, DocumentStatus
-    from lectern.db.models.identity import UserRole
+    from lectern.documents.models import Document, DocumentStatus
+    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
 
     with get_sessionmaker()() as db:

@@ -101,7 +101,7 @@ def measure(runs: int) -> tuple[dict[str, tuple[float, float]], int]:
     from sqlalchemy import select, text
 
     from lectern.db.engine import get_engine, get_sessionmaker
-    from lectern.db.models.identity import Profile
+    from lectern.identity.models import Profile
     from lectern.progress.leaderboards import Period, standing
 
     with get_engine().connect() as conn:

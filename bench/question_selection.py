@@ -153,10 +153,10 @@ def main() -> None:
 def run(args: argparse.Namespace) -> list[tuple[str, list[float], list[float]]]:
     from sqlalchemy import text
 
+    from lectern.assessment.models import Difficulty, LearnerTopicStats
     from lectern.assessment.selection import Criteria, select_question_ids, walk_statement
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.assessment import Difficulty, LearnerTopicStats
-    from lectern.db.models.identity import UserRole
+    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
 
     with get_sessionmaker()() as db:

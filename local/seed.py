@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from lectern.db.models.catalog import Course
-from lectern.db.models.identity import User, UserRole
+from lectern.catalog.models import Course
+from lectern.identity.models import User, UserRole
 from lectern.identity.service import create_account
 from lectern.identity.sessions import Principal
 

@@ -20,7 +20,7 @@ from tests.conftest import unique_email
 class Account:
     """A committed user, with a live session: ``principal`` for services, ``token`` for HTTP."""
 
-    user: object  # lectern.db.models.identity.User (imported lazily, after the env is set)
+    user: object  # lectern.identity.models.User (imported lazily, after the env is set)
     principal: object  # lectern.identity.sessions.Principal
     token: str
 
@@ -30,7 +30,7 @@ class Account:
 
 
 def make_account(db: Session, role: str = "student", name: str | None = None) -> Account:
-    from lectern.db.models.identity import UserRole
+    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
     from lectern.identity.sessions import create_session, resolve_session
 
@@ -66,7 +66,7 @@ def make_course(
     title: str | None = None,
 ) -> tuple[Any, list[Any]]:
     """A course with one module of ``lessons`` lessons, straight through the ORM."""
-    from lectern.db.models.catalog import Course, Lesson, Module
+    from lectern.catalog.models import Course, Lesson, Module
 
     course = Course(
         owner_id=owner.id,

@@ -15,19 +15,19 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from lectern.db.base import Base
-from lectern.db.models.analytics import DailyUserActivity, Event
-from lectern.db.models.assessment import (
+from lectern.analytics.models import DailyUserActivity, Event
+from lectern.assessment.models import (
     Exam,
     ExamAnswer,
     LearnerStats,
     LearnerTopicStats,
     QuestionExposure,
 )
-from lectern.db.models.catalog import Course
-from lectern.db.models.documents import AiUsage, AiUsageMonthly, Document
-from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion, XpAward
-from lectern.db.models.sharing import Share
+from lectern.catalog.models import Course
+from lectern.db.base import Base
+from lectern.documents.models import AiUsage, AiUsageMonthly, Document
+from lectern.progress.models import Certificate, Enrollment, LessonCompletion, XpAward
+from lectern.sharing.models import Share
 
 # Rows that belong to one learner, by the column naming them. Exams take their answers
 # with them, documents their chunks (ON DELETE CASCADE); the documents' objects are

@@ -24,7 +24,7 @@ def _register(email: str | None = None, name: str = "E2E") -> tuple[str, dict]:
 
 def _admin_token() -> str:
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.identity import UserRole
+    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
 
     email = unique_email("admin")

@@ -36,8 +36,8 @@ def _event(kind="lesson_viewed", when=None, **context):
 
 
 def _stored(user_id):
+    from lectern.analytics.models import Event
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.analytics import Event
 
     with get_sessionmaker()() as db:
         return db.scalars(select(Event).where(Event.user_id == user_id)).all()
@@ -123,8 +123,8 @@ RANGE = f"from={FIRST}&to={LAST}"
 
 
 def _fill(courses):
+    from lectern.analytics.models import DailyCourseActivity, DailyEventCount, EventType
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.analytics import DailyCourseActivity, DailyEventCount, EventType
 
     with get_sessionmaker()() as db:
         db.execute(

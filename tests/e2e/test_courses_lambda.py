@@ -230,7 +230,7 @@ def test_admins_may_change_anyones_course(author: Account, admin: Account):
 
 def test_enrolled_learners_read_lessons():
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.progress import Enrollment
+    from lectern.progress.models import Enrollment
 
     owner, learner = new_account("instructor"), new_account("student")
     course, _, lesson = _outline(owner)

@@ -297,7 +297,7 @@ def test_delete_takes_the_chunks_with_it(stack: LocalStack) -> None:
     from sqlalchemy import select
 
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.documents import Chunk, ChunkSource
+    from lectern.documents.models import Chunk, ChunkSource
     from lectern.embeddings import get_embedder
     from lectern.embeddings.registry import ensure_model
 

@@ -11,8 +11,8 @@ from tests.factories import Account, new_account
 
 
 def _course(owner: Account, *, published: bool = True) -> uuid.UUID:
+    from lectern.catalog.models import Course, Lesson, Module
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.catalog import Course, Lesson, Module
 
     with get_sessionmaker()() as db:
         course = Course(
@@ -43,8 +43,8 @@ def _course(owner: Account, *, published: bool = True) -> uuid.UUID:
 def _lesson_of(course_id: uuid.UUID) -> uuid.UUID:
     from sqlalchemy import select
 
+    from lectern.catalog.models import Lesson
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.catalog import Lesson
 
     with get_sessionmaker()() as db:
         lesson_id = db.scalar(select(Lesson.id).where(Lesson.course_id == course_id))
@@ -53,8 +53,7 @@ def _lesson_of(course_id: uuid.UUID) -> uuid.UUID:
 
 
 def _active_exam(learner: Account, author: Account) -> uuid.UUID:
-    from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.assessment import (
+    from lectern.assessment.models import (
         Difficulty,
         Exam,
         ExamMode,
@@ -63,6 +62,7 @@ def _active_exam(learner: Account, author: Account) -> uuid.UUID:
         QuestionOption,
         QuestionType,
     )
+    from lectern.db.engine import get_sessionmaker
 
     with get_sessionmaker()() as db:
         exam = Exam(user_id=learner.id, mode=ExamMode.practice, size=1)
@@ -206,7 +206,7 @@ def test_an_active_exam_view_leaks_nothing():
 
 def test_dead_links_all_answer_the_same_404():
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.sharing import Share
+    from lectern.sharing.models import Share
 
     owner = new_account("instructor")
     course_id = _course(owner)

@@ -60,7 +60,7 @@ def make_bank(
 
 def right_answer(db: Session, question_id: uuid.UUID) -> dict[str, Any]:
     """The body of a correct answer to this question."""
-    from lectern.db.models.assessment import Question, QuestionOption, QuestionType
+    from lectern.assessment.models import Question, QuestionOption, QuestionType
 
     question = db.get(Question, question_id)
     assert question is not None
@@ -72,7 +72,7 @@ def right_answer(db: Session, question_id: uuid.UUID) -> dict[str, Any]:
 
 
 def wrong_answer(db: Session, question_id: uuid.UUID) -> dict[str, Any]:
-    from lectern.db.models.assessment import Question, QuestionOption, QuestionType
+    from lectern.assessment.models import Question, QuestionOption, QuestionType
 
     question = db.get(Question, question_id)
     assert question is not None

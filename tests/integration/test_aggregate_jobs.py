@@ -37,7 +37,7 @@ def own_kv_prefix(settings_env):
 
 
 def _state(db, task: str):
-    from lectern.db.models.analytics import JobState
+    from lectern.analytics.models import JobState
 
     db.expire_all()
     return db.get(JobState, task)
@@ -45,7 +45,7 @@ def _state(db, task: str):
 
 def _event(day: date, user_id=None, course_id=None, hour=12):
     from lectern.analytics.events import NewEvent
-    from lectern.db.models.analytics import EventType
+    from lectern.analytics.models import EventType
 
     return NewEvent(
         EventType.lesson_viewed,
@@ -261,6 +261,7 @@ def test_the_handler_runs_every_task_and_returns_a_summary(db):
 
 def test_partitions_are_made_ahead_and_retention_drops_old_months_only(db, settings_env):
     from lectern.analytics.jobs import run_tasks
+    from lectern.analytics.models import DailyEventCount, EventType
     from lectern.analytics.partitions import (
         ensure_partitions,
         list_partitions,
@@ -268,7 +269,6 @@ def test_partitions_are_made_ahead_and_retention_drops_old_months_only(db, setti
         next_month,
         partition_name,
     )
-    from lectern.db.models.analytics import DailyEventCount, EventType
     from tests.conftest import reset_clients
 
     settings_env.setenv("LECTERN_ANALYTICS_PARTITIONS_AHEAD", "4")
@@ -310,7 +310,7 @@ def test_rollups_leave_days_beyond_retention_alone(db, no_lag):
     """A late event for a month retention dropped re-creates its partition; recomputing
     that day from it alone would wipe the day's rollups, so the day is skipped."""
     from lectern.analytics.jobs import run_tasks
-    from lectern.db.models.analytics import DailyEventCount, EventType
+    from lectern.analytics.models import DailyEventCount, EventType
 
     old = date(2021, 6, 9)
     run_tasks(["rollups"])
@@ -361,7 +361,7 @@ def _truth(db, qids) -> dict:
 
 
 def _stats(db, qids) -> dict:
-    from lectern.db.models.assessment import QuestionStats
+    from lectern.assessment.models import QuestionStats
 
     db.expire_all()
     rows = db.scalars(select(QuestionStats).where(QuestionStats.question_id.in_(qids)))
@@ -371,7 +371,7 @@ def _stats(db, qids) -> dict:
 def test_question_stats_drift_is_repaired(db, no_lag, monkeypatch):
     from lectern.analytics import jobs
     from lectern.analytics.jobs import run_tasks
-    from lectern.db.models.assessment import QuestionStats
+    from lectern.assessment.models import QuestionStats
 
     run_tasks(["question_stats"])
     monkeypatch.setattr(jobs, "QUESTION_BATCH", 2)  # more than one batch
@@ -518,7 +518,7 @@ def test_leaderboard_refresh_adds_missing_members_and_removes_deleted_users(
 
 def test_expired_and_revoked_shares_are_deleted_after_the_grace_period(db):
     from lectern.analytics.jobs import run_tasks
-    from lectern.db.models.sharing import Share, ShareEntity
+    from lectern.sharing.models import Share, ShareEntity
 
     owner = make_account(db)
     now = datetime.now(UTC)
@@ -554,7 +554,7 @@ def test_expired_and_revoked_shares_are_deleted_after_the_grace_period(db):
 
 def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
     from lectern.analytics.jobs import run_tasks
-    from lectern.db.models.identity import UserRole
+    from lectern.identity.models import UserRole
     from lectern.identity.sessions import create_session, resolve_session
     from lectern.kv import get_kv, key
 
@@ -587,7 +587,7 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
 
     from lectern.analytics.jobs import run_tasks
     from lectern.config import get_settings
-    from lectern.db.models.documents import Document, DocumentStatus
+    from lectern.documents.models import Document, DocumentStatus
     from lectern.storage.s3 import get_s3
 
     owner = make_account(db)
@@ -630,7 +630,7 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
 
 def test_outbox_rows_that_kept_failing_are_deleted_after_the_keep_period(db):
     from lectern.analytics.jobs import run_tasks
-    from lectern.db.models.search import OutboxEntry
+    from lectern.search.models import OutboxEntry
     from lectern.search.sync import MAX_ATTEMPTS
 
     long_ago = datetime.now(UTC) - timedelta(days=20)

@@ -20,9 +20,9 @@ from lectern.ai.llm import Answer
 from lectern.ai.schemas import AskIn
 from lectern.config import get_settings
 from lectern.db.engine import get_sessionmaker
-from lectern.db.models.documents import AiUsage, AiUsageMonthly
-from lectern.db.models.identity import Profile
+from lectern.documents.models import AiUsage, AiUsageMonthly
 from lectern.errors import DependencyUnavailable, NotFound, RateLimited
+from lectern.identity.models import Profile
 from tests.factories import Account, make_account, make_course
 from tests.integration.test_semantic_search import (
     add_document_chunks,

@@ -29,7 +29,7 @@ def _event(kind="lesson_viewed", when=None, **context):
 
 
 def _events(db, user_id, kind=None):
-    from lectern.db.models.analytics import Event
+    from lectern.analytics.models import Event
 
     statement = select(Event).where(Event.user_id == user_id).order_by(Event.occurred_at)
     if kind is not None:
@@ -162,7 +162,7 @@ FIRST = date(2003, 2, 10)
 
 def _fill_rollups(db, courses):
     """Rollup rows straight through the ORM, as the aggregate task would write them."""
-    from lectern.db.models.analytics import DailyCourseActivity, DailyEventCount, EventType
+    from lectern.analytics.models import DailyCourseActivity, DailyEventCount, EventType
 
     days = [FIRST, FIRST + timedelta(days=1), FIRST + timedelta(days=2)]
     db.execute(DailyEventCount.__table__.delete().where(DailyEventCount.day.between(*days[::2])))
@@ -349,8 +349,8 @@ def test_completing_a_lesson_records_it_once(db):
 
 def test_an_action_that_fails_after_its_event_leaves_no_event(db):
     """The event is part of the action's transaction: when the action rolls back, so does it."""
-    from lectern.db.models.progress import LessonCompletion
     from lectern.progress import service
+    from lectern.progress.models import LessonCompletion
 
     owner, learner = make_account(db, "instructor"), make_account(db)
     course, lessons = make_course(db, owner, lessons=1)
@@ -424,7 +424,7 @@ def test_exams_record_their_start_and_their_end(db):
 
 def test_an_exam_ended_by_its_deadline_records_its_end(db):
     from lectern.assessment.exams import get_exam
-    from lectern.db.models.assessment import Exam
+    from lectern.assessment.models import Exam
 
     author, learner = make_account(db, "instructor"), make_account(db)
     topic = unique("deadline-events")

@@ -56,7 +56,7 @@ def _bodies(question_ids, correct: bool):
 
 def test_many_learners_answering_at_once_lose_no_count_and_no_xp(stack):
     from lectern.assessment.exams import XP_FOR_CORRECT
-    from lectern.db.models.assessment import (
+    from lectern.assessment.models import (
         Exam,
         ExamAnswer,
         LearnerStats,
@@ -64,8 +64,8 @@ def test_many_learners_answering_at_once_lose_no_count_and_no_xp(stack):
         Question,
         QuestionStats,
     )
-    from lectern.db.models.identity import Profile
-    from lectern.db.models.progress import XpAward
+    from lectern.identity.models import Profile
+    from lectern.progress.models import XpAward
 
     subject, topics = unique("subject"), [unique("topic-a"), unique("topic-b")]
     qids = _bank(QUESTIONS // 2, topic=topics[0], subject=subject)
@@ -145,7 +145,7 @@ def test_many_learners_answering_at_once_lose_no_count_and_no_xp(stack):
 
 
 def test_two_answers_to_one_question_at_once_leave_exactly_one(stack):
-    from lectern.db.models.assessment import ExamAnswer, LearnerStats, QuestionStats
+    from lectern.assessment.models import ExamAnswer, LearnerStats, QuestionStats
 
     topic = unique("race")
     qids = _bank(5, topic=topic)
@@ -176,7 +176,7 @@ def test_two_answers_to_one_question_at_once_leave_exactly_one(stack):
 
 def test_a_submit_racing_an_answer_scores_exactly_what_was_recorded(stack):
     from lectern.assessment.exams import submit
-    from lectern.db.models.assessment import Exam, ExamAnswer
+    from lectern.assessment.models import Exam, ExamAnswer
 
     topic = unique("submit-race")
     qids = _bank(2, topic=topic)

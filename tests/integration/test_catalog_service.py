@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lectern.catalog import service
+from lectern.catalog.models import Course, Lesson, Module
 from lectern.catalog.schemas import (
     CourseIn,
     CourseUpdateIn,
@@ -18,9 +19,8 @@ from lectern.catalog.schemas import (
     ModuleUpdateIn,
 )
 from lectern.db.engine import get_sessionmaker
-from lectern.db.models.catalog import Course, Lesson, Module
-from lectern.db.models.progress import Enrollment
 from lectern.errors import Forbidden, InvalidField, NotFound
+from lectern.progress.models import Enrollment
 from tests.factories import Account, make_account, sql_statements
 
 

@@ -3,8 +3,8 @@
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from lectern.db.models.catalog import Course
-from lectern.db.models.documents import Chunk, ChunkSource, Document, DocumentStatus
+from lectern.catalog.models import Course
+from lectern.documents.models import Chunk, ChunkSource, Document, DocumentStatus
 from lectern.embeddings.local import LocalEmbedder
 from lectern.embeddings.registry import ensure_model
 from tests.factories import make_account, make_course

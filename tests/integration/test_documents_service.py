@@ -17,8 +17,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from lectern.db.engine import get_sessionmaker
-from lectern.db.models.documents import Chunk, ChunkSource, Document, DocumentStatus
 from lectern.documents import service
+from lectern.documents.models import Chunk, ChunkSource, Document, DocumentStatus
 from lectern.documents.schemas import DocumentIn
 from lectern.errors import (
     Conflict,

@@ -11,14 +11,14 @@ from sqlalchemy import func, select, text
 
 def _event(when: datetime, **kw):
     from lectern.analytics.events import NewEvent
-    from lectern.db.models.analytics import EventType
+    from lectern.analytics.models import EventType
 
     return NewEvent(type=EventType.lesson_viewed, occurred_at=when, **kw)
 
 
 def test_a_batch_is_one_statement_and_lands_in_its_months_partitions(db):
     from lectern.analytics.events import record_events
-    from lectern.db.models.analytics import Event
+    from lectern.analytics.models import Event
     from tests.factories import sql_statements
 
     now = datetime.now(UTC)
@@ -49,12 +49,12 @@ def test_a_month_without_a_partition_gets_one(db):
 
 def test_retention_drops_whole_months_only(db):
     from lectern.analytics.events import record_events
+    from lectern.analytics.models import Event
     from lectern.analytics.partitions import (
         drop_partitions_before,
         ensure_partitions,
         list_partitions,
     )
-    from lectern.db.models.analytics import Event
 
     conn = db.connection()
     ensure_partitions(conn, date(2020, 1, 1), date(2020, 2, 1))

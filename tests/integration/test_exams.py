@@ -75,7 +75,7 @@ def test_filters_by_subject_and_system_and_spreads_difficulties(db, author):
     learner = make_account(db)
     exam = _exam(db, learner, 9, subject=subject, system=system)
     assert len({q.id for q in exam.questions}) == 9
-    from lectern.db.models.assessment import Question
+    from lectern.assessment.models import Question
 
     rows = db.execute(
         select(Question.subject, Question.system).where(
@@ -109,7 +109,7 @@ def test_a_small_bank_gives_what_it_has_and_an_empty_one_a_conflict(db, author):
 
 
 def test_unpublished_course_questions_are_drawn_only_by_the_course_owner(db, author):
-    from lectern.db.models.catalog import Course
+    from lectern.catalog.models import Course
 
     topic = unique("course")
     draft = Course(owner_id=author.id, title="Draft")
@@ -170,8 +170,8 @@ def test_selection_on_a_large_set_is_random_and_distinct(db, author):
 def test_the_walk_reads_a_random_key_index_in_order_and_never_sorts(db, criteria, index, adaptive):
     """The bank here is too small for the planner to bother with an index; with
     sequential scans priced out, an ORDER BY random() would still scan and sort."""
+    from lectern.assessment.models import Difficulty
     from lectern.assessment.selection import Criteria, walk_statement
-    from lectern.db.models.assessment import Difficulty
 
     c = Criteria(**criteria)
     difficulties = [Difficulty.easy, Difficulty.hard] if c.spreads_difficulties else None
@@ -192,8 +192,8 @@ def test_the_walk_reads_a_random_key_index_in_order_and_never_sorts(db, criteria
 
 
 def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
+    from lectern.assessment.models import LearnerTopicStats
     from lectern.assessment.selection import Criteria, select_question_ids
-    from lectern.db.models.assessment import LearnerTopicStats
 
     subject, strong, weak = unique("subject"), unique("strong"), unique("weak")
     make_bank(db, author, 20, topic=strong, subject=subject)
@@ -206,7 +206,7 @@ def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
         ]
     )
     db.commit()
-    from lectern.db.models.assessment import Question
+    from lectern.assessment.models import Question
 
     topic_of = {
         row.id: row.topic
@@ -235,8 +235,8 @@ def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
 
 
 def test_adaptive_exams_favour_questions_half_the_learners_get_right(db, author):
+    from lectern.assessment.models import QuestionStats
     from lectern.assessment.selection import Criteria, select_question_ids
-    from lectern.db.models.assessment import QuestionStats
 
     topic = unique("sweet")
     ids = make_bank(db, author, 40, topic=topic)
@@ -415,7 +415,7 @@ def test_pause_resume_submit_state_machine(db, author):
 
 def test_an_answer_after_the_deadline_is_refused_and_the_exam_submitted(db, author):
     from lectern.assessment.exams import pause
-    from lectern.db.models.assessment import Exam, ExamAnswer
+    from lectern.assessment.models import Exam, ExamAnswer
     from lectern.errors import Conflict
 
     topic = unique("deadline")
@@ -466,9 +466,9 @@ def test_others_cannot_see_or_touch_an_exam(db, author):
 
 
 def test_answers_move_the_counters_xp_and_performance(db, author):
+    from lectern.assessment.models import QuestionStats
     from lectern.assessment.performance import performance
-    from lectern.db.models.assessment import QuestionStats
-    from lectern.db.models.identity import Profile
+    from lectern.identity.models import Profile
 
     weak, strong = unique("weak"), unique("strong")
     make_bank(db, author, 4, topic=weak, difficulties=("hard",))

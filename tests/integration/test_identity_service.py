@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lectern.db.engine import get_sessionmaker
-from lectern.db.models.identity import Credential, Profile, User, UserRole
 from lectern.errors import Conflict, NotFound, RateLimited, Unauthorized
 from lectern.identity import magic_links, service, sessions
+from lectern.identity.models import Credential, Profile, User, UserRole
 from lectern.identity.schemas import LoginIn, MeUpdateIn, RegisterIn
 from lectern.identity.tokens import hash_token
 from lectern.kv import get_kv, key

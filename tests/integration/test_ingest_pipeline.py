@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
+from lectern.catalog.models import Lesson
 from lectern.config import get_settings
-from lectern.db.models.catalog import Lesson
-from lectern.db.models.documents import Document, DocumentStatus
+from lectern.documents.models import Document, DocumentStatus
 from lectern.errors import DependencyUnavailable
 from lectern.ingest.extract import ENCRYPTED, NOT_UTF8
 from lectern.ingest.pipeline import lesson_source, lesson_version

@@ -15,8 +15,8 @@ from tests.factories import make_account
 def _learning_records(db, learner, author):
     """One row in every personal table, written directly with the models."""
     from lectern.analytics.events import NewEvent, record_events
-    from lectern.db.models.analytics import DailyUserActivity, EventType
-    from lectern.db.models.assessment import (
+    from lectern.analytics.models import DailyUserActivity, EventType
+    from lectern.assessment.models import (
         Difficulty,
         Exam,
         ExamAnswer,
@@ -28,10 +28,10 @@ def _learning_records(db, learner, author):
         QuestionExposure,
         QuestionType,
     )
-    from lectern.db.models.catalog import Course, Lesson, Module
-    from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
-    from lectern.db.models.sharing import Share, ShareEntity
+    from lectern.catalog.models import Course, Lesson, Module
+    from lectern.progress.models import Certificate, Enrollment, LessonCompletion
     from lectern.progress.xp import award_xp
+    from lectern.sharing.models import Share, ShareEntity
 
     now = datetime.now(UTC)
     course = Course(owner_id=author.id, title="Privacy 101", published_at=now)
@@ -101,7 +101,7 @@ def _document_and_ai_usage(db, learner, now):
     from decimal import Decimal
 
     from lectern.config import get_settings
-    from lectern.db.models.documents import AiUsage, AiUsageMonthly, Document, DocumentStatus
+    from lectern.documents.models import AiUsage, AiUsageMonthly, Document, DocumentStatus
     from lectern.storage.s3 import get_s3
 
     key = f"documents/{learner.id}/{uuid.uuid4()}"
@@ -133,9 +133,9 @@ def _document_and_ai_usage(db, learner, now):
 
 
 def test_export_and_erase_cover_every_learning_record(db):
-    from lectern.db.models.catalog import Course
-    from lectern.db.models.identity import Profile
+    from lectern.catalog.models import Course
     from lectern.identity import service
+    from lectern.identity.models import Profile
     from lectern.privacy import PERSONAL
 
     learner = make_account(db)
@@ -181,7 +181,7 @@ def _object_exists(key):
 
 
 def test_erasure_with_storage_down_changes_nothing(db, settings_env):
-    from lectern.db.models.documents import Document
+    from lectern.documents.models import Document
     from lectern.errors import DependencyUnavailable
     from lectern.identity import service
     from tests.conftest import reset_clients
@@ -202,7 +202,7 @@ def test_erasure_with_storage_down_changes_nothing(db, settings_env):
 
 def test_erasure_takes_only_the_learners_own_events_and_activity(db):
     from lectern.analytics.events import NewEvent, record_events
-    from lectern.db.models.analytics import DailyUserActivity, Event, EventType
+    from lectern.analytics.models import DailyUserActivity, Event, EventType
     from lectern.identity import service
 
     learner, other = make_account(db), make_account(db)

@@ -42,8 +42,8 @@ def test_enroll_starts_at_zero_and_a_second_enroll_conflicts(db):
 
 
 def test_enroll_hides_unknown_and_others_unpublished_courses(db):
-    from lectern.db.models.progress import Enrollment
     from lectern.errors import NotFound
+    from lectern.progress.models import Enrollment
 
     owner, learner = make_account(db, "instructor"), make_account(db)
     draft, _ = make_course(db, owner, published=False)
@@ -110,8 +110,8 @@ def test_enrollments_list_newest_first_with_titles_totals_and_pages(db):
 
 
 def test_completion_progress_fractions_idempotence_xp_and_certificate(db):
-    from lectern.db.models.identity import Profile
-    from lectern.db.models.progress import Certificate, Enrollment
+    from lectern.identity.models import Profile
+    from lectern.progress.models import Certificate, Enrollment
     from lectern.progress.xp import LESSON_COMPLETED_XP
 
     owner, learner = make_account(db, "instructor"), make_account(db)
@@ -150,8 +150,8 @@ def test_completion_progress_fractions_idempotence_xp_and_certificate(db):
 
 
 def test_completion_needs_an_enrollment_and_a_visible_lesson(db):
-    from lectern.db.models.progress import LessonCompletion
     from lectern.errors import Forbidden, NotFound
+    from lectern.progress.models import LessonCompletion
 
     owner, learner, admin = (
         make_account(db, "instructor"),
@@ -175,7 +175,7 @@ def test_completion_needs_an_enrollment_and_a_visible_lesson(db):
 
 def test_last_two_lessons_completed_at_once_issue_one_certificate(stack):
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.progress import Certificate, Enrollment
+    from lectern.progress.models import Certificate, Enrollment
 
     owner = new_account("instructor")
     for _round in range(3):
@@ -208,8 +208,8 @@ def test_last_two_lessons_completed_at_once_issue_one_certificate(stack):
 
 def test_many_concurrent_completions_by_one_learner_count_exactly(stack):
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.identity import Profile
-    from lectern.db.models.progress import Certificate, Enrollment
+    from lectern.identity.models import Profile
+    from lectern.progress.models import Certificate, Enrollment
     from lectern.progress.xp import LESSON_COMPLETED_XP
 
     owner, learner = new_account("instructor"), new_account()
@@ -236,7 +236,7 @@ def test_many_concurrent_completions_by_one_learner_count_exactly(stack):
 
 
 def test_a_course_stays_completed_when_lessons_are_added(db):
-    from lectern.db.models.catalog import Lesson
+    from lectern.catalog.models import Lesson
 
     owner, learner = make_account(db, "instructor"), make_account(db)
     course, lessons = make_course(db, owner, lessons=1)
@@ -304,7 +304,7 @@ def test_public_verification_shows_the_name_never_the_email(db):
 
 
 def test_stats_count_lessons_courses_answers_and_weekly_xp(db):
-    from lectern.db.models.assessment import LearnerStats
+    from lectern.assessment.models import LearnerStats
     from lectern.progress.xp import LESSON_COMPLETED_XP
 
     learner = make_account(db)

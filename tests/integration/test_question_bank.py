@@ -23,7 +23,7 @@ def _fields(exc: ValidationError) -> set[str]:
 
 
 def _counts(db) -> tuple[int, int, int]:
-    from lectern.db.models.assessment import Question, QuestionOption, QuestionStats
+    from lectern.assessment.models import Question, QuestionOption, QuestionStats
 
     return (
         db.scalar(select(func.count()).select_from(Question)),
@@ -35,7 +35,7 @@ def _counts(db) -> tuple[int, int, int]:
 def _course(db, owner, *, published: bool):
     from datetime import UTC, datetime
 
-    from lectern.db.models.catalog import Course
+    from lectern.catalog.models import Course
 
     course = Course(
         owner_id=owner.id, title="Cardiology", published_at=datetime.now(UTC) if published else None
@@ -47,8 +47,8 @@ def _course(db, owner, *, published: bool):
 
 @pytest.mark.parametrize("qtype", list(OPTIONS))
 def test_each_type_is_created_with_its_options_and_zeroed_counters(db, qtype):
+    from lectern.assessment.models import QuestionStats
     from lectern.assessment.questions import create_question
-    from lectern.db.models.assessment import QuestionStats
 
     author = make_account(db, "instructor")
     out = create_question(
@@ -126,8 +126,8 @@ def test_bulk_item_errors_name_the_item():
 
 
 def test_bulk_is_a_few_multi_row_inserts(db):
+    from lectern.assessment.models import Question
     from lectern.assessment.questions import create_questions
-    from lectern.db.models.assessment import Question
 
     author = make_account(db, "instructor")
     before = _counts(db)
@@ -297,8 +297,8 @@ def test_patch_changes_what_is_sent_and_revalidates_options_against_the_type(db)
 
 
 def test_delete_takes_options_and_counters_with_it(db):
+    from lectern.assessment.models import Question, QuestionOption, QuestionStats
     from lectern.assessment.questions import delete_question
-    from lectern.db.models.assessment import Question, QuestionOption, QuestionStats
 
     author, admin = make_account(db, "instructor"), make_account(db, "admin")
     first, second = make_bank(db, author, 2, topic="delete")

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
-from lectern.db.models.documents import Document, DocumentStatus
+from lectern.documents.models import Document, DocumentStatus
 from lectern.ingest import cloudflare
 from lectern.ingest.cloudflare import QueueClient, decode_body, drain, retry_delay
 from local.events import LambdaContext

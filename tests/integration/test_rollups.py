@@ -46,7 +46,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 def _events(days: list[date], users: list[uuid.UUID], courses: list[uuid.UUID], n: int, seed=1):
     """``n`` events spread over ``days``; some anonymous, some outside any course."""
     from lectern.analytics.events import NewEvent
-    from lectern.db.models.analytics import EventType
+    from lectern.analytics.models import EventType
 
     rng = random.Random(seed)
     types = list(EventType)
@@ -111,8 +111,8 @@ def test_rollups_equal_a_direct_group_by_and_a_rerun_changes_nothing(db):
 
 def test_known_numbers_for_one_course(db):
     from lectern.analytics.events import NewEvent
+    from lectern.analytics.models import EventType
     from lectern.analytics.store import get_store
-    from lectern.db.models.analytics import EventType
 
     day = _days_ago(4)
     course = uuid.uuid4()
@@ -152,8 +152,8 @@ def test_known_numbers_for_one_course(db):
 
 def test_days_received_between_reads_arrival_not_occurrence(db):
     from lectern.analytics.events import NewEvent
+    from lectern.analytics.models import EventType
     from lectern.analytics.store import get_store
-    from lectern.db.models.analytics import EventType
 
     marker = uuid.uuid4()
     old_day, recent_day = _days_ago(23), _days_ago(1)
@@ -188,8 +188,8 @@ def test_days_received_between_reads_arrival_not_occurrence(db):
 
 def test_a_late_event_changes_only_its_own_day(db):
     from lectern.analytics.events import NewEvent
+    from lectern.analytics.models import EventType
     from lectern.analytics.store import get_store
-    from lectern.db.models.analytics import EventType
 
     days = [_days_ago(6), _days_ago(5)]
     users = [uuid.uuid4() for _ in range(4)]

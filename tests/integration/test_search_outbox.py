@@ -30,9 +30,9 @@ from lectern.catalog.schemas import (
     ModuleIn,
 )
 from lectern.db.engine import get_sessionmaker
-from lectern.db.models.search import OutboxEntry, SearchEntry
 from lectern.errors import DependencyUnavailable, NotFound
 from lectern.search import entries, sync
+from lectern.search.models import OutboxEntry, SearchEntry
 from lectern.search.port import IndexDoc, Key
 from tests.factories import Account, make_account
 

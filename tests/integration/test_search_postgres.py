@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, event, text
 from sqlalchemy.orm import Session
 
-from lectern.db.models.search import SearchEntry
+from lectern.search.models import SearchEntry
 from lectern.search.port import IndexDoc, SearchIndex, Viewer
 from lectern.search.postgres import PostgresIndex
 

@@ -11,11 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lectern.ai import retrieval
-from lectern.db.models.documents import ChunkSource, Document, DocumentStatus
-from lectern.db.models.progress import Enrollment
+from lectern.documents.models import ChunkSource, Document, DocumentStatus
 from lectern.embeddings import get_embedder, vector_literal
 from lectern.embeddings.registry import ensure_model, index_name
 from lectern.errors import NotFound
+from lectern.progress.models import Enrollment
 from tests.factories import Account, make_account, make_course
 
 # --- chunks made by SQL with the configured (local) embedder, as ingest would store them ---

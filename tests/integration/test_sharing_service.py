@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from lectern.config import get_settings
-from lectern.core.pagination import encode_cursor
-from lectern.db.models.assessment import (
+from lectern.assessment.models import (
     Difficulty,
     Exam,
     ExamAnswer,
@@ -23,10 +21,12 @@ from lectern.db.models.assessment import (
     QuestionOption,
     QuestionType,
 )
-from lectern.db.models.catalog import Course, Lesson, Module
-from lectern.db.models.sharing import Share, ShareEntity
+from lectern.catalog.models import Course, Lesson, Module
+from lectern.config import get_settings
+from lectern.core.pagination import encode_cursor
 from lectern.errors import Forbidden, InvalidField, NotFound
 from lectern.sharing import service
+from lectern.sharing.models import Share, ShareEntity
 from lectern.sharing.schemas import ShareIn
 from tests.factories import Account, make_account
 

@@ -32,7 +32,7 @@ def test_level_for(xp, level):
 
 
 def test_award_is_paid_once_per_source_and_sql_level_matches_python(db):
-    from lectern.db.models.identity import Profile
+    from lectern.identity.models import Profile
     from lectern.progress.xp import level_for
 
     account = make_account(db)
@@ -70,8 +70,8 @@ def test_weekly_xp_rolls_over_on_monday(db):
 
 def test_concurrent_awards_lose_nothing(stack):
     from lectern.db.engine import get_sessionmaker
-    from lectern.db.models.identity import Profile
-    from lectern.db.models.progress import XpAward
+    from lectern.identity.models import Profile
+    from lectern.progress.models import XpAward
 
     account = new_account()
 

@@ -24,13 +24,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from lectern.catalog import access
-from lectern.db.models.catalog import Course
-from lectern.db.models.documents import ChunkSource
-from lectern.db.models.identity import UserRole
-from lectern.db.models.progress import Enrollment
+from lectern.catalog.models import Course
+from lectern.documents.models import ChunkSource
 from lectern.embeddings import get_embedder, vector_literal
 from lectern.embeddings.registry import embedding_expression, ensure_model
+from lectern.identity.models import UserRole
 from lectern.identity.sessions import Principal
+from lectern.progress.models import Enrollment
 
 # Candidates per pass of the HNSW scan (pgvector's default is 40), and at least twice k.
 # At 100,000 chunks (bench/semantic_search.py) 100 over 40 took recall@10 from 0.98-0.999

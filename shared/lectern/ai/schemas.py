@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from lectern.db.models.documents import ChunkSource
+from lectern.documents.models import ChunkSource
 
 DEFAULT_K = 10
 MAX_K = 50

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from lectern.ai.llm import Answer
 from lectern.config import get_settings
-from lectern.db.models.documents import AiUsage
-from lectern.db.models.identity import Profile
+from lectern.documents.models import AiUsage
 from lectern.errors import RateLimited
+from lectern.identity.models import Profile
 from lectern.observability import get_logger
 
 # US cents per 1,000 input and output tokens (Bedrock on-demand list prices, us-east-1).

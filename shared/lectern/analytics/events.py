@@ -16,10 +16,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
+from lectern.analytics.models import EventType
 from lectern.analytics.partitions import ensure_partitions
 from lectern.core.ids import uuid7
 from lectern.db.errors import sqlstate
-from lectern.db.models.analytics import EventType
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from lectern.analytics.models import JobState
 from lectern.config import database_url, get_settings
 from lectern.db.engine import connect_args
-from lectern.db.models.analytics import JobState
 from lectern.observability import count, get_logger
 
 logger = get_logger()

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lectern.db.models.analytics import DailyCourseActivity, DailyEventCount
-from lectern.db.models.catalog import Course
+from lectern.analytics.models import DailyCourseActivity, DailyEventCount
+from lectern.catalog.models import Course
 
 
 def daily_totals(db: Session, first: date, last: date) -> list[dict[str, Any]]:

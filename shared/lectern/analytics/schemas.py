@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from lectern.db.models.analytics import EventType
+from lectern.analytics.models import EventType
 
 MAX_BATCH = 500
 MAX_CONTEXT_BYTES = 8192

@@ -23,10 +23,10 @@ from lectern.analytics.schemas import (
 )
 from lectern.analytics.store import get_store
 from lectern.catalog import access
+from lectern.catalog.models import Course
 from lectern.config import get_settings
-from lectern.db.models.catalog import Course
-from lectern.db.models.identity import UserRole
 from lectern.errors import InvalidField, NotFound
+from lectern.identity.models import UserRole
 from lectern.identity.sessions import Principal
 from lectern.observability import count
 

@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from lectern.db.engine import session_scope
-from lectern.db.models.identity import UserRole
 from lectern.errors import Forbidden, Unauthorized
+from lectern.identity.models import UserRole
 from lectern.identity.sessions import Principal, resolve_session
 from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH
 

@@ -25,7 +25,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
+from lectern.analytics.models import EventType
 from lectern.analytics.store import get_store
+from lectern.assessment.models import (
+    Difficulty,
+    Exam,
+    ExamAnswer,
+    ExamMode,
+    ExamQuestion,
+    ExamStatus,
+    LearnerStats,
+    LearnerTopicStats,
+    Question,
+    QuestionOption,
+    QuestionStats,
+    QuestionType,
+)
 from lectern.assessment.schemas import (
     ExamAnswerIn,
     ExamAnswerOut,
@@ -44,21 +59,6 @@ from lectern.assessment.schemas import (
 from lectern.assessment.selection import Criteria, record_exposures, select_question_ids
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
-from lectern.db.models.analytics import EventType
-from lectern.db.models.assessment import (
-    Difficulty,
-    Exam,
-    ExamAnswer,
-    ExamMode,
-    ExamQuestion,
-    ExamStatus,
-    LearnerStats,
-    LearnerTopicStats,
-    Question,
-    QuestionOption,
-    QuestionStats,
-    QuestionType,
-)
 from lectern.errors import Conflict, InvalidField, NotFound
 from lectern.identity.sessions import Principal
 from lectern.progress import leaderboards

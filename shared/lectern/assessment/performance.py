@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lectern.assessment.models import LearnerStats, LearnerTopicStats
 from lectern.assessment.schemas import PerformanceOut, TopicPerformanceOut
-from lectern.db.models.assessment import LearnerStats, LearnerTopicStats
 from lectern.identity.sessions import Principal
 
 # A topic is weak once it has enough answers to judge and too few of them are right.

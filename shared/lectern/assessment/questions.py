@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
+from lectern.assessment.models import Question, QuestionOption, QuestionStats
 from lectern.assessment.schemas import (
     QuestionBulkOut,
     QuestionIn,
@@ -29,9 +30,8 @@ from lectern.assessment.schemas import (
 from lectern.catalog import access
 from lectern.core.ids import uuid7
 from lectern.core.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor
-from lectern.db.models.assessment import Question, QuestionOption, QuestionStats
-from lectern.db.models.identity import UserRole
 from lectern.errors import InvalidField, NotFound
+from lectern.identity.models import UserRole
 from lectern.identity.sessions import Principal
 from lectern.search.outbox import enqueue
 

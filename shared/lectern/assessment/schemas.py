@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from lectern.db.models.assessment import Difficulty, ExamMode, ExamStatus, QuestionType
+from lectern.assessment.models import Difficulty, ExamMode, ExamStatus, QuestionType
 
 MAX_OPTIONS = 10
 MAX_TAGS = 20

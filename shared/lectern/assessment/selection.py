@@ -37,7 +37,7 @@ from sqlalchemy import Row, TextClause, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from lectern.db.models.assessment import Difficulty, QuestionExposure
+from lectern.assessment.models import Difficulty, QuestionExposure
 
 # Candidates drawn per place in the exam, before preferring unseen ones and weighing.
 OVERSAMPLE = 4

@@ -14,11 +14,11 @@ import uuid
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from lectern.db.models.catalog import Course, Lesson, Module
-from lectern.db.models.identity import UserRole
-from lectern.db.models.progress import Enrollment
+from lectern.catalog.models import Course, Lesson, Module
 from lectern.errors import Forbidden, NotFound
+from lectern.identity.models import UserRole
 from lectern.identity.sessions import Principal
+from lectern.progress.models import Enrollment
 
 COURSE_NOT_FOUND = "No such course."
 LESSON_NOT_FOUND = "No such lesson."

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import Select, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
+from lectern.assessment.models import Question
 from lectern.catalog import access
+from lectern.catalog.models import Course, Lesson, Module
 from lectern.catalog.schemas import (
     MAX_CATEGORY,
     MAX_TAG,
@@ -35,10 +37,8 @@ from lectern.catalog.schemas import (
     OwnerOut,
 )
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
-from lectern.db.models.assessment import Question
-from lectern.db.models.catalog import Course, Lesson, Module
-from lectern.db.models.identity import Profile
 from lectern.errors import InvalidField
+from lectern.identity.models import Profile
 from lectern.identity.sessions import Principal
 from lectern.search.outbox import enqueue
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent, record_events
-from lectern.db.models.analytics import EventType
-from lectern.db.models.documents import Document
+from lectern.analytics.models import EventType
+from lectern.documents.models import Document
 
 
 def record_upload(db: Session, doc: Document) -> None:

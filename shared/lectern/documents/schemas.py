@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from lectern.db.models.documents import DocumentStatus
+from lectern.documents.models import DocumentStatus
 
 MAX_FILENAME = 255
 MAX_CONTENT_TYPE = 255

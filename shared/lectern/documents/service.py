@@ -20,8 +20,8 @@ from lectern.catalog import access
 from lectern.config import get_settings
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
-from lectern.db.models.documents import Document, DocumentStatus
 from lectern.documents.events import record_upload
+from lectern.documents.models import Document, DocumentStatus
 from lectern.documents.schemas import (
     CompleteOut,
     DocumentCreatedOut,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from lectern.db.models.documents import Document
+from lectern.documents.models import Document
 from lectern.storage import s3
 
 SNIFF_BYTES = 2048

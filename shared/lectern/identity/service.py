@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
-from lectern.db.models.identity import Credential, Profile, User, UserRole
 from lectern.errors import Conflict, NotFound, Unauthorized
 from lectern.identity import magic_links, passwords, sessions, throttle
+from lectern.identity.models import Credential, Profile, User, UserRole
 from lectern.identity.schemas import (
     AuthOut,
     LoginIn,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lectern.config import get_settings
-from lectern.db.models.identity import UserRole
+from lectern.identity.models import UserRole
 from lectern.identity.tokens import hash_token, new_token
 from lectern.kv import get_kv, key
 

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection
 from lectern.config import get_settings
 from lectern.core.ids import uuid7
 from lectern.db.engine import get_engine, get_sessionmaker
-from lectern.db.models.documents import Document, DocumentStatus
 from lectern.documents.events import record_upload
+from lectern.documents.models import Document, DocumentStatus
 from lectern.embeddings import embed_all, get_embedder, vector_literal
 from lectern.embeddings.registry import ensure_model
 from lectern.errors import DependencyUnavailable

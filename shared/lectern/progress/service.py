@@ -19,20 +19,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
+from lectern.analytics.models import EventType
 from lectern.analytics.store import get_store
+from lectern.assessment.models import LearnerStats
 from lectern.catalog import access
+from lectern.catalog.models import Course, Lesson
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
-from lectern.db.models.analytics import EventType
-from lectern.db.models.assessment import LearnerStats
-from lectern.db.models.catalog import Course, Lesson
-from lectern.db.models.identity import Profile
-from lectern.db.models.progress import Certificate, Enrollment, LessonCompletion
 from lectern.errors import Conflict, Forbidden, NotFound, Unauthorized
+from lectern.identity.models import Profile
 from lectern.identity.sessions import Principal
 from lectern.observability import count
 from lectern.progress import leaderboards, xp
 from lectern.progress.leaderboards import Period
+from lectern.progress.models import Certificate, Enrollment, LessonCompletion
 from lectern.progress.schemas import (
     CertificateOut,
     CertificateRefOut,

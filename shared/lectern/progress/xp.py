@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from lectern.core.ids import uuid7
-from lectern.db.models.identity import Profile
-from lectern.db.models.progress import XpAward
+from lectern.identity.models import Profile
+from lectern.progress.models import XpAward
 
 XP_PER_LEVEL_STEP = 100
 LESSON_COMPLETED_XP = 10

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lectern.db.models.assessment import Question
-from lectern.db.models.catalog import Course, Lesson
+from lectern.assessment.models import Question
+from lectern.catalog.models import Course, Lesson
 from lectern.search.port import IndexDoc, Key
 
 # A lesson holds at most 200,000 characters through the API; the cap keeps a row

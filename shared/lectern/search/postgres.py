@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from lectern.db.models.search import SearchEntry, SearchSynonym
+from lectern.search.models import SearchEntry, SearchSynonym
 from lectern.search.port import (
     MARK_END,
     MARK_START,

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lectern.db.models.assessment import ExamMode, ExamStatus, QuestionType
-from lectern.db.models.sharing import ShareEntity
+from lectern.assessment.models import ExamMode, ExamStatus, QuestionType
+from lectern.sharing.models import ShareEntity
 
 DEFAULT_EXPIRY_DAYS = 30
 MAX_EXPIRY_DAYS = 365

@@ -15,10 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from lectern.catalog import access
-from lectern.config import get_settings
-from lectern.core.pagination import Page, decode_keyset, encode_keyset
-from lectern.db.models.assessment import (
+from lectern.assessment.models import (
     Exam,
     ExamAnswer,
     ExamQuestion,
@@ -26,12 +23,15 @@ from lectern.db.models.assessment import (
     Question,
     QuestionOption,
 )
-from lectern.db.models.catalog import Course, Lesson, Module
-from lectern.db.models.identity import Profile
-from lectern.db.models.sharing import Share, ShareEntity
+from lectern.catalog import access
+from lectern.catalog.models import Course, Lesson, Module
+from lectern.config import get_settings
+from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.errors import NotFound
+from lectern.identity.models import Profile
 from lectern.identity.sessions import Principal
 from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, hash_token, new_token
+from lectern.sharing.models import Share, ShareEntity
 from lectern.sharing.schemas import (
     ShareCreatedOut,
     SharedCourse,
