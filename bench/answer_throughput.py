@@ -119,8 +119,8 @@ def _setup(
     from lectern.assessment.models import QuestionOption
     from lectern.assessment.questions import create_questions
     from lectern.assessment.schemas import ExamIn, QuestionIn
+    from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
-    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
     from lectern.identity.sessions import create_session, resolve_session
 

@@ -36,8 +36,8 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 def setup() -> tuple[str, uuid.UUID, uuid.UUID]:
     """A learner's session token and id, and a published course's id."""
     from lectern.catalog.models import Course
+    from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
-    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
     from lectern.identity.sessions import create_session
 

@@ -56,9 +56,9 @@ def make_pdf(pages: int) -> bytes:
 def setup(stack: Any, data: bytes) -> uuid.UUID:
     """An owner and a completed document whose object is ``data``."""
     from lectern.config import get_settings
+    from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
     from lectern.documents.models import Document, DocumentStatus
-    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
 
     with get_sessionmaker()() as db:

@@ -155,8 +155,8 @@ def run(args: argparse.Namespace) -> list[tuple[str, list[float], list[float]]]:
 
     from lectern.assessment.models import Difficulty, LearnerTopicStats
     from lectern.assessment.selection import Criteria, select_question_ids, walk_statement
+    from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
-    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
 
     with get_sessionmaker()() as db:

@@ -8,9 +8,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from lectern.catalog.models import Course
-from lectern.identity.models import User, UserRole
+from lectern.core.principal import Principal, UserRole
+from lectern.identity.models import User
 from lectern.identity.service import create_account
-from lectern.identity.sessions import Principal
 
 DEMO_PASSWORD = "lectern-demo-pass"  # noqa: S105 - printed at start-up; local stack only
 DEMO_ACCOUNTS = (

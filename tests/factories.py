@@ -21,7 +21,7 @@ class Account:
     """A committed user, with a live session: ``principal`` for services, ``token`` for HTTP."""
 
     user: object  # lectern.identity.models.User (imported lazily, after the env is set)
-    principal: object  # lectern.identity.sessions.Principal
+    principal: object  # lectern.core.principal.Principal
     token: str
 
     @property
@@ -30,7 +30,7 @@ class Account:
 
 
 def make_account(db: Session, role: str = "student", name: str | None = None) -> Account:
-    from lectern.identity.models import UserRole
+    from lectern.core.principal import UserRole
     from lectern.identity.service import create_account
     from lectern.identity.sessions import create_session, resolve_session
 

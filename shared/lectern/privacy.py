@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lectern.ai.models import AiUsage, AiUsageMonthly
 from lectern.analytics.models import DailyUserActivity, Event
 from lectern.assessment.models import (
     Exam,
@@ -25,7 +26,7 @@ from lectern.assessment.models import (
 )
 from lectern.catalog.models import Course
 from lectern.db.base import Base
-from lectern.documents.models import AiUsage, AiUsageMonthly, Document
+from lectern.documents.models import Document
 from lectern.progress.models import Certificate, Enrollment, LessonCompletion, XpAward
 from lectern.sharing.models import Share
 

@@ -23,8 +23,8 @@ def _register(email: str | None = None, name: str = "E2E") -> tuple[str, dict]:
 
 
 def _admin_token() -> str:
+    from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
-    from lectern.identity.models import UserRole
     from lectern.identity.service import create_account
 
     email = unique_email("admin")

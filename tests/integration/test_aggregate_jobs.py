@@ -37,7 +37,7 @@ def own_kv_prefix(settings_env):
 
 
 def _state(db, task: str):
-    from lectern.analytics.models import JobState
+    from lectern.core.models import JobState
 
     db.expire_all()
     return db.get(JobState, task)
@@ -554,7 +554,7 @@ def test_expired_and_revoked_shares_are_deleted_after_the_grace_period(db):
 
 def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
     from lectern.analytics.jobs import run_tasks
-    from lectern.identity.models import UserRole
+    from lectern.core.principal import UserRole
     from lectern.identity.sessions import create_session, resolve_session
     from lectern.kv import get_kv, key
 
@@ -630,7 +630,7 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
 
 def test_outbox_rows_that_kept_failing_are_deleted_after_the_keep_period(db):
     from lectern.analytics.jobs import run_tasks
-    from lectern.search.models import OutboxEntry
+    from lectern.core.models import OutboxEntry
     from lectern.search.sync import MAX_ATTEMPTS
 
     long_ago = datetime.now(UTC) - timedelta(days=20)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from lectern.ai import service, usage
 from lectern.ai.bedrock_llm import BedrockConverseLlm
 from lectern.ai.llm import Answer
+from lectern.ai.models import AiUsage, AiUsageMonthly
 from lectern.ai.schemas import AskIn
 from lectern.config import get_settings
 from lectern.db.engine import get_sessionmaker
-from lectern.documents.models import AiUsage, AiUsageMonthly
 from lectern.errors import DependencyUnavailable, NotFound, RateLimited
 from lectern.identity.models import Profile
 from tests.factories import Account, make_account, make_course

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lectern.core.principal import Principal, UserRole
 from lectern.db.engine import get_sessionmaker
 from lectern.errors import Conflict, NotFound, RateLimited, Unauthorized
 from lectern.identity import magic_links, service, sessions
-from lectern.identity.models import Credential, Profile, User, UserRole
+from lectern.identity.models import Credential, Profile, User
 from lectern.identity.schemas import LoginIn, MeUpdateIn, RegisterIn
 from lectern.identity.tokens import hash_token
 from lectern.kv import get_kv, key
@@ -28,7 +29,7 @@ def _register(db: Session, email: str | None = None, name: str = "Learner"):
     )
 
 
-def _principal(token: str) -> sessions.Principal:
+def _principal(token: str) -> Principal:
     principal = sessions.resolve_session(token)
     assert principal is not None
     return principal

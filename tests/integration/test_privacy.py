@@ -100,8 +100,9 @@ def _document_and_ai_usage(db, learner, now):
     """An uploaded document (row and object) and a month of AI usage."""
     from decimal import Decimal
 
+    from lectern.ai.models import AiUsage, AiUsageMonthly
     from lectern.config import get_settings
-    from lectern.documents.models import AiUsage, AiUsageMonthly, Document, DocumentStatus
+    from lectern.documents.models import Document, DocumentStatus
     from lectern.storage.s3 import get_s3
 
     key = f"documents/{learner.id}/{uuid.uuid4()}"

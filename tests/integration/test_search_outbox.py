@@ -29,10 +29,11 @@ from lectern.catalog.schemas import (
     LessonUpdateIn,
     ModuleIn,
 )
+from lectern.core.models import OutboxEntry
 from lectern.db.engine import get_sessionmaker
 from lectern.errors import DependencyUnavailable, NotFound
 from lectern.search import entries, sync
-from lectern.search.models import OutboxEntry, SearchEntry
+from lectern.search.models import SearchEntry
 from lectern.search.port import IndexDoc, Key
 from tests.factories import Account, make_account
 

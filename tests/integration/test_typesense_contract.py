@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from lectern.assessment import questions as question_service
 from lectern.catalog import service as catalog
 from lectern.catalog.schemas import CourseIn, LessonIn, ModuleIn
+from lectern.core.models import OutboxEntry
 from lectern.errors import DependencyUnavailable
 from lectern.search import entries, sync
-from lectern.search.models import OutboxEntry
 from lectern.search.port import Viewer
 from lectern.search.typesense import TypesenseIndex, schema, synonym_set_name
 from tests.factories import make_account

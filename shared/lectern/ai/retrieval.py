@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session
 
 from lectern.catalog import access
 from lectern.catalog.models import Course
+from lectern.core.principal import Principal, UserRole
 from lectern.documents.models import ChunkSource
 from lectern.embeddings import get_embedder, vector_literal
 from lectern.embeddings.registry import embedding_expression, ensure_model
-from lectern.identity.models import UserRole
-from lectern.identity.sessions import Principal
 from lectern.progress.models import Enrollment
 
 # Candidates per pass of the HNSW scan (pgvector's default is 40), and at least twice k.

@@ -19,9 +19,9 @@ from lectern.ai.schemas import (
     SemanticSearchOut,
 )
 from lectern.catalog import access
+from lectern.core.principal import Principal
 from lectern.embeddings import get_embedder
 from lectern.embeddings.registry import ensure_model
-from lectern.identity.sessions import Principal
 from lectern.observability import count, get_logger
 
 # Passages an answer is drawn from: enough to cover a question, few enough to read.

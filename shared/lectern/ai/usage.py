@@ -18,8 +18,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lectern.ai.llm import Answer
+from lectern.ai.models import AiUsage
 from lectern.config import get_settings
-from lectern.documents.models import AiUsage
 from lectern.errors import RateLimited
 from lectern.identity.models import Profile
 from lectern.observability import get_logger

@@ -57,8 +57,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from lectern.analytics.models import JobState
 from lectern.config import database_url, get_settings
+from lectern.core.models import JobState
 from lectern.db.engine import connect_args
 from lectern.observability import count, get_logger
 

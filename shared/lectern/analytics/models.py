@@ -1,4 +1,4 @@
-"""Analytics: raw events in monthly partitions, daily rollups, and scheduled jobs' state.
+"""Analytics: raw events in monthly partitions and their daily rollups.
 
 ``events`` is partitioned by month on ``occurred_at`` (native range partitioning). The
 partitions (``events_pYYYYMM``) are made ahead of time by the scheduler, not by
@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Enum, Index, Integer, Text, text
+from sqlalchemy import BigInteger, Date, DateTime, Enum, Index, Integer, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -94,19 +94,3 @@ class DailyUserActivity(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     event_type: Mapped[EventType] = mapped_column(event_type_enum, primary_key=True)
     events: Mapped[int] = mapped_column(BigInteger, nullable=False)
-
-
-class JobState(Base):
-    """Each scheduled task's watermark and last outcome: reruns pick up where it ended."""
-
-    __tablename__ = "job_state"
-
-    task: Mapped[str] = mapped_column(Text, primary_key=True)
-    watermark: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_status: Mapped[str | None] = mapped_column(Text)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )

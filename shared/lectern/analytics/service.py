@@ -25,9 +25,8 @@ from lectern.analytics.store import get_store
 from lectern.catalog import access
 from lectern.catalog.models import Course
 from lectern.config import get_settings
+from lectern.core.principal import Principal, UserRole
 from lectern.errors import InvalidField, NotFound
-from lectern.identity.models import UserRole
-from lectern.identity.sessions import Principal
 from lectern.observability import count
 
 # A client's clock may run a little ahead; further out is a bug, and a month the

@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from lectern.core.principal import Principal, UserRole
 from lectern.db.engine import session_scope
 from lectern.errors import Forbidden, Unauthorized
-from lectern.identity.models import UserRole
-from lectern.identity.sessions import Principal, resolve_session
+from lectern.identity.sessions import resolve_session
 from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH
 
 DbSession = Annotated[Session, Depends(session_scope)]

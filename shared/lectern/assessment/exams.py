@@ -59,8 +59,8 @@ from lectern.assessment.schemas import (
 from lectern.assessment.selection import Criteria, record_exposures, select_question_ids
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.principal import Principal
 from lectern.errors import Conflict, InvalidField, NotFound
-from lectern.identity.sessions import Principal
 from lectern.progress import leaderboards
 from lectern.progress.xp import Award, Reason, award_xp
 

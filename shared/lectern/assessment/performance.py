@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from lectern.assessment.models import LearnerStats, LearnerTopicStats
 from lectern.assessment.schemas import PerformanceOut, TopicPerformanceOut
-from lectern.identity.sessions import Principal
+from lectern.core.principal import Principal
 
 # A topic is weak once it has enough answers to judge and too few of them are right.
 WEAK_MIN_ANSWERED = 3

@@ -15,9 +15,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from lectern.catalog.models import Course, Lesson, Module
+from lectern.core.principal import Principal, UserRole
 from lectern.errors import Forbidden, NotFound
-from lectern.identity.models import UserRole
-from lectern.identity.sessions import Principal
 from lectern.progress.models import Enrollment
 
 COURSE_NOT_FOUND = "No such course."

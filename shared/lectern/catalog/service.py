@@ -37,9 +37,9 @@ from lectern.catalog.schemas import (
     OwnerOut,
 )
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.principal import Principal
 from lectern.errors import InvalidField
 from lectern.identity.models import Profile
-from lectern.identity.sessions import Principal
 from lectern.search.outbox import enqueue
 
 DEFAULT_PAGE_SIZE = 20

@@ -20,6 +20,7 @@ from lectern.catalog import access
 from lectern.config import get_settings
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.principal import Principal
 from lectern.documents.events import record_upload
 from lectern.documents.models import Document, DocumentStatus
 from lectern.documents.schemas import (
@@ -32,7 +33,6 @@ from lectern.documents.schemas import (
 )
 from lectern.documents.verify import ObjectMismatch, charset, check_object, media_type
 from lectern.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
-from lectern.identity.sessions import Principal
 from lectern.queue import send_ingest_message
 from lectern.storage import s3
 

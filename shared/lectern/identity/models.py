@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -22,14 +21,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lectern.core.ids import uuid7
+from lectern.core.principal import UserRole
 from lectern.db.base import Base, created_at_column, updated_at_column
-
-
-class UserRole(enum.StrEnum):
-    student = "student"
-    instructor = "instructor"
-    admin = "admin"
-
 
 user_role_enum = Enum(UserRole, name="user_role", values_callable=lambda e: [m.value for m in e])
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import email_validator
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from lectern.identity.models import UserRole
+from lectern.core.principal import UserRole
 from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH
 
 # ".local" is the local stack's mail domain (its demo accounts live there); mail to it is

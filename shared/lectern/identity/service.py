@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
+from lectern.core.principal import Principal, UserRole
 from lectern.errors import Conflict, NotFound, Unauthorized
 from lectern.identity import magic_links, passwords, sessions, throttle
-from lectern.identity.models import Credential, Profile, User, UserRole
+from lectern.identity.models import Credential, Profile, User
 from lectern.identity.schemas import (
     AuthOut,
     LoginIn,
@@ -135,11 +136,11 @@ def verify_magic_link(db: Session, token: str) -> AuthOut:
     return _auth_out(user, issued)
 
 
-def logout(principal: sessions.Principal) -> None:
+def logout(principal: Principal) -> None:
     sessions.revoke_session(principal)
 
 
-def current_user(db: Session, principal: sessions.Principal) -> User:
+def current_user(db: Session, principal: Principal) -> User:
     user = db.get(User, principal.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthorized("The session's account no longer exists.")
@@ -161,11 +162,11 @@ def me_out(user: User) -> MeOut:
     )
 
 
-def get_me(db: Session, principal: sessions.Principal) -> MeOut:
+def get_me(db: Session, principal: Principal) -> MeOut:
     return me_out(current_user(db, principal))
 
 
-def update_me(db: Session, principal: sessions.Principal, data: MeUpdateIn) -> MeOut:
+def update_me(db: Session, principal: Principal, data: MeUpdateIn) -> MeOut:
     user = current_user(db, principal)
     if data.name is not None:
         user.profile.display_name = data.name
@@ -175,7 +176,7 @@ def update_me(db: Session, principal: sessions.Principal, data: MeUpdateIn) -> M
     return me_out(user)
 
 
-def export_me(db: Session, principal: sessions.Principal) -> dict[str, Any]:
+def export_me(db: Session, principal: Principal) -> dict[str, Any]:
     """Everything held about the caller (GDPR art. 15), as plain JSON."""
     user = current_user(db, principal)
     p = user.profile
@@ -203,7 +204,7 @@ def export_me(db: Session, principal: sessions.Principal) -> dict[str, Any]:
     }
 
 
-def delete_me(db: Session, principal: sessions.Principal) -> None:
+def delete_me(db: Session, principal: Principal) -> None:
     """Erase what identifies the caller; keep an anonymous row so shared records stay whole."""
     user = current_user(db, principal)
     user.email = f"deleted-{user.id}@deleted.invalid"

@@ -15,16 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lectern.config import get_settings
-from lectern.identity.models import UserRole
+from lectern.core.principal import Principal, UserRole
 from lectern.identity.tokens import hash_token, new_token
 from lectern.kv import get_kv, key
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: uuid.UUID
-    role: UserRole
-    token_hash: str
 
 
 @dataclass(frozen=True)

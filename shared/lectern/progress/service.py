@@ -26,9 +26,9 @@ from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.principal import Principal
 from lectern.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lectern.identity.models import Profile
-from lectern.identity.sessions import Principal
 from lectern.observability import count
 from lectern.progress import leaderboards, xp
 from lectern.progress.leaderboards import Period

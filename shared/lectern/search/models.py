@@ -12,53 +12,19 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
-    DateTime,
-    Identity,
     Index,
-    Integer,
     Text,
-    func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lectern.db.base import Base, created_at_column, updated_at_column
+from lectern.db.base import Base, updated_at_column
 
 SEARCH_ENTITY_TYPES = ("course", "lesson", "question")
 OUTBOX_TOPICS = ("search", "embed")
-
-
-class OutboxEntry(Base):
-    __tablename__ = "outbox"
-    __table_args__ = (
-        CheckConstraint(
-            "topic IN ('search', 'embed')",
-            name="topic_known",
-        ),
-        CheckConstraint(
-            "entity_type IN ('course', 'lesson', 'question')",
-            name="entity_type_known",
-        ),
-        # The drain reads the due rows of one topic, oldest first.
-        Index("ix_outbox_topic_available_at_id", "topic", "available_at", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    topic: Mapped[str] = mapped_column(Text, nullable=False)
-    entity_type: Mapped[str] = mapped_column(Text, nullable=False)
-    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    created_at: Mapped[datetime] = created_at_column()
-    # Retries back off by moving this forward.
-    available_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
-    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class SearchEntry(Base):

@@ -12,7 +12,7 @@ from typing import Literal
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from lectern.search.models import OutboxEntry
+from lectern.core.models import OutboxEntry
 
 EntityType = Literal["course", "lesson", "question"]
 Topic = Literal["search", "embed"]

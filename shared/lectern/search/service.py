@@ -7,9 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lectern.core.principal import Principal, UserRole
 from lectern.errors import InvalidField
-from lectern.identity.models import UserRole
-from lectern.identity.sessions import Principal
 from lectern.progress.models import Enrollment
 from lectern.search.port import ENTITY_TYPES, EntityType, Viewer, get_index
 from lectern.search.schemas import MAX_LIMIT, MAX_QUERY, SearchHitOut, SearchOut, SearchType

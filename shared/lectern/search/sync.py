@@ -30,10 +30,11 @@ from sqlalchemy import ARRAY, Text, bindparam, delete, func, select, text, updat
 from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
+from lectern.core.models import OutboxEntry
 from lectern.errors import DependencyUnavailable
 from lectern.observability import count, get_logger, get_metrics
 from lectern.search import entries
-from lectern.search.models import OutboxEntry, SearchSynonym
+from lectern.search.models import SearchSynonym
 from lectern.search.outbox import Topic
 from lectern.search.port import IndexDoc, Key, SearchIndex, get_index
 

@@ -27,9 +27,9 @@ from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson, Module
 from lectern.config import get_settings
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.principal import Principal
 from lectern.errors import NotFound
 from lectern.identity.models import Profile
-from lectern.identity.sessions import Principal
 from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, hash_token, new_token
 from lectern.sharing.models import Share, ShareEntity
 from lectern.sharing.schemas import (
