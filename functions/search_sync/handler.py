@@ -13,9 +13,9 @@ import time
 import warnings
 from typing import Any
 
+from lectern.core.outbox import enqueue_everything
 from lectern.observability import get_logger, get_metrics
 from lectern.search import sync
-from lectern.search.outbox import enqueue_everything
 
 logger = get_logger()
 metrics = get_metrics()

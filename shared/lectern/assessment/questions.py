@@ -29,10 +29,10 @@ from lectern.assessment.schemas import (
 )
 from lectern.catalog import access
 from lectern.core.ids import uuid7
+from lectern.core.outbox import enqueue
 from lectern.core.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor
 from lectern.core.principal import Principal, UserRole
 from lectern.errors import InvalidField, NotFound
-from lectern.search.outbox import enqueue
 
 QUESTION_NOT_FOUND = "No such question."
 

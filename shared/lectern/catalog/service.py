@@ -36,11 +36,11 @@ from lectern.catalog.schemas import (
     ModuleUpdateIn,
     OwnerOut,
 )
+from lectern.core.outbox import enqueue
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.core.principal import Principal
 from lectern.errors import InvalidField
 from lectern.identity.models import Profile
-from lectern.search.outbox import enqueue
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

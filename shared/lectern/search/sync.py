@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
 from lectern.core.models import OutboxEntry
+from lectern.core.outbox import Topic
 from lectern.errors import DependencyUnavailable
 from lectern.observability import count, get_logger, get_metrics
 from lectern.search import entries
 from lectern.search.models import SearchSynonym
-from lectern.search.outbox import Topic
 from lectern.search.port import IndexDoc, Key, SearchIndex, get_index
 
 MAX_ATTEMPTS = 8
