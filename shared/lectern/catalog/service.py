@@ -2,7 +2,7 @@
 
 Who may see or change what is decided by ``lectern.catalog.access`` only. Each use case
 is one transaction and commits at its end; a change the search index or the embedder
-must see adds its outbox rows in that same transaction (``lectern.search.outbox``).
+must see adds its outbox rows in that same transaction (``lectern.core.outbox``).
 """
 
 from __future__ import annotations
