@@ -86,7 +86,7 @@ def clear_rollups(engine, day: date) -> None:  # type: ignore[no-untyped-def]
 def whole_task(engine) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
     from sqlalchemy.orm import sessionmaker
 
-    from lectern.analytics import jobs
+    from lectern.core import upkeep as jobs
 
     jobs.IN_FLIGHT_LAG = timedelta(0)  # the fill was just committed
     started = time.perf_counter()

@@ -3,7 +3,8 @@
 The scheduler sends ``{}`` (every task) or ``{"tasks": ["rollups", ...]}``. Each task
 records its own outcome in ``job_state``; a failed task does not stop the others, is
 counted as the ``AggregateTaskFailed`` metric, and simply runs again next time. See
-``lectern.analytics.jobs`` for what each task does.
+``lectern.core.upkeep`` for how tasks run, and each context's ``upkeep`` module for
+what its tasks do.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from lectern.analytics.jobs import run_tasks
+from lectern.core.upkeep import run_tasks
 from lectern.observability import get_logger, get_metrics
 
 logger = get_logger()

@@ -19,12 +19,10 @@ from lectern.ai.models import AiUsage, AiUsageMonthly
 from lectern.analytics.models import DailyUserActivity, Event
 from lectern.assessment.models import (
     Exam,
-    ExamAnswer,
     LearnerStats,
     LearnerTopicStats,
     QuestionExposure,
 )
-from lectern.catalog.models import Course
 from lectern.db.base import Base
 from lectern.documents.models import Document
 from lectern.progress.models import Certificate, Enrollment, LessonCompletion, XpAward
@@ -53,9 +51,9 @@ PERSONAL: tuple[tuple[type[Base], str], ...] = (
 )
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -70,25 +68,18 @@ def _plain(value: Any) -> Any:
 def _rows(db: Session, model: type[Base], column: str, user_id: uuid.UUID) -> list[dict[str, Any]]:
     table = model.__table__
     rows = db.execute(select(table).where(table.c[column] == user_id)).mappings()
-    return [{k: _plain(v) for k, v in row.items() if k != "token_hash"} for row in rows]
+    return [{k: plain(v) for k, v in row.items() if k != "token_hash"} for row in rows]
 
 
 def export_learning(db: Session, user_id: uuid.UUID) -> dict[str, Any]:
     data = {
         str(model.__tablename__): _rows(db, model, column, user_id) for model, column in PERSONAL
     }
-    answers = db.execute(
-        select(ExamAnswer.__table__)
-        .join(Exam, Exam.id == ExamAnswer.exam_id)
-        .where(Exam.user_id == user_id)
-    ).mappings()
-    data["exam_answers"] = [{k: _plain(v) for k, v in row.items()} for row in answers]
-    data["courses_authored"] = [
-        {"id": str(course_id), "title": title}
-        for course_id, title in db.execute(
-            select(Course.id, Course.title).where(Course.owner_id == user_id)
-        )
-    ]
+    from lectern.assessment.privacy import exam_answers
+    from lectern.catalog.privacy import courses_authored
+
+    data["exam_answers"] = exam_answers(db, user_id)
+    data["courses_authored"] = courses_authored(db, user_id)
     return data
 
 
@@ -99,7 +90,9 @@ def erase_learning(db: Session, user_id: uuid.UUID) -> list[str]:
     ``lectern.storage.s3.delete_objects`` before it commits, so a storage outage leaves
     nothing half-erased.
     """
-    keys = list(db.scalars(select(Document.object_key).where(Document.owner_id == user_id)))
+    from lectern.documents.privacy import object_keys
+
+    keys = object_keys(db, user_id)
     for model, column in PERSONAL:
         db.execute(delete(model).where(getattr(model, column) == user_id))
     return keys

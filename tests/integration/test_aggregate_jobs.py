@@ -21,7 +21,7 @@ from tests.integration.assessment_helpers import make_bank, right_answer, unique
 @pytest.fixture
 def no_lag(monkeypatch):
     """Tasks read up to now (not a minute behind), so rows written by the test count."""
-    from lectern.analytics import jobs
+    from lectern.core import upkeep as jobs
 
     monkeypatch.setattr(jobs, "IN_FLIGHT_LAG", timedelta(0))
 
@@ -77,7 +77,7 @@ def _course_events(db, course: uuid.UUID, day: date) -> int | None:
 
 
 def test_rollups_task_advances_its_watermark_and_redoes_a_day_a_late_event_reaches(db, no_lag):
-    from lectern.analytics.jobs import run_tasks
+    from lectern.core.upkeep import run_tasks
 
     course = uuid.uuid4()
     day, other_day = _days_ago(9), _days_ago(8)
@@ -104,7 +104,7 @@ def test_rollups_task_advances_its_watermark_and_redoes_a_day_a_late_event_reach
 
 
 def test_rollups_wait_a_minute_for_transactions_still_in_flight(db):
-    from lectern.analytics.jobs import IN_FLIGHT_LAG, run_tasks
+    from lectern.core.upkeep import IN_FLIGHT_LAG, run_tasks
 
     run_tasks(["rollups"])
     course = uuid.uuid4()
@@ -119,7 +119,7 @@ def test_rollups_wait_a_minute_for_transactions_still_in_flight(db):
 
 def test_a_failed_task_is_recorded_the_others_run_and_a_rerun_repairs_it(db, no_lag, monkeypatch):
     from lectern.analytics import rollups
-    from lectern.analytics.jobs import run_tasks
+    from lectern.core.upkeep import run_tasks
 
     run_tasks(["rollups"])
     watermark = _state(db, "rollups").watermark
@@ -163,7 +163,7 @@ def test_a_failed_task_is_recorded_the_others_run_and_a_rerun_repairs_it(db, no_
 
 
 def test_a_kv_outage_fails_only_the_tasks_that_need_the_kv(db, settings_env):
-    from lectern.analytics.jobs import run_tasks
+    from lectern.core.upkeep import run_tasks
     from tests.conftest import reset_clients
 
     settings_env.setenv("LECTERN_KV_URL", "http://127.0.0.1:9")
@@ -178,14 +178,14 @@ def test_a_kv_outage_fails_only_the_tasks_that_need_the_kv(db, settings_env):
 
 
 def test_unknown_task_names_are_refused_before_anything_runs():
-    from lectern.analytics.jobs import run_tasks
+    from lectern.core.upkeep import run_tasks
 
     with pytest.raises(ValueError, match="unknown tasks"):
         run_tasks(["rollups", "reticulate"])
 
 
 def test_a_task_another_run_holds_is_skipped_as_busy(db, no_lag):
-    from lectern.analytics.jobs import _lock_key, run_tasks
+    from lectern.core.upkeep import _lock_key, run_tasks
     from lectern.db.engine import get_sessionmaker
 
     with get_sessionmaker()() as other:  # another run, in the middle of the rollups
@@ -198,7 +198,7 @@ def test_a_task_another_run_holds_is_skipped_as_busy(db, no_lag):
 
 
 def test_overlapping_runs_do_each_task_once(db, no_lag, monkeypatch):
-    from lectern.analytics import jobs
+    from lectern.core import upkeep as jobs
 
     course = uuid.uuid4()
     day = _days_ago(12)
@@ -213,8 +213,8 @@ def test_overlapping_runs_do_each_task_once(db, no_lag, monkeypatch):
 
         return run
 
-    for name, fn in list(jobs.TASKS.items()):
-        monkeypatch.setitem(jobs.TASKS, name, slowed(fn))
+    for name, fn in list(jobs.tasks().items()):
+        monkeypatch.setitem(jobs.tasks(), name, slowed(fn))
     barrier = threading.Barrier(2)
 
     def run():
@@ -224,9 +224,9 @@ def test_overlapping_runs_do_each_task_once(db, no_lag, monkeypatch):
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(pool.map(lambda _: run(), range(2)))
 
-    statuses = Counter(o[name]["status"] for o in outcomes for name in jobs.TASKS)
+    statuses = Counter(o[name]["status"] for o in outcomes for name in jobs.tasks())
     assert statuses["failed"] == 0 and statuses["busy"] >= 1
-    for name in jobs.TASKS:
+    for name in jobs.tasks():
         assert "ok" in {o[name]["status"] for o in outcomes}, name
     rolled = [
         d
@@ -239,16 +239,16 @@ def test_overlapping_runs_do_each_task_once(db, no_lag, monkeypatch):
 
 
 def test_the_handler_runs_every_task_and_returns_a_summary(db):
-    from lectern.analytics.jobs import TASKS
+    from lectern.core.upkeep import tasks
     from local.events import LambdaContext
     from local.functions import load_module
 
     handler = load_module("aggregate", "handler.py").handler
     summary = handler({}, LambdaContext())
     assert summary["status"] == "ok" and summary["failed"] == []
-    assert list(summary["tasks"]) == list(TASKS)
+    assert list(summary["tasks"]) == list(tasks())
     assert {o["status"] for o in summary["tasks"].values()} == {"ok"}
-    assert all(_state(db, name).last_status == "ok" for name in TASKS)
+    assert all(_state(db, name).last_status == "ok" for name in tasks())
 
     only = handler({"tasks": ["shares", "sessions"]}, LambdaContext())
     assert list(only["tasks"]) == ["shares", "sessions"]
@@ -260,7 +260,6 @@ def test_the_handler_runs_every_task_and_returns_a_summary(db):
 
 
 def test_partitions_are_made_ahead_and_retention_drops_old_months_only(db, settings_env):
-    from lectern.analytics.jobs import run_tasks
     from lectern.analytics.models import DailyEventCount, EventType
     from lectern.analytics.partitions import (
         ensure_partitions,
@@ -269,6 +268,7 @@ def test_partitions_are_made_ahead_and_retention_drops_old_months_only(db, setti
         next_month,
         partition_name,
     )
+    from lectern.core.upkeep import run_tasks
     from tests.conftest import reset_clients
 
     settings_env.setenv("LECTERN_ANALYTICS_PARTITIONS_AHEAD", "4")
@@ -309,8 +309,8 @@ def test_partitions_are_made_ahead_and_retention_drops_old_months_only(db, setti
 def test_rollups_leave_days_beyond_retention_alone(db, no_lag):
     """A late event for a month retention dropped re-creates its partition; recomputing
     that day from it alone would wipe the day's rollups, so the day is skipped."""
-    from lectern.analytics.jobs import run_tasks
     from lectern.analytics.models import DailyEventCount, EventType
+    from lectern.core.upkeep import run_tasks
 
     old = date(2021, 6, 9)
     run_tasks(["rollups"])
@@ -369,12 +369,12 @@ def _stats(db, qids) -> dict:
 
 
 def test_question_stats_drift_is_repaired(db, no_lag, monkeypatch):
-    from lectern.analytics import jobs
-    from lectern.analytics.jobs import run_tasks
+    from lectern.assessment import upkeep as assessment_upkeep
     from lectern.assessment.models import QuestionStats
+    from lectern.core.upkeep import run_tasks
 
     run_tasks(["question_stats"])
-    monkeypatch.setattr(jobs, "QUESTION_BATCH", 2)  # more than one batch
+    monkeypatch.setattr(assessment_upkeep, "QUESTION_BATCH", 2)  # more than one batch
     topic = unique("stats")
     author = make_account(db, "instructor")
     qids = make_bank(db, author, 3, topic=topic)
@@ -422,9 +422,9 @@ def _blocked(future, seconds: float = 0.5) -> bool:
 def test_a_refresh_waits_for_an_answer_already_counting(db, no_lag):
     """The answer's +1 holds the row when the refresh starts: the refresh waits for its
     commit, then counts its answer too."""
-    from lectern.analytics.jobs import run_tasks
     from lectern.assessment.exams import answer
     from lectern.assessment.schemas import ExamAnswerIn
+    from lectern.core.upkeep import run_tasks
     from lectern.db.engine import get_sessionmaker
 
     qid, [_, (learner, exam_id)] = _one_question_answered(db, 2)
@@ -457,7 +457,8 @@ def test_a_refresh_waits_for_an_answer_already_counting(db, no_lag):
 def test_an_answer_arriving_during_a_refresh_adds_after_it(db, no_lag):
     """The refresh holds the row when an answer arrives: the answer's +1 waits, then adds
     to the recounted value, so nothing is lost."""
-    from lectern.analytics.jobs import Run, question_stats_task
+    from lectern.assessment.upkeep import question_stats_task
+    from lectern.core.upkeep import Run
     from lectern.db.engine import get_sessionmaker
 
     qid, [_, (learner, exam_id)] = _one_question_answered(db, 2)
@@ -481,15 +482,17 @@ def test_an_answer_arriving_during_a_refresh_adds_after_it(db, no_lag):
 def test_leaderboard_refresh_adds_missing_members_and_removes_deleted_users(
     db, no_lag, own_kv_prefix, monkeypatch
 ):
-    from lectern.analytics import jobs
-    from lectern.analytics.jobs import run_tasks
+    from lectern.core.upkeep import run_tasks
     from lectern.identity.service import delete_me
     from lectern.kv import get_kv
+    from lectern.progress import upkeep as progress_upkeep
     from lectern.progress.leaderboards import Period, board_key
     from lectern.progress.xp import award_xp
 
     run_tasks(["leaderboards"])
-    monkeypatch.setattr(jobs, "PROFILE_BATCH", 1)  # one page per profile: paging is exercised
+    monkeypatch.setattr(
+        progress_upkeep, "PROFILE_BATCH", 1
+    )  # one page per profile: paging is exercised
     missing, leaving = make_account(db), make_account(db)
     for account, amount in ((missing, 70), (leaving, 90)):
         # Awarded but never published: the KV store was down, say.
@@ -517,7 +520,7 @@ def test_leaderboard_refresh_adds_missing_members_and_removes_deleted_users(
 
 
 def test_expired_and_revoked_shares_are_deleted_after_the_grace_period(db):
-    from lectern.analytics.jobs import run_tasks
+    from lectern.core.upkeep import run_tasks
     from lectern.sharing.models import Share, ShareEntity
 
     owner = make_account(db)
@@ -553,8 +556,8 @@ def test_expired_and_revoked_shares_are_deleted_after_the_grace_period(db):
 
 
 def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
-    from lectern.analytics.jobs import run_tasks
     from lectern.core.principal import UserRole
+    from lectern.core.upkeep import run_tasks
     from lectern.identity.sessions import create_session, resolve_session
     from lectern.kv import get_kv, key
 
@@ -585,8 +588,8 @@ def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
 def test_uploads_never_completed_are_deleted_with_their_objects(db):
     from botocore.exceptions import ClientError
 
-    from lectern.analytics.jobs import run_tasks
     from lectern.config import get_settings
+    from lectern.core.upkeep import run_tasks
     from lectern.documents.models import Document, DocumentStatus
     from lectern.storage.s3 import get_s3
 
@@ -629,9 +632,9 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
 
 
 def test_outbox_rows_that_kept_failing_are_deleted_after_the_keep_period(db):
-    from lectern.analytics.jobs import run_tasks
     from lectern.core.models import OutboxEntry
-    from lectern.search.sync import MAX_ATTEMPTS
+    from lectern.core.outbox import MAX_ATTEMPTS
+    from lectern.core.upkeep import run_tasks
 
     long_ago = datetime.now(UTC) - timedelta(days=20)
 

@@ -7,15 +7,21 @@ and its outbox rows commit or roll back together. ``search_sync`` drains them.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from lectern.config import get_settings
 from lectern.core.models import OutboxEntry
+from lectern.core.upkeep import Run, TaskResult
+from lectern.observability import get_logger
 
 EntityType = Literal["course", "lesson", "question"]
 Topic = Literal["search", "embed"]
+# A row failed this often is poisoned: the drain stops retrying it and an alarm counts it.
+MAX_ATTEMPTS = 8
 
 
 def enqueue(
@@ -48,3 +54,15 @@ def enqueue_everything(db: Session, *, embed: bool = False) -> None:
     """Queue every course, lesson and question for the index (a re-index is a replay of
     the outbox); with ``embed``, every lesson for the embedder too."""
     db.execute(_EVERYTHING, {"embed": embed})
+
+
+def outbox_task(db: Session, run: Run) -> TaskResult:
+    cutoff = run.now - timedelta(days=get_settings().outbox_poison_keep_days)
+    deleted = db.execute(
+        text("DELETE FROM outbox WHERE attempts >= :attempts AND created_at < :cutoff"),
+        {"attempts": MAX_ATTEMPTS, "cutoff": cutoff},
+    )
+    removed = int(getattr(deleted, "rowcount", 0) or 0)
+    if removed:
+        get_logger().warning("poisoned outbox rows deleted", extra={"deleted": removed})
+    return run.now, {"deleted": removed}

@@ -30,6 +30,10 @@ EntityType = Literal["course", "lesson", "question"]
 ENTITY_TYPES: tuple[EntityType, ...] = ("course", "lesson", "question")
 # (entity type, id): how the drain and the adapters name one index entry.
 Key = tuple[str, uuid.UUID]
+# An entry's body is capped: a lesson holds at most 200,000 characters through the API,
+# and a row written some other way must still fit what a tsvector or a Typesense
+# document can take.
+MAX_BODY = 200_000
 
 # Highlight markers the adapters ask for; ``safe_snippet`` escapes the text around them
 # and turns them into <mark> tags, so a snippet never carries a lesson's own markup.
@@ -106,6 +110,11 @@ class SearchIndex(Protocol):
 
     def check(self) -> None:
         """Raise if the index cannot serve (for GET /v1/health)."""
+
+
+def join_text(*parts: str | None) -> str:
+    """The non-empty parts of an entry's body, a line each."""
+    return "\n".join(p for p in parts if p)
 
 
 def safe_snippet(marked: str) -> str:

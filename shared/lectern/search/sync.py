@@ -29,16 +29,16 @@ from typing import Any
 from sqlalchemy import ARRAY, Text, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from lectern.catalog.search import existing_lessons, lessons_of_courses
 from lectern.config import get_settings
 from lectern.core.models import OutboxEntry
-from lectern.core.outbox import Topic
+from lectern.core.outbox import MAX_ATTEMPTS, Topic
 from lectern.errors import DependencyUnavailable
 from lectern.observability import count, get_logger, get_metrics
 from lectern.search import entries
 from lectern.search.models import SearchSynonym
 from lectern.search.port import IndexDoc, Key, SearchIndex, get_index
 
-MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 900
 # Advisory lock keys are hashed from this prefix and the object's key.
@@ -145,7 +145,7 @@ def _group(rows: Sequence[_Row]) -> dict[Key, list[_Row]]:
 def _expand_courses(db: Session, keys: set[Key]) -> tuple[set[Key], set[Key]]:
     """(keys to push, course keys deferred because one of their lessons is busy)."""
     course_ids = sorted(i for t, i in keys if t == "course")
-    lessons = entries.lessons_of_courses(db, course_ids)
+    lessons = lessons_of_courses(db, course_ids)
     wanted = {("lesson", lesson) for ids in lessons.values() for lesson in ids}
     held = _try_lock(db, wanted - keys) | (wanted & keys)
     busy_courses = {
@@ -207,7 +207,7 @@ def _relay_embed(db: Session, send: Sender, rows: list[_Row]) -> _Outcome:
     by_key = _group(rows)
     lesson_ids = sorted(i for t, i in by_key if t == "lesson")
     # A lesson deleted since has no chunks left to make (they went with it).
-    existing = entries.existing_lessons(db, lesson_ids)
+    existing = existing_lessons(db, lesson_ids)
     bodies = [{"type": "process_lesson", "lesson_id": str(i)} for i in lesson_ids if i in existing]
     try:
         if bodies:
