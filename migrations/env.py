@@ -5,12 +5,13 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+from lectern.core.registry import get_registry
 from lectern.db.engine import make_oneshot_engine
 from lectern.db.migrations import include_object
-from lectern.db.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+# Every installed context's models, so autogenerate and comparisons see all tables.
+target_metadata = get_registry().metadata()
 # One migrator at a time per database, even when two deploys race.
 MIGRATION_LOCK_ID = 7_201_000_001
 

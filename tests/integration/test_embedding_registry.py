@@ -6,9 +6,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from lectern.core.registry import get_registry
 from lectern.db.engine import get_engine
 from lectern.db.migrations import include_object
-from lectern.db.models import Base
 from lectern.embeddings import vector_literal
 from lectern.embeddings.local import LocalEmbedder
 from lectern.embeddings.registry import (
@@ -65,7 +65,7 @@ def test_model_indexes_are_not_schema_drift(db: Session):
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": include_object}
         )
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, get_registry().metadata())
     assert diff == [], diff
 
 

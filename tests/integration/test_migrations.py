@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from lectern.core.registry import get_registry
 from lectern.db.migrations import (
     REPO_MIGRATIONS,
     alembic_config,
@@ -18,7 +19,6 @@ from lectern.db.migrations import (
     include_object,
     upgrade,
 )
-from lectern.db.models import Base
 from local.stack import LocalStack
 
 
@@ -72,7 +72,7 @@ def test_models_match_the_migrated_schema(scratch_url: str):
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": include_object}
         )
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, get_registry().metadata())
     engine.dispose()
     assert diff == [], diff
 
@@ -124,3 +124,20 @@ def test_the_full_text_index_has_no_pending_list(scratch_url: str):
         )
     engine.dispose()
     assert options == ["fastupdate=off"]
+
+
+@pytest.mark.parametrize("table", ["outbox", "search_entries"])
+def test_entity_type_checks_admit_exactly_the_registered_searchable_types(db, table):
+    """The models leave ``entity_type`` open (contexts register types); the database's
+    check is what holds it, so a context registering a type widens it in its migration."""
+    import re
+
+    definition = db.scalar(
+        text(
+            "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = :t AND c.conname = :c"
+        ),
+        {"t": table, "c": f"ck_{table}_entity_type_known"},
+    )
+    assert definition is not None
+    assert set(re.findall(r"'(\w+)'::text", definition)) == set(get_registry().searchable)

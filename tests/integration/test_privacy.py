@@ -137,7 +137,7 @@ def test_export_and_erase_cover_every_learning_record(db):
     from lectern.catalog.models import Course
     from lectern.identity import service
     from lectern.identity.models import Profile
-    from lectern.privacy import PERSONAL
+    from lectern.privacy import personal_tables
 
     learner = make_account(db)
     author = make_account(db, "instructor")
@@ -146,8 +146,8 @@ def test_export_and_erase_cover_every_learning_record(db):
     export = service.export_me(db, learner.principal)
     learning = export["learning"]
     json.dumps(export)
-    for model, _column in PERSONAL:
-        assert len(learning[model.__tablename__]) == 1, model.__tablename__
+    for table, _column in personal_tables():
+        assert len(learning[table.name]) == 1, table.name
     assert len(learning["exam_answers"]) == 1
     assert "token_hash" not in json.dumps(learning)
     assert learning["events"][0]["context"] == {"query": "my private search"}
@@ -157,9 +157,9 @@ def test_export_and_erase_cover_every_learning_record(db):
     object_key = document["object_key"]
     service.delete_me(db, learner.principal)
     assert _object_exists(object_key) is False
-    for model, column in PERSONAL:
-        rows = db.scalars(select(model).where(getattr(model, column) == learner.id)).all()
-        assert rows == [], model.__tablename__
+    for table, column in personal_tables():
+        rows = db.execute(select(table).where(table.c[column] == learner.id)).all()
+        assert rows == [], table.name
     profile = db.get(Profile, learner.id, populate_existing=True)
     assert (profile.xp, profile.level, profile.streak_days) == (0, 1, 0)
 

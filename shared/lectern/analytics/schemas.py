@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from lectern.analytics.models import EventType
+from lectern.core.registry import get_registry
 
 MAX_BATCH = 500
 MAX_CONTEXT_BYTES = 8192
@@ -37,21 +38,12 @@ def _check_value(value: Any, depth: int) -> None:
             _check_value(item, depth + 1)
 
 
-# Lectern records these itself, in the transaction of the action (enrolment, lesson
-# completion, exam start and end). Taking them from clients too would count each twice
-# and let a learner inflate a course's completions in its instructor's reports.
-SERVER_RECORDED = frozenset(
-    {
-        EventType.course_enrolled,
-        EventType.lesson_completed,
-        EventType.exam_started,
-        EventType.exam_completed,
-    }
-)
-
-
 def _client_event_type(value: EventType) -> EventType:
-    if value in SERVER_RECORDED:
+    # Contexts register the types Lectern records itself, in the transaction of the
+    # action (enrolment, lesson completion, exam start and end). Taking them from clients
+    # too would count each twice and let a learner inflate a course's completions in its
+    # instructor's reports.
+    if value.value in get_registry().server_events:
         raise ValueError(f"'{value.value}' is recorded by Lectern when it happens")
     return value
 

@@ -18,7 +18,8 @@ from lectern.core.models import OutboxEntry
 from lectern.core.upkeep import Run, TaskResult
 from lectern.observability import get_logger
 
-EntityType = Literal["course", "lesson", "question"]
+# A registered searchable type's name (see lectern.core.registry).
+EntityType = str
 Topic = Literal["search", "embed"]
 # A row failed this often is poisoned: the drain stops retrying it and an alarm counts it.
 MAX_ATTEMPTS = 8
@@ -40,20 +41,21 @@ def enqueue(
         db.execute(insert(OutboxEntry), rows)
 
 
-_EVERYTHING = text(
-    "INSERT INTO outbox (topic, entity_type, entity_id)"
-    " SELECT 'search', 'course', id FROM courses"
-    " UNION ALL SELECT t.topic, 'lesson', l.id"
-    " FROM lessons AS l CROSS JOIN (VALUES ('search'), ('embed')) AS t(topic)"
-    " WHERE t.topic = 'search' OR :embed"
-    " UNION ALL SELECT 'search', 'question', id FROM questions"
-)
-
-
 def enqueue_everything(db: Session, *, embed: bool = False) -> None:
-    """Queue every course, lesson and question for the index (a re-index is a replay of
-    the outbox); with ``embed``, every lesson for the embedder too."""
-    db.execute(_EVERYTHING, {"embed": embed})
+    """Queue every object of every registered searchable type for the index (a re-index
+    is a replay of the outbox); with ``embed``, every embedded one for the embedder too."""
+    from lectern.core.registry import get_registry
+
+    for searchable in get_registry().searchable.values():
+        topics = ["search", "embed"] if embed and searchable.embedded else ["search"]
+        db.execute(
+            text(
+                "INSERT INTO outbox (topic, entity_type, entity_id)"  # noqa: S608 - registered names
+                f" SELECT t.topic, :type, o.id FROM {searchable.table} AS o"
+                " CROSS JOIN unnest(CAST(:topics AS text[])) AS t(topic)"
+            ),
+            {"type": searchable.name, "topics": topics},
+        )
 
 
 def outbox_task(db: Session, run: Run) -> TaskResult:

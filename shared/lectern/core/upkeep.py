@@ -1,7 +1,7 @@
-"""The scheduled upkeep behind the ``aggregate`` function: the runner of the tasks.
+"""The scheduled upkeep behind the ``aggregate`` function: every registered task.
 
-Each context's tasks are in its ``upkeep`` module; each is a plain function
-``(db, run) -> (watermark, details)``. ``run_tasks`` runs them one after
+Contexts register their tasks (``lectern.core.registry.UpkeepTask``); each is a plain
+function ``(db, run) -> (watermark, details)``. ``run_tasks`` runs them one after
 another, each in its own transaction:
 
 - ``pg_try_advisory_xact_lock`` per task, so two overlapping runs (a slow run and the
@@ -112,26 +112,10 @@ def batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 @lru_cache(maxsize=1)
 def tasks() -> dict[str, TaskFn]:
-    """Every task by name, in the order they run."""
-    from lectern.analytics.upkeep import partitions_task, retention_task, rollups_task
-    from lectern.assessment.upkeep import question_stats_task
-    from lectern.core.outbox import outbox_task
-    from lectern.documents.upkeep import uploads_task
-    from lectern.identity.upkeep import sessions_task
-    from lectern.progress.upkeep import leaderboards_task
-    from lectern.sharing.upkeep import shares_task
+    """Every registered task by name, in the order the contexts are installed."""
+    from lectern.core.registry import get_registry, resolve
 
-    return {
-        "partitions": partitions_task,
-        "retention": retention_task,
-        "rollups": rollups_task,
-        "question_stats": question_stats_task,
-        "leaderboards": leaderboards_task,
-        "shares": shares_task,
-        "sessions": sessions_task,
-        "uploads": uploads_task,
-        "outbox": outbox_task,
-    }
+    return {task.name: resolve(task.run) for task in get_registry().upkeep}
 
 
 def _lock_key(task: str) -> int:
@@ -223,7 +207,7 @@ def _iso(value: datetime | date | None) -> str | None:
 def run_tasks(
     names: Sequence[str] | None = None, *, sessions: sessionmaker[Session] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Run the named tasks (all by default, in ``tasks()`` order); return each one's
+    """Run the named tasks (all by default, in registration order); return each one's
     outcome: ``{"status": "ok" | "failed" | "busy", ...}``. Never raises for a task."""
     registered = tasks()
     chosen = list(registered) if names is None else list(dict.fromkeys(names))

@@ -1,19 +1,20 @@
-"""Index entries built from the database, by each entity type's loader (in
-``lectern.catalog.search`` and ``lectern.assessment.search``)."""
+"""Index entries built from the database, by the loaders contexts register.
+
+Each searchable type's loader reads its entries in one query whatever the number of ids
+(see ``lectern.core.registry.SearchableType``); an id it does not return is an object
+that is gone, whose entry the drain deletes.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
-from lectern.assessment.search import question_entries
-from lectern.catalog.search import course_entries, lesson_entries
+from lectern.core.registry import get_registry, resolve
 from lectern.search.port import IndexDoc, Key
-
-_LOADERS = {"course": course_entries, "lesson": lesson_entries, "question": question_entries}
 
 
 def load(db: Session, keys: Iterable[Key]) -> tuple[list[IndexDoc], list[Key]]:
@@ -21,14 +22,36 @@ def load(db: Session, keys: Iterable[Key]) -> tuple[list[IndexDoc], list[Key]]:
     wanted: defaultdict[str, set[uuid.UUID]] = defaultdict(set)
     for entity_type, entity_id in keys:
         wanted[entity_type].add(entity_id)
+    searchable = get_registry().searchable
     docs: list[IndexDoc] = []
     gone: list[Key] = []
     for entity_type, ids in wanted.items():
-        loader = _LOADERS.get(entity_type)
-        if loader is None:
+        registered = searchable.get(entity_type)
+        if registered is None:
             raise ValueError(f"unknown entity type {entity_type!r}")
-        found = loader(db, sorted(ids))
+        found: list[IndexDoc] = resolve(registered.loader)(db, sorted(ids))
         docs += found
         present = {doc.id for doc in found}
         gone += [(entity_type, i) for i in sorted(ids) if i not in present]
     return docs, gone
+
+
+def dependents(db: Session, keys: Iterable[Key]) -> dict[Key, list[Key]]:
+    """For each key whose type registers dependents, the entries that carry its fields
+    (a course's lessons carry its owner and publication)."""
+    by_type: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
+    for entity_type, entity_id in keys:
+        by_type[entity_type].append(entity_id)
+    searchable = get_registry().searchable
+    found: dict[Key, list[Key]] = {}
+    for entity_type, ids in by_type.items():
+        registered = searchable.get(entity_type)
+        if registered is None:
+            continue
+        for dependent_type, reference in registered.dependents.items():
+            of: dict[uuid.UUID, Sequence[uuid.UUID]] = resolve(reference)(db, sorted(ids))
+            for parent, children in of.items():
+                found.setdefault((entity_type, parent), []).extend(
+                    (dependent_type, child) for child in children
+                )
+    return found

@@ -1,13 +1,10 @@
 """The full-text search index port: what the drain pushes and what ``GET /v1/search`` asks.
 
 Two adapters sit behind it, chosen by ``LECTERN_SEARCH_BACKEND``: Postgres full-text
-(``search_entries``, the default) and Typesense. Both apply the same visibility rules
-(``Viewer``) inside the index query, so ``found`` counts only what the caller may see:
-
-- anonymous: published courses;
-- signed in: published courses and their own; lessons of courses they own, or of
-  published courses they are enrolled in; questions they wrote;
-- admin: everything.
+(``search_entries``, the default) and Typesense. The entity types are the ones contexts
+register (``lectern.core.registry.SearchableType``), each with its ``Visibility``; both
+adapters translate those same rules (``rules_for``) into their index query, so ``found``
+counts only what the caller may see. Admins see everything.
 """
 
 from __future__ import annotations
@@ -17,17 +14,18 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lectern.config import get_settings
+from lectern.core.registry import Visibility, get_registry
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lectern.search.typesense import TypesenseIndex
 
-EntityType = Literal["course", "lesson", "question"]
-ENTITY_TYPES: tuple[EntityType, ...] = ("course", "lesson", "question")
+# A registered searchable type's name ("course", "lesson", "question", ...).
+EntityType = str
 # (entity type, id): how the drain and the adapters name one index entry.
 Key = tuple[str, uuid.UUID]
 # An entry's body is capped: a lesson holds at most 200,000 characters through the API,
@@ -110,6 +108,17 @@ class SearchIndex(Protocol):
 
     def check(self) -> None:
         """Raise if the index cannot serve (for GET /v1/health)."""
+
+
+def entity_types() -> tuple[EntityType, ...]:
+    """Every registered searchable type, by name."""
+    return tuple(sorted(get_registry().searchable))
+
+
+def rules_for(types: Sequence[EntityType]) -> dict[EntityType, Visibility]:
+    """The visibility rule of each of these types (an unknown type is a ``KeyError``)."""
+    searchable = get_registry().searchable
+    return {t: searchable[t].visibility for t in types}
 
 
 def join_text(*parts: str | None) -> str:

@@ -41,6 +41,7 @@ from lectern.search.port import (
     IndexDoc,
     Key,
     Viewer,
+    rules_for,
     safe_snippet,
 )
 
@@ -107,24 +108,26 @@ def tsquery_sql(query: str) -> ColumnElement[Any]:
     return full.op("||", return_type=TSQUERY)(with_prefix)
 
 
-def visibility_sql(viewer: Viewer) -> ColumnElement[bool]:
-    """The rows this viewer may find (see ``lectern.search.port``)."""
+def visibility_sql(viewer: Viewer, types: Sequence[EntityType]) -> ColumnElement[bool]:
+    """The rows of these types this viewer may find, by each type's registered rule."""
     e = SearchEntry
     if viewer.is_admin:
         return true()
-    if viewer.user_id is None:
-        return and_(e.entity_type == "course", e.published.is_(True))
     me = viewer.user_id
-    enrolled: ColumnElement[bool] = (
-        and_(e.published.is_(True), e.course_id.in_(viewer.enrolled_course_ids))
-        if viewer.enrolled_course_ids
-        else false()
-    )
-    return or_(
-        and_(e.entity_type == "course", or_(e.published.is_(True), e.owner_id == me)),
-        and_(e.entity_type == "lesson", or_(e.owner_id == me, enrolled)),
-        and_(e.entity_type == "question", e.owner_id == me),
-    )
+    clauses: list[ColumnElement[bool]] = []
+    for entity_type, rule in rules_for(types).items():
+        admitted: list[ColumnElement[bool]] = []
+        if rule.published:
+            admitted.append(e.published.is_(True))
+        if me is not None and rule.owner:
+            admitted.append(e.owner_id == me)
+        if me is not None and rule.enrolled and viewer.enrolled_course_ids:
+            admitted.append(
+                and_(e.published.is_(True), e.course_id.in_(viewer.enrolled_course_ids))
+            )
+        if admitted:
+            clauses.append(and_(e.entity_type == entity_type, or_(*admitted)))
+    return or_(*clauses) if clauses else false()
 
 
 # -- the adapter ----------------------------------------------------------------------------
@@ -232,7 +235,7 @@ class PostgresIndex:
                 func.count().over().label("found"),
             )
             .where(e.document.op("@@")(tsq), e.entity_type.in_(list(types)))
-            .where(visibility_sql(viewer))
+            .where(visibility_sql(viewer, types))
             .order_by(rank.desc(), e.entity_type, e.entity_id)
             .limit(limit)
             .subquery("top")

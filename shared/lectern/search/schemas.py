@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
+
+from lectern.search.port import entity_types
 
 MAX_QUERY = 200
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 20
 
-SearchType = Literal["course", "lesson", "question"]
+if TYPE_CHECKING:
+    SearchType = str
+else:
+    # The registered searchable types, as the enum the spec shows for ``type``.
+    SearchType = Literal[entity_types()]
 
 
 class SearchHitOut(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lectern.core.principal import Principal, UserRole
 from lectern.errors import InvalidField
 from lectern.progress.models import Enrollment
-from lectern.search.port import ENTITY_TYPES, EntityType, Viewer, get_index
+from lectern.search.port import EntityType, Viewer, entity_types, get_index, rules_for
 from lectern.search.schemas import MAX_LIMIT, MAX_QUERY, SearchHitOut, SearchOut, SearchType
 
 
@@ -20,7 +20,7 @@ def viewer_for(db: Session, principal: Principal | None, types: tuple[EntityType
     if principal.role == UserRole.admin:
         return Viewer(user_id=principal.user_id, is_admin=True)
     enrolled: tuple[uuid.UUID, ...] = ()
-    if "lesson" in types:
+    if any(rule.enrolled for rule in rules_for(types).values()):
         enrolled = tuple(
             db.scalars(select(Enrollment.course_id).where(Enrollment.user_id == principal.user_id))
         )
@@ -42,10 +42,10 @@ def search(
         raise InvalidField("q", f"at most {MAX_QUERY} characters")
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidField("limit", f"between 1 and {MAX_LIMIT}")
-    types: tuple[EntityType, ...] = (type,) if type else ENTITY_TYPES
+    types: tuple[EntityType, ...] = (type,) if type else entity_types()
     if principal is None:
-        # Anonymous callers see published courses only: no index call for the rest.
-        types = tuple(t for t in types if t == "course")
+        # Anonymous callers see published entries only: no index call for the rest.
+        types = tuple(t for t, rule in rules_for(types).items() if rule.published)
     if not types:
         return SearchOut(hits=[], found=0)
     viewer = viewer_for(db, principal, types)

@@ -7,8 +7,9 @@ Each batch is one transaction:
 2. take a transaction-scoped advisory lock per object (and, for a course, per lesson of
    it). An object another drain holds is left for later: without this, two drains with
    rows for the same object could push an older state after a newer one;
-3. read each object's current state (gone → delete from the index; a course → its entry
-   and its lessons', which carry its publication and owner), push, and delete the rows;
+3. read each object's current state (gone → delete from the index; an object with
+   registered dependents → its entry and theirs: a course's lessons carry its
+   publication and owner), push, and delete the rows;
 4. on failure keep the rows: ``attempts + 1``, ``available_at`` backed off (capped),
    ``last_error``. A refused entry fails its own rows only; an unreachable index fails
    the batch and ends the run. Rows at ``MAX_ATTEMPTS`` or more are counted as poisoned.
@@ -19,7 +20,6 @@ Topic ``embed`` relays ``{"type": "process_lesson", "lesson_id"}`` to the ingest
 from __future__ import annotations
 
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Text, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from lectern.catalog.search import existing_lessons, lessons_of_courses
+from lectern.catalog.search import existing_lessons
 from lectern.config import get_settings
 from lectern.core.models import OutboxEntry
 from lectern.core.outbox import MAX_ATTEMPTS, Topic
@@ -37,7 +37,7 @@ from lectern.errors import DependencyUnavailable
 from lectern.observability import count, get_logger, get_metrics
 from lectern.search import entries
 from lectern.search.models import SearchSynonym
-from lectern.search.port import IndexDoc, Key, SearchIndex, get_index
+from lectern.search.port import Key, SearchIndex, get_index
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 900
@@ -142,29 +142,24 @@ def _group(rows: Sequence[_Row]) -> dict[Key, list[_Row]]:
 # -- the two topics ------------------------------------------------------------------------
 
 
-def _expand_courses(db: Session, keys: set[Key]) -> tuple[set[Key], set[Key]]:
-    """(keys to push, course keys deferred because one of their lessons is busy)."""
-    course_ids = sorted(i for t, i in keys if t == "course")
-    lessons = lessons_of_courses(db, course_ids)
-    wanted = {("lesson", lesson) for ids in lessons.values() for lesson in ids}
+def _expand_dependents(
+    db: Session, keys: set[Key]
+) -> tuple[set[Key], set[Key], dict[Key, list[Key]]]:
+    """(keys to push, keys deferred because one of their dependents is busy, and each
+    key's dependents: a course's lessons, whose entries carry its owner and publication)."""
+    of = entries.dependents(db, keys)
+    wanted = {d for found in of.values() for d in found}
     held = _try_lock(db, wanted - keys) | (wanted & keys)
-    busy_courses = {
-        ("course", c) for c, ids in lessons.items() if any(("lesson", i) not in held for i in ids)
-    }
-    added = {
-        ("lesson", lesson)
-        for c, ids in lessons.items()
-        if ("course", c) not in busy_courses
-        for lesson in ids
-    }
-    return (keys - busy_courses) | added, busy_courses
+    busy = {key for key, found in of.items() if any(d not in held for d in found)}
+    added = {d for key, found in of.items() if key not in busy for d in found}
+    return (keys - busy) | added, busy, of
 
 
 def _push_search(db: Session, index: SearchIndex, rows: list[_Row]) -> _Outcome:
     outcome = _Outcome()
     by_key = _group(rows)
     held = _try_lock(db, by_key)
-    push, busy = _expand_courses(db, held)
+    push, busy, of = _expand_dependents(db, held)
     for key, key_rows in by_key.items():
         if key not in held or key in busy:
             outcome.deferred += key_rows
@@ -182,24 +177,16 @@ def _push_search(db: Session, index: SearchIndex, rows: list[_Row]) -> _Outcome:
         return outcome
     outcome.upserted = len(docs) - len(refused)
     outcome.deleted = len(gone)
-    course_of = _course_of(docs)
     for key, key_rows in work.items():
         reason = refused.get(key)
-        if reason is None and key[0] == "course":
-            # A course's row is done once every entry it stands for is in.
-            reason = next(
-                (refused[k] for k in refused if k[0] == "lesson" and course_of.get(k) == key[1]),
-                None,
-            )
+        if reason is None:
+            # An object's row is done once every entry it stands for is in.
+            reason = next((refused[d] for d in of.get(key, ()) if d in refused), None)
         if reason is None:
             outcome.done += key_rows
         else:
             outcome.fail(key_rows, reason)
     return outcome
-
-
-def _course_of(docs: Sequence[IndexDoc]) -> dict[Key, uuid.UUID | None]:
-    return {d.key: d.course_id for d in docs}
 
 
 def _relay_embed(db: Session, send: Sender, rows: list[_Row]) -> _Outcome:

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from lectern.config import Settings, resolve_secret
 from lectern.errors import DependencyUnavailable
 from lectern.search.port import (
-    ENTITY_TYPES,
     MARK_END,
     MARK_START,
     EntityType,
@@ -33,6 +32,8 @@ from lectern.search.port import (
     Key,
     Viewer,
     doc_id,
+    entity_types,
+    rules_for,
     safe_snippet,
 )
 
@@ -90,32 +91,36 @@ def _any_of(values: Sequence[object]) -> str:
 
 
 def filter_by(types: Sequence[EntityType], viewer: Viewer) -> str:
-    """Typesense's ``filter_by`` for the visibility rules of ``lectern.search.port``."""
-    type_filter = f"type:{_any_of(types)}"
+    """Typesense's ``filter_by`` for the registered visibility rules of these types."""
     if viewer.is_admin:
-        return type_filter
-    if viewer.user_id is None:
-        return "type:=course && published:=true"
-    me = _quoted(viewer.user_id)
-    lesson = f"owner_id:={me}"
-    if viewer.enrolled_course_ids:
-        lesson = (
-            f"({lesson} || (published:=true && course_id:{_any_of(viewer.enrolled_course_ids)}))"
-        )
-    rules = {
-        "course": f"(type:=course && (published:=true || owner_id:={me}))",
-        "lesson": f"(type:=lesson && {lesson})",
-        "question": f"(type:=question && owner_id:={me})",
-    }
-    return " || ".join(rules[t] for t in types)
+        return f"type:{_any_of(types)}"
+    me = _quoted(viewer.user_id) if viewer.user_id is not None else None
+    clauses: list[str] = []
+    for entity_type, rule in rules_for(types).items():
+        admitted: list[str] = []
+        if rule.published:
+            admitted.append("published:=true")
+        if me is not None and rule.owner:
+            admitted.append(f"owner_id:={me}")
+        if me is not None and rule.enrolled and viewer.enrolled_course_ids:
+            admitted.append(f"(published:=true && course_id:{_any_of(viewer.enrolled_course_ids)})")
+        if admitted:
+            either = admitted[0] if len(admitted) == 1 else f"({' || '.join(admitted)})"
+            clauses.append(f"type:={entity_type} && {either}")
+    if not clauses:
+        # An empty filter_by would match everything: the caller asks only for types the
+        # viewer may see some of.
+        raise ValueError(f"no entry of {list(types)} is visible to this viewer")
+    if len(clauses) == 1 and me is None:
+        return clauses[0]
+    return " || ".join(f"({clause})" for clause in clauses)
 
 
 def _key(document_id: str) -> tuple[EntityType, uuid.UUID]:
     entity_type, _, raw = document_id.partition(":")
-    for known in ENTITY_TYPES:
-        if entity_type == known:
-            return known, uuid.UUID(raw)
-    raise ValueError(f"not a Lectern document id: {document_id!r}")
+    if entity_type not in entity_types():
+        raise ValueError(f"not a Lectern document id: {document_id!r}")
+    return entity_type, uuid.UUID(raw)
 
 
 class TypesenseIndex:

@@ -1,0 +1,179 @@
+"""What each context brings, read by central code that never names a context.
+
+A context declares one ``Context`` in ``lectern/<context>/context.py``, and
+``lectern.contexts.INSTALLED`` lists the installed ones. Central code asks the registry:
+
+- the scheduler (``lectern.core.upkeep``) runs every registered upkeep task;
+- the search drain and ``GET /v1/search`` load and filter every registered searchable
+  type, and both index adapters apply its declared ``Visibility``;
+- export and erasure (``lectern.privacy``) cover every registered personal-data table;
+- ``POST /v1/events`` refuses every event type a context records on the server;
+- Alembic and the tests import every context's models.
+
+The declarations are plain data with dotted ``"module:attribute"`` references, so reading
+the registry imports no service, model or adapter: a function that only needs the event
+types does not pay for the search loaders.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from lectern import contexts
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+
+def resolve(reference: str) -> Any:
+    """The object a ``"package.module:attribute"`` reference names (imported on demand)."""
+    module, _, attribute = reference.partition(":")
+    if not attribute:
+        raise ValueError(f"not a 'module:attribute' reference: {reference!r}")
+    return getattr(importlib.import_module(module), attribute)
+
+
+@dataclass(frozen=True)
+class UpkeepTask:
+    """A scheduled task: ``run(db, Run) -> (watermark, details)``, idempotent, one
+    transaction under its own advisory lock (see ``lectern.core.upkeep``)."""
+
+    name: str
+    run: str
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who finds an index entry besides admins (who find everything). Each flag admits
+    more callers; both adapters translate these same flags into their query.
+
+    - ``published``: anyone, signed in or not, once the entry is published;
+    - ``owner``: the entry's ``owner_id``;
+    - ``enrolled``: learners enrolled in the entry's ``course_id``, once it is published.
+    """
+
+    published: bool = False
+    owner: bool = False
+    enrolled: bool = False
+
+
+@dataclass(frozen=True)
+class SearchableType:
+    """An entity type the full-text index carries.
+
+    ``loader(db, ids) -> list[IndexDoc]`` reads the current entries (a missing id is a
+    deleted object). ``dependents`` names other searchable types whose entries carry
+    this object's fields (a course's publication is in its lessons' entries):
+    ``{type: "module:fn"}`` with ``fn(db, ids) -> {id: [dependent ids]}``. ``table``
+    holds the objects (by ``id``), for a re-index; ``embedded`` objects are re-embedded
+    by one too.
+    """
+
+    name: str
+    table: str
+    loader: str
+    visibility: Visibility
+    dependents: dict[str, str] = field(default_factory=dict)
+    embedded: bool = False
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """A table whose rows belong to one user, named by ``user_column``: exported by
+    ``GET /v1/me/export`` and deleted by ``DELETE /v1/me`` (rows reached through them
+    go by ``ON DELETE CASCADE``)."""
+
+    table: str
+    user_column: str = "user_id"
+
+
+@dataclass(frozen=True)
+class PersonalExport:
+    """An export section a context computes itself (rows reached through a parent, or
+    authored content that stays): ``export(db, user_id) -> list[dict]``."""
+
+    name: str
+    export: str
+
+
+@dataclass(frozen=True)
+class Context:
+    name: str
+    models: str | None = None
+    upkeep: tuple[UpkeepTask, ...] = ()
+    searchable: tuple[SearchableType, ...] = ()
+    personal_data: tuple[PersonalData, ...] = ()
+    personal_exports: tuple[PersonalExport, ...] = ()
+    # ``fn(db, user_id) -> list[str]``: bucket keys of the user's objects, deleted with
+    # their rows on erasure.
+    personal_objects: tuple[str, ...] = ()
+    # Event types only the server records: POST /v1/events refuses them.
+    server_events: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registry:
+    contexts: tuple[Context, ...]
+
+    @property
+    def upkeep(self) -> tuple[UpkeepTask, ...]:
+        return tuple(t for c in self.contexts for t in c.upkeep)
+
+    @property
+    def searchable(self) -> dict[str, SearchableType]:
+        return {s.name: s for c in self.contexts for s in c.searchable}
+
+    @property
+    def personal_data(self) -> tuple[PersonalData, ...]:
+        return tuple(p for c in self.contexts for p in c.personal_data)
+
+    @property
+    def personal_exports(self) -> tuple[PersonalExport, ...]:
+        return tuple(p for c in self.contexts for p in c.personal_exports)
+
+    @property
+    def personal_objects(self) -> tuple[str, ...]:
+        return tuple(o for c in self.contexts for o in c.personal_objects)
+
+    @property
+    def server_events(self) -> frozenset[str]:
+        return frozenset(e for c in self.contexts for e in c.server_events)
+
+    def load_models(self) -> None:
+        """Import every context's models, so ``Base.metadata`` is complete."""
+        for c in self.contexts:
+            if c.models:
+                importlib.import_module(c.models)
+
+    def metadata(self) -> MetaData:
+        """Every installed context's tables (what Alembic compares the database with)."""
+        from lectern.db.base import Base
+
+        self.load_models()
+        return Base.metadata
+
+
+def _unique(kind: str, names: list[str]) -> None:
+    twice = sorted(n for n, times in Counter(names).items() if times > 1)
+    if twice:
+        raise ValueError(f"{kind} registered twice: {twice}")
+
+
+def build(modules: tuple[str, ...]) -> Registry:
+    """The registry of these context modules (each with a ``CONTEXT``), checked for
+    names registered twice."""
+    found = tuple(importlib.import_module(m).CONTEXT for m in modules)
+    _unique("contexts", [c.name for c in found])
+    _unique("upkeep tasks", [t.name for c in found for t in c.upkeep])
+    _unique("searchable types", [s.name for c in found for s in c.searchable])
+    _unique("personal data tables", [p.table for c in found for p in c.personal_data])
+    return Registry(contexts=found)
+
+
+@lru_cache(maxsize=1)
+def get_registry() -> Registry:
+    return build(contexts.INSTALLED)

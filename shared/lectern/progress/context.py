@@ -1,0 +1,16 @@
+"""Progress: enrollment, lesson completion, certificates, XP and leaderboards."""
+
+from lectern.core.registry import Context, PersonalData, UpkeepTask
+
+CONTEXT = Context(
+    name="progress",
+    models="lectern.progress.models",
+    upkeep=(UpkeepTask("leaderboards", "lectern.progress.upkeep:leaderboards_task"),),
+    personal_data=(
+        PersonalData("enrollments"),
+        PersonalData("lesson_completions"),
+        PersonalData("certificates"),
+        PersonalData("xp_awards"),
+    ),
+    server_events=("course_enrolled", "lesson_completed"),
+)

@@ -1,0 +1,78 @@
+"""The context registry: every declaration resolves, and central code reads only it."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from lectern.core.registry import Context, UpkeepTask, build, get_registry, resolve
+
+
+def test_every_registered_reference_resolves_to_a_callable():
+    registry = get_registry()
+    references = [t.run for t in registry.upkeep]
+    for searchable in registry.searchable.values():
+        references.append(searchable.loader)
+        references += searchable.dependents.values()
+    references += [p.export for p in registry.personal_exports]
+    references += registry.personal_objects
+    assert references
+    for reference in references:
+        assert callable(resolve(reference)), reference
+
+
+def test_registered_tables_and_dependents_exist():
+    registry = get_registry()
+    tables = registry.metadata().tables
+    for personal in registry.personal_data:
+        assert personal.user_column in tables[personal.table].c, personal
+    for searchable in registry.searchable.values():
+        assert "id" in tables[searchable.table].c, searchable.name
+        assert set(searchable.dependents) <= set(registry.searchable), searchable.name
+
+
+def test_the_registry_holds_what_the_contexts_brought():
+    registry = get_registry()
+    assert [t.name for t in registry.upkeep] == [
+        "partitions",
+        "retention",
+        "rollups",
+        "question_stats",
+        "leaderboards",
+        "shares",
+        "sessions",
+        "uploads",
+        "outbox",
+    ]
+    assert sorted(registry.searchable) == ["course", "lesson", "question"]
+    assert registry.server_events == {
+        "course_enrolled",
+        "lesson_completed",
+        "exam_started",
+        "exam_completed",
+    }
+
+
+def _context_module(name: str, context: Context) -> str:
+    module = types.ModuleType(name)
+    module.CONTEXT = context  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    return name
+
+
+def test_a_name_registered_twice_is_refused(monkeypatch: pytest.MonkeyPatch):
+    first = _context_module("tests_ctx_a", Context("a", upkeep=(UpkeepTask("same", "x:y"),)))
+    second = _context_module("tests_ctx_b", Context("b", upkeep=(UpkeepTask("same", "x:z"),)))
+    try:
+        with pytest.raises(ValueError, match="upkeep tasks registered twice: \\['same'\\]"):
+            build((first, second))
+        assert [t.name for t in build((first,)).upkeep] == ["same"]
+    finally:
+        del sys.modules[first], sys.modules[second]
+
+
+def test_a_reference_must_name_an_attribute():
+    with pytest.raises(ValueError, match="not a 'module:attribute' reference"):
+        resolve("lectern.core.registry")
