@@ -23,6 +23,12 @@ from tests.conftest import reset_clients, unique_email
 PASSWORD = "a long enough password"
 
 
+@pytest.fixture
+def db(rolled_back_db):
+    """Nothing here needs another connection to see its writes: each test is rolled back."""
+    return rolled_back_db
+
+
 def _register(db: Session, email: str | None = None, name: str = "Learner"):
     return service.register(
         db, RegisterIn(email=email or unique_email(), password=PASSWORD, name=name)

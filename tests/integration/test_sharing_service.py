@@ -33,6 +33,12 @@ from tests.factories import Account, make_account
 # --- rows made directly, so these tests do not lean on the catalog or exam services ---
 
 
+@pytest.fixture
+def db(rolled_back_db):
+    """Nothing here needs another connection to see its writes: each test is rolled back."""
+    return rolled_back_db
+
+
 def make_course(db: Session, owner: Account, *, published: bool = True) -> Course:
     course = Course(
         owner_id=owner.id,
