@@ -45,7 +45,6 @@ API_KEY_HEADER = "X-TYPESENSE-API-KEY"
 QUERY_BY = "title,body"
 QUERY_BY_WEIGHTS = "3,1"
 IMPORT_BATCH = 500
-SNIPPET_FALLBACK_CHARS = 200
 
 
 def schema(collection: str) -> dict[str, Any]:
