@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lectern.api.errors import install_error_handlers
+from lectern.api.text_guard import TextGuardMiddleware
 from lectern.config import get_settings
 from lectern.observability import get_logger, get_metrics
 
@@ -81,6 +82,8 @@ def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Innermost: refused text is answered like any other 422, with the request id.
+    app.add_middleware(TextGuardMiddleware)
     origins = get_settings().cors_origins
     if origins:
         app.add_middleware(
