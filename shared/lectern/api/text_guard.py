@@ -48,7 +48,7 @@ def _first_bad(value: Any, path: str) -> str | None:
 def _is_json(scope: Scope) -> bool:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            media = value.decode("latin-1").split(";", 1)[0].strip().lower()
+            media = bytes(value).decode("latin-1").split(";", 1)[0].strip().lower()
             return media == "application/json" or media.endswith("+json")
     return False
 
