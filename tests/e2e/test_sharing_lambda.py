@@ -241,3 +241,54 @@ def test_delete_is_owner_only():
     unknown = invoke("sharing", "DELETE", f"/v1/shares/{uuid.uuid4()}", token=owner.token)
     assert unknown.status == 404
     assert invoke("sharing", "DELETE", "/v1/shares/nope", token=owner.token).status == 422
+
+
+def test_a_running_exam_link_hides_short_answer_solutions():
+    """Attack: share your own running exam and open the link to read the accepted answers
+    of its short-answer questions (a short answer's options are its solutions)."""
+    from lectern.assessment.models import (
+        Difficulty,
+        Exam,
+        ExamMode,
+        ExamQuestion,
+        Question,
+        QuestionOption,
+        QuestionType,
+    )
+    from lectern.db.engine import get_sessionmaker
+
+    author, learner = new_account("instructor"), new_account("student")
+    with get_sessionmaker()() as db:
+        exam = Exam(user_id=learner.id, mode=ExamMode.exam, size=1)
+        question = Question(
+            owner_id=author.id,
+            prompt="Name the powerhouse of the cell.",
+            type=QuestionType.short_answer,
+            difficulty=Difficulty.easy,
+            topic="cells",
+        )
+        db.add_all([exam, question])
+        db.flush()
+        db.add_all(
+            [
+                QuestionOption(
+                    question_id=question.id, position=0, text="mitochondrion", is_correct=True
+                ),
+                QuestionOption(
+                    question_id=question.id, position=1, text="mitochondria", is_correct=True
+                ),
+                ExamQuestion(exam_id=exam.id, question_id=question.id, position=0),
+            ]
+        )
+        db.commit()
+        exam_id = exam.id
+    token = _share(learner, "exam", exam_id).body["token"]
+
+    opened = invoke("sharing", "GET", f"/v1/shared/{token}")
+    assert opened.status == 200
+    [shown] = opened.body["exam"]["questions"]
+    assert shown["type"] == "short_answer" and shown["options"] == []
+    assert "mitochondri" not in json.dumps(opened.body)
+    # The taker's own view hides them too: the shared view reveals nothing more.
+    own = invoke("assessments", "GET", f"/v1/exams/{exam_id}", token=learner.token)
+    assert own.status == 200 and own.body["questions"][0]["options"] == []

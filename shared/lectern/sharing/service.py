@@ -22,6 +22,7 @@ from lectern.assessment.models import (
     ExamStatus,
     Question,
     QuestionOption,
+    QuestionType,
 )
 from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson, Module
@@ -283,11 +284,15 @@ def _exam_view(db: Session, exam_id: uuid.UUID) -> SharedExamView | None:
             for q in questions
         ]
     else:
+        # As in the taker's own view: a short answer's options are its accepted
+        # answers, so an unfinished exam shows none.
         shown = [
             SharedQuestion(
                 prompt=q.prompt,
                 type=q.type,
-                options=[SharedOption(text=o.text) for o in options[q.id]],
+                options=[]
+                if q.type is QuestionType.short_answer
+                else [SharedOption(text=o.text) for o in options[q.id]],
             )
             for q in questions
         ]
