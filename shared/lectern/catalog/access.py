@@ -1,6 +1,7 @@
 """Who may see or change a course and its lessons: one place, used by every route.
 
-- The owner and admins see and change everything of a course.
+- The owner and admins see and change everything of a course; changing also needs the
+  instructor or admin role, so an owner demoted to student can no longer change it.
 - Others see a course once it is published; an unpublished one is a 404 to them, so
   its existence does not leak. Changing a published course of someone else is a 403.
 - A lesson's content is for the owner, admins and learners enrolled in its course;
@@ -25,14 +26,24 @@ MODULE_NOT_FOUND = "No such module."
 EDIT_FORBIDDEN = "Only the course's owner or an admin may change it."
 
 
-def can_edit(course: Course, principal: Principal | None) -> bool:
+def is_owner_or_admin(course: Course, principal: Principal | None) -> bool:
     return principal is not None and (
         principal.role == UserRole.admin or course.owner_id == principal.user_id
     )
 
 
+def can_edit(course: Course, principal: Principal | None) -> bool:
+    """Ownership alone is not enough: an owner demoted to student keeps sight of the
+    course but may no longer change or share it."""
+    return (
+        is_owner_or_admin(course, principal)
+        and principal is not None
+        and (principal.role in (UserRole.admin, UserRole.instructor))
+    )
+
+
 def can_view(course: Course, principal: Principal | None) -> bool:
-    return course.published_at is not None or can_edit(course, principal)
+    return course.published_at is not None or is_owner_or_admin(course, principal)
 
 
 def course_for_view(
@@ -90,7 +101,7 @@ def lesson_for_view(
     db: Session, lesson_id: uuid.UUID, principal: Principal | None
 ) -> tuple[Lesson, Course]:
     lesson, course = _visible_lesson(db, lesson_id, principal)
-    if can_edit(course, principal):
+    if is_owner_or_admin(course, principal):
         return lesson, course
     if principal is None or not is_enrolled(db, principal.user_id, course.id):
         raise Forbidden("Enroll in the course to read its lessons.")
