@@ -223,11 +223,18 @@ def delete_me(db: Session, principal: Principal) -> None:
     db.commit()
 
 
+# The advisory lock key that serializes demoting admins (any fixed 64-bit number).
+ADMIN_COUNT_LOCK = 7_201_000_002
+
+
 def set_role(db: Session, user_id: uuid.UUID, role: UserRole) -> UserOut:
     user = db.get(User, user_id, with_for_update=True)
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.")
     if user.profile.role == UserRole.admin and role != UserRole.admin:
+        # One demotion of an admin at a time: two admins demoting each other would each
+        # count the other still there, and leave none.
+        db.execute(select(func.pg_advisory_xact_lock(ADMIN_COUNT_LOCK)))
         admins = db.scalar(
             select(func.count())
             .select_from(Profile)
