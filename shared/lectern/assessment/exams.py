@@ -8,16 +8,17 @@ as atomic upserts, so they always equal what ``exam_answers`` holds.
 
 Time limits are the server's: a request that finds the deadline passed submits the
 exam as it stands, and an answer that comes too late is refused.
+
+This module holds the state transitions; what the learner sees of an exam is assembled
+in ``lectern.assessment.exam_views``.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from lectern.analytics.events import NewEvent
 from lectern.analytics.models import EventType
 from lectern.analytics.store import get_store
+from lectern.assessment import exam_views
 from lectern.assessment.models import (
     Difficulty,
     Exam,
@@ -44,15 +46,11 @@ from lectern.assessment.models import (
 from lectern.assessment.schemas import (
     ExamAnswerIn,
     ExamAnswerOut,
-    ExamCriteria,
     ExamIn,
-    ExamOptionOut,
     ExamOut,
-    ExamQuestionOut,
     ExamScoreOut,
     ExamStateOut,
     ExamSummaryOut,
-    GivenAnswerOut,
     PageQuery,
     normalize_answer,
 )
@@ -94,14 +92,6 @@ def _overdue(exam: Exam, now: datetime) -> bool:
         and exam.deadline_at is not None
         and exam.deadline_at <= now
     )
-
-
-def _seconds_left(exam: Exam, now: datetime) -> float | None:
-    if exam.status is ExamStatus.paused:
-        return exam.remaining_seconds
-    if exam.status is ExamStatus.active and exam.deadline_at is not None:
-        return max(0.0, (exam.deadline_at - now).total_seconds())
-    return None
 
 
 def _complete(db: Session, exam: Exam, now: datetime) -> tuple[int, float]:
@@ -149,89 +139,6 @@ def _require_active(db: Session, exam: Exam, now: datetime) -> None:
         raise Conflict(TIME_IS_UP)
     if exam.status is not ExamStatus.active:
         raise Conflict(NOT_ACTIVE)
-
-
-def _solution(question: Question, options: Sequence[QuestionOption]) -> dict[str, Any]:
-    if question.type is QuestionType.short_answer:
-        return {"explanation": question.explanation, "accepted_answers": [o.text for o in options]}
-    return {
-        "explanation": question.explanation,
-        "correct_option_ids": [o.id for o in options if o.is_correct],
-    }
-
-
-def _exam_out(db: Session, exam: Exam, now: datetime) -> ExamOut:
-    """The exam as its learner may see it now: three queries, whatever its size."""
-    rows = db.execute(
-        select(ExamQuestion.position, Question)
-        .join(Question, Question.id == ExamQuestion.question_id)
-        .where(ExamQuestion.exam_id == exam.id)
-        .order_by(ExamQuestion.position)
-    ).all()
-    options: dict[uuid.UUID, list[QuestionOption]] = defaultdict(list)
-    for option in db.scalars(
-        select(QuestionOption)
-        .where(QuestionOption.question_id.in_([row.Question.id for row in rows]))
-        .order_by(QuestionOption.question_id, QuestionOption.position)
-    ):
-        options[option.question_id].append(option)
-    answers = {
-        a.question_id: a
-        for a in db.scalars(select(ExamAnswer).where(ExamAnswer.exam_id == exam.id))
-    }
-    completed = exam.status is ExamStatus.completed
-    practice = exam.mode is ExamMode.practice
-    questions: list[ExamQuestionOut] = []
-    for row in rows:
-        q: Question = row.Question
-        given = answers.get(q.id)
-        reveal = completed or (practice and given is not None)
-        questions.append(
-            ExamQuestionOut(
-                id=q.id,
-                position=row.position,
-                prompt=q.prompt,
-                type=q.type,
-                topic=q.topic,
-                difficulty=q.difficulty,
-                # A short answer's options are its accepted answers: never shown as options.
-                options=[]
-                if q.type is QuestionType.short_answer
-                else [ExamOptionOut(id=o.id, text=o.text) for o in options[q.id]],
-                answer=None
-                if given is None
-                else GivenAnswerOut(
-                    option_ids=given.option_ids,
-                    text=given.text,
-                    answered_at=given.answered_at,
-                    correct=given.is_correct if reveal else None,
-                ),
-                **(_solution(q, options[q.id]) if reveal else {}),
-            )
-        )
-    if completed:
-        correct: int | None = exam.correct_count
-    elif practice:
-        correct = sum(1 for a in answers.values() if a.is_correct)
-    else:
-        correct = None
-    return ExamOut(
-        id=exam.id,
-        status=exam.status,
-        mode=exam.mode,
-        adaptive=exam.adaptive,
-        size=exam.size,
-        criteria=ExamCriteria.model_validate(exam.criteria),
-        time_limit_minutes=exam.time_limit_seconds // 60 if exam.time_limit_seconds else None,
-        deadline_at=exam.deadline_at,
-        remaining_seconds=_seconds_left(exam, now),
-        created_at=exam.created_at,
-        submitted_at=exam.submitted_at,
-        answered=len(answers),
-        correct=correct,
-        score=exam.score,
-        questions=questions,
-    )
 
 
 def create_exam(
@@ -285,7 +192,7 @@ def create_exam(
             )
         ],
     )
-    out = _exam_out(db, exam, now)
+    out = exam_views.exam_out(db, exam, now)
     db.commit()
     return out
 
@@ -299,7 +206,7 @@ def get_exam(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamOut:
         if _overdue(exam, now):
             _complete(db, exam, now)
             db.commit()
-    return _exam_out(db, exam, now)
+    return exam_views.exam_out(db, exam, now)
 
 
 def _grade(
@@ -409,15 +316,8 @@ def answer(
         leaderboards.publish([award])
     if exam.mode is ExamMode.exam:
         return ExamAnswerOut(question_id=question.id)
-    return ExamAnswerOut(question_id=question.id, correct=correct, **_solution(question, options))
-
-
-def _state(exam: Exam, now: datetime) -> ExamStateOut:
-    return ExamStateOut(
-        id=exam.id,
-        status=exam.status,
-        deadline_at=exam.deadline_at,
-        remaining_seconds=_seconds_left(exam, now),
+    return ExamAnswerOut(
+        question_id=question.id, correct=correct, **exam_views.solution(question, options)
     )
 
 
@@ -426,11 +326,11 @@ def pause(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut
     exam = _owned_exam(db, principal, exam_id, lock=True)
     now = _now()
     _require_active(db, exam, now)
-    exam.remaining_seconds = _seconds_left(exam, now)
+    exam.remaining_seconds = exam_views.seconds_left(exam, now)
     exam.deadline_at = None
     exam.status = ExamStatus.paused
     db.commit()
-    return _state(exam, now)
+    return exam_views.state_out(exam, now)
 
 
 def resume(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut:
@@ -443,7 +343,7 @@ def resume(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOu
     exam.remaining_seconds = None
     exam.status = ExamStatus.active
     db.commit()
-    return _state(exam, now)
+    return exam_views.state_out(exam, now)
 
 
 def submit(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamScoreOut:
@@ -473,30 +373,4 @@ def list_exams(db: Session, principal: Principal, query: PageQuery) -> Page[Exam
         exams = exams[: query.limit]
         last = exams[-1]
         next_cursor = encode_keyset(last.created_at, last.id)
-    answered: dict[uuid.UUID, int] = {}
-    if exams:
-        answered = {
-            row.exam_id: row.n
-            for row in db.execute(
-                select(ExamAnswer.exam_id, func.count().label("n"))
-                .where(ExamAnswer.exam_id.in_([e.id for e in exams]))
-                .group_by(ExamAnswer.exam_id)
-            )
-        }
-    items = [
-        ExamSummaryOut(
-            id=e.id,
-            status=e.status,
-            mode=e.mode,
-            adaptive=e.adaptive,
-            size=e.size,
-            criteria=ExamCriteria.model_validate(e.criteria),
-            answered=answered.get(e.id, 0),
-            score=e.score,
-            deadline_at=e.deadline_at,
-            created_at=e.created_at,
-            submitted_at=e.submitted_at,
-        )
-        for e in exams
-    ]
-    return Page[ExamSummaryOut](items=items, next_cursor=next_cursor)
+    return Page[ExamSummaryOut](items=exam_views.summaries(db, exams), next_cursor=next_cursor)
