@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from lectern.analytics.events import NewEvent
 from lectern.analytics.models import EventType
 from lectern.analytics.store import get_store
-from lectern.assessment import exam_views
+from lectern.assessment import access, exam_views
 from lectern.assessment.models import (
     Difficulty,
     Exam,
@@ -58,13 +58,12 @@ from lectern.assessment.selection import Criteria, record_exposures, select_ques
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.core.principal import Principal
-from lectern.errors import Conflict, InvalidField, NotFound
+from lectern.errors import Conflict, InvalidField
 from lectern.progress import leaderboards
 from lectern.progress.xp import Award, Reason, award_xp
 
 XP_FOR_CORRECT = {Difficulty.easy: 2, Difficulty.medium: 4, Difficulty.hard: 6}
 
-EXAM_NOT_FOUND = "No such exam."
 NO_QUESTIONS = "No questions match these criteria."
 NOT_ACTIVE = "The exam is not active."
 TIME_IS_UP = "Time is up: the exam has been submitted."
@@ -75,15 +74,6 @@ _SINGLE_OPTION_TYPES = (QuestionType.single_choice, QuestionType.true_false)
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _owned_exam(
-    db: Session, principal: Principal, exam_id: uuid.UUID, *, lock: bool = False
-) -> Exam:
-    exam = db.get(Exam, exam_id, with_for_update=lock, populate_existing=lock)
-    if exam is None or exam.user_id != principal.user_id:
-        raise NotFound(EXAM_NOT_FOUND)
-    return exam
 
 
 def _overdue(exam: Exam, now: datetime) -> bool:
@@ -199,10 +189,10 @@ def create_exam(
 
 def get_exam(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamOut:
     now = _now()
-    exam = _owned_exam(db, principal, exam_id)
+    exam = access.exam_for_taker(db, principal, exam_id)
     if _overdue(exam, now):
         # Its time ran out unseen: submit it now, under the lock, then show the result.
-        exam = _owned_exam(db, principal, exam_id, lock=True)
+        exam = access.exam_for_taker(db, principal, exam_id, lock=True)
         if _overdue(exam, now):
             _complete(db, exam, now)
             db.commit()
@@ -266,7 +256,7 @@ def _count_answer(db: Session, user_id: uuid.UUID, question: Question, correct: 
 def answer(
     db: Session, principal: Principal, exam_id: uuid.UUID, data: ExamAnswerIn
 ) -> ExamAnswerOut:
-    exam = _owned_exam(db, principal, exam_id, lock=True)
+    exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     now = _now()
     _require_active(db, exam, now)
     question = db.scalar(
@@ -323,7 +313,7 @@ def answer(
 
 def pause(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut:
     """Stop the clock: the time left is kept and the deadline cleared until resume."""
-    exam = _owned_exam(db, principal, exam_id, lock=True)
+    exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     now = _now()
     _require_active(db, exam, now)
     exam.remaining_seconds = exam_views.seconds_left(exam, now)
@@ -334,7 +324,7 @@ def pause(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut
 
 
 def resume(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut:
-    exam = _owned_exam(db, principal, exam_id, lock=True)
+    exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     if exam.status is not ExamStatus.paused:
         raise Conflict("Only a paused exam can be resumed.")
     now = _now()
@@ -347,7 +337,7 @@ def resume(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOu
 
 
 def submit(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamScoreOut:
-    exam = _owned_exam(db, principal, exam_id, lock=True)
+    exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     if exam.status is ExamStatus.completed:
         raise Conflict("The exam has already been submitted.")
     correct, score = _complete(db, exam, _now())

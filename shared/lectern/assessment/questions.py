@@ -1,7 +1,8 @@
 """The question bank: authors (instructors, admins) write questions, with their options.
 
 A question is private to its author (admins see all): anyone else gets a 404, so ids
-do not leak. A question tied to a course needs the right to edit that course.
+do not leak. A question tied to a course needs the right to edit that course. Both
+rules are decided in ``lectern.assessment.access`` and ``lectern.catalog.access``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
+from lectern.assessment import access
 from lectern.assessment.models import Question, QuestionOption, QuestionStats
 from lectern.assessment.schemas import (
     QuestionBulkOut,
@@ -27,14 +29,12 @@ from lectern.assessment.schemas import (
     QuestionUpdateIn,
     options_problem,
 )
-from lectern.catalog import access
+from lectern.catalog import access as catalog_access
 from lectern.core.ids import uuid7
 from lectern.core.outbox import enqueue
 from lectern.core.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor
-from lectern.core.principal import Principal, UserRole
+from lectern.core.principal import Principal
 from lectern.errors import InvalidField, NotFound
-
-QUESTION_NOT_FOUND = "No such question."
 
 
 def _option_rows(
@@ -57,7 +57,7 @@ def _insert_questions(
 ) -> list[uuid.UUID]:
     """Three multi-row INSERTs (questions, options, stats), whatever the number of items."""
     for course_id in sorted({q.course_id for q in items if q.course_id is not None}):
-        access.course_for_edit(db, course_id, principal)
+        catalog_access.course_for_edit(db, course_id, principal)
     question_rows: list[dict[str, Any]] = []
     option_rows: list[dict[str, Any]] = []
     for item in items:
@@ -138,19 +138,6 @@ def _load(db: Session, question_id: uuid.UUID) -> QuestionOut:
     return _outs(db, _with_stats().where(Question.id == question_id))[0]
 
 
-def _visible_to(principal: Principal) -> Any:
-    return None if principal.role == UserRole.admin else Question.owner_id == principal.user_id
-
-
-def _owned(db: Session, principal: Principal, question_id: uuid.UUID) -> Question:
-    question = db.get(Question, question_id, with_for_update=True)
-    if question is None or (
-        principal.role != UserRole.admin and question.owner_id != principal.user_id
-    ):
-        raise NotFound(QUESTION_NOT_FOUND)
-    return question
-
-
 def create_question(db: Session, principal: Principal, data: QuestionIn) -> QuestionOut:
     [question_id] = _insert_questions(db, principal, [data])
     out = _load(db, question_id)
@@ -169,9 +156,12 @@ def create_questions(
 
 def list_questions(db: Session, principal: Principal, query: QuestionQuery) -> Page[QuestionOut]:
     """The caller's questions (an admin's: everyone's), newest first."""
-    stmt = _with_stats().order_by(Question.id.desc()).limit(query.limit + 1)
-    if (own := _visible_to(principal)) is not None:
-        stmt = stmt.where(own)
+    stmt = (
+        _with_stats()
+        .where(access.questions_visible_to(principal))
+        .order_by(Question.id.desc())
+        .limit(query.limit + 1)
+    )
     for column in ("topic", "difficulty", "subject", "system", "course_id"):
         value = getattr(query, column)
         if value is not None:
@@ -192,19 +182,17 @@ def list_questions(db: Session, principal: Principal, query: QuestionQuery) -> P
 
 
 def get_question(db: Session, principal: Principal, question_id: uuid.UUID) -> QuestionOut:
-    stmt = _with_stats().where(Question.id == question_id)
-    if (own := _visible_to(principal)) is not None:
-        stmt = stmt.where(own)
+    stmt = _with_stats().where(Question.id == question_id, access.questions_visible_to(principal))
     found = _outs(db, stmt)
     if not found:
-        raise NotFound(QUESTION_NOT_FOUND)
+        raise NotFound(access.QUESTION_NOT_FOUND)
     return found[0]
 
 
 def update_question(
     db: Session, principal: Principal, question_id: uuid.UUID, data: QuestionUpdateIn
 ) -> QuestionOut:
-    question = _owned(db, principal, question_id)
+    question = access.question_for_edit(db, principal, question_id)
     sent = data.model_fields_set
     for field in ("prompt", "difficulty", "topic", "subject", "system", "explanation", "tags"):
         if field in sent:
@@ -224,7 +212,7 @@ def update_question(
 
 def delete_question(db: Session, principal: Principal, question_id: uuid.UUID) -> None:
     """Gone with its options and counters, and from the exams that drew it."""
-    question = _owned(db, principal, question_id)
+    question = access.question_for_edit(db, principal, question_id)
     enqueue(db, "question", [question.id])
     db.delete(question)
     db.commit()
