@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from lectern.assessment import access as assessment_access
 from lectern.assessment.models import (
     Exam,
     ExamAnswer,
@@ -52,7 +53,6 @@ from lectern.sharing.schemas import (
     ShareOut,
 )
 
-EXAM_NOT_FOUND = "No such exam."
 SHARE_NOT_FOUND = "No such share."
 # One message for every dead link, so the answer does not tell which kind it is.
 LINK_NOT_FOUND = "This share link is invalid, expired or revoked."
@@ -79,9 +79,7 @@ def _check_owner(
         access.lesson_for_edit(db, entity_id, principal)
     else:
         # An exam is personal: someone else's is a 404 to everyone, admins included.
-        owner = db.scalar(select(Exam.user_id).where(Exam.id == entity_id))
-        if owner is None or owner != principal.user_id:
-            raise NotFound(EXAM_NOT_FOUND)
+        assessment_access.exam_for_taker(db, principal, entity_id)
 
 
 def create_share(db: Session, principal: Principal, data: ShareIn) -> ShareCreatedOut:
