@@ -4,7 +4,7 @@ The bytes never pass through a function: the client PUTs them to a presigned URL
 signature binds the key (made here, never the client's filename), the content type and
 the exact length. Completion checks the object before anything reads it, then queues it
 for the ingest function. A document is its owner's alone: anyone else, admins included,
-gets the same 404 as for a document that does not exist.
+gets the same 404 as for a document that does not exist (``lectern.documents.access``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from urllib.parse import quote
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from lectern.catalog import access
+from lectern.catalog import access as catalog_access
 from lectern.config import get_settings
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.core.principal import Principal
+from lectern.documents import access
 from lectern.documents.events import record_upload
 from lectern.documents.models import Document, DocumentStatus
 from lectern.documents.schemas import (
@@ -32,11 +33,10 @@ from lectern.documents.schemas import (
     UploadOut,
 )
 from lectern.documents.verify import ObjectMismatch, charset, check_object, media_type
-from lectern.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from lectern.errors import Conflict, PayloadTooLarge, UnsupportedMediaType
 from lectern.queue import send_ingest_message
 from lectern.storage import s3
 
-DOCUMENT_NOT_FOUND = "No such document."
 NOT_UPLOADED = "The upload has not been completed yet."
 KEY_PREFIX = "documents/"
 # Text is read as UTF-8 (ASCII is a part of it); no charset given means UTF-8.
@@ -74,18 +74,6 @@ def document_out(doc: Document) -> DocumentOut:
     )
 
 
-def _owned(
-    db: Session, principal: Principal, document_id: uuid.UUID, *, lock: bool = False
-) -> Document:
-    query = select(Document).where(
-        Document.id == document_id, Document.owner_id == principal.user_id
-    )
-    doc = db.scalar(query.with_for_update() if lock else query)
-    if doc is None:
-        raise NotFound(DOCUMENT_NOT_FOUND)
-    return doc
-
-
 def create_document(db: Session, principal: Principal, data: DocumentIn) -> DocumentCreatedOut:
     settings = get_settings()
     if data.size_bytes > settings.document_max_bytes:
@@ -98,7 +86,7 @@ def create_document(db: Session, principal: Principal, data: DocumentIn) -> Docu
         # Text is read as UTF-8; saying otherwise would only fail at completion.
         raise UnsupportedMediaType("content_type", "text must be UTF-8")
     if data.course_id is not None:
-        access.course_for_view(db, data.course_id, principal)
+        catalog_access.course_for_view(db, data.course_id, principal)
     document_id = uuid7()
     key = object_key(principal.user_id, document_id)
     ttl = settings.upload_url_ttl_seconds
@@ -140,7 +128,7 @@ def complete_document(db: Session, principal: Principal, document_id: uuid.UUID)
     the commit fails after the send, ingest finds the document pending and runs the same
     check itself (``lectern.documents.verify``) before reading a byte.
     """
-    doc = _owned(db, principal, document_id, lock=True)
+    doc = access.document_for_owner(db, principal, document_id, lock=True)
     if doc.status in _CHECKED:
         status = doc.status
         db.rollback()
@@ -171,14 +159,14 @@ def complete_document(db: Session, principal: Principal, document_id: uuid.UUID)
 
 
 def get_document(db: Session, principal: Principal, document_id: uuid.UUID) -> DocumentOut:
-    return document_out(_owned(db, principal, document_id))
+    return document_out(access.document_for_owner(db, principal, document_id))
 
 
 def list_documents(
     db: Session, principal: Principal, *, limit: int, cursor: str | None
 ) -> Page[DocumentOut]:
     """The caller's documents, newest first, keyset-paginated on (created_at, id)."""
-    query = select(Document).where(Document.owner_id == principal.user_id)
+    query = select(Document).where(access.documents_visible_to(principal))
     if cursor is not None:
         created_at, doc_id = decode_keyset(cursor)
         query = query.where(tuple_(Document.created_at, Document.id) < (created_at, doc_id))
@@ -192,7 +180,7 @@ def list_documents(
 
 
 def download_document(db: Session, principal: Principal, document_id: uuid.UUID) -> DownloadOut:
-    doc = _owned(db, principal, document_id)
+    doc = access.document_for_owner(db, principal, document_id)
     if doc.status == DocumentStatus.pending:
         raise Conflict(NOT_UPLOADED)
     ttl = get_settings().download_url_ttl_seconds
@@ -209,7 +197,7 @@ def delete_document(db: Session, principal: Principal, document_id: uuid.UUID) -
     The row goes first inside the transaction, the object next, the commit last: if the
     store is down the transaction rolls back and nothing has changed (503).
     """
-    doc = _owned(db, principal, document_id, lock=True)
+    doc = access.document_for_owner(db, principal, document_id, lock=True)
     key = doc.object_key
     db.delete(doc)
     db.flush()
