@@ -121,12 +121,18 @@ def _complete(db: Session, exam: Exam, now: datetime) -> tuple[int, float]:
     return correct, score
 
 
-def _require_active(db: Session, exam: Exam, now: datetime) -> None:
-    """409 unless the exam is active; one whose time ran out is submitted first."""
+class TimeIsUp(Conflict):
+    """The exam's deadline has passed: the caller ends the exam before answering 409."""
+
+    def __init__(self) -> None:
+        super().__init__(TIME_IS_UP)
+
+
+def _require_active(exam: Exam, now: datetime) -> None:
+    """409 unless the exam is active, ``TimeIsUp`` once its time has run out. It only
+    looks: submitting an overdue exam, and committing that, is the caller's to do."""
     if _overdue(exam, now):
-        _complete(db, exam, now)
-        db.commit()
-        raise Conflict(TIME_IS_UP)
+        raise TimeIsUp()
     if exam.status is not ExamStatus.active:
         raise Conflict(NOT_ACTIVE)
 
@@ -258,7 +264,12 @@ def answer(
 ) -> ExamAnswerOut:
     exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     now = _now()
-    _require_active(db, exam, now)
+    try:
+        _require_active(exam, now)
+    except TimeIsUp:
+        _complete(db, exam, now)
+        db.commit()  # submitted as it stands: that outlives the 409
+        raise
     question = db.scalar(
         select(Question)
         .join(ExamQuestion, ExamQuestion.question_id == Question.id)
@@ -315,7 +326,12 @@ def pause(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut
     """Stop the clock: the time left is kept and the deadline cleared until resume."""
     exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     now = _now()
-    _require_active(db, exam, now)
+    try:
+        _require_active(exam, now)
+    except TimeIsUp:
+        _complete(db, exam, now)
+        db.commit()  # submitted as it stands: that outlives the 409
+        raise
     exam.remaining_seconds = exam_views.seconds_left(exam, now)
     exam.deadline_at = None
     exam.status = ExamStatus.paused
