@@ -154,7 +154,12 @@ def run(args: argparse.Namespace) -> list[tuple[str, list[float], list[float]]]:
     from sqlalchemy import text
 
     from lectern.assessment.models import Difficulty, LearnerTopicStats
-    from lectern.assessment.selection import Criteria, select_question_ids, walk_statement
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import (
+        select_question_ids,
+        spreads_difficulties,
+        walk_statement,
+    )
     from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
     from lectern.identity.service import create_account
@@ -178,19 +183,31 @@ def run(args: argparse.Namespace) -> list[tuple[str, list[float], list[float]]]:
     print(f"filling a bank of {args.bank:,} questions ...")
     fill(os.environ["LECTERN_DATABASE_URL"], owner_id, args.bank)
 
-    scenarios: list[tuple[str, Criteria, bool, str, dict[str, Any]]] = [
-        ("no filter", Criteria(), False, "", {}),
-        ("topic", Criteria(topic="topic-7"), False, "WHERE topic = :t", {"t": "topic-7"}),
+    scenarios: list[tuple[str, ExamCriteria, bool, str, dict[str, Any]]] = [
+        ("no filter", ExamCriteria(), False, "", {}),
+        ("topic", ExamCriteria(topic="topic-7"), False, "WHERE topic = :t", {"t": "topic-7"}),
         (
             "topic + difficulty",
-            Criteria(topic="topic-7", difficulty=Difficulty.hard),
+            ExamCriteria(topic="topic-7", difficulty=Difficulty.hard),
             False,
             "WHERE topic = :t AND difficulty = 'hard'",
             {"t": "topic-7"},
         ),
-        ("subject", Criteria(subject="subject-3"), False, "WHERE subject = :s", {"s": "subject-3"}),
-        ("adaptive, no filter", Criteria(), True, "", {}),
-        ("adaptive, topic", Criteria(topic="topic-7"), True, "WHERE topic = :t", {"t": "topic-7"}),
+        (
+            "subject",
+            ExamCriteria(subject="subject-3"),
+            False,
+            "WHERE subject = :s",
+            {"s": "subject-3"},
+        ),
+        ("adaptive, no filter", ExamCriteria(), True, "", {}),
+        (
+            "adaptive, topic",
+            ExamCriteria(topic="topic-7"),
+            True,
+            "WHERE topic = :t",
+            {"t": "topic-7"},
+        ),
     ]
     rows = []
     with get_sessionmaker()() as db:
@@ -199,7 +216,7 @@ def run(args: argparse.Namespace) -> list[tuple[str, list[float], list[float]]]:
 
             def ours(
                 i: int,
-                criteria: Criteria = criteria,
+                criteria: ExamCriteria = criteria,
                 adaptive: bool = adaptive,
                 got: list[int] = got,
             ) -> None:
@@ -225,7 +242,7 @@ def run(args: argparse.Namespace) -> list[tuple[str, list[float], list[float]]]:
         for name, criteria, _, where, params in scenarios[:4]:
             difficulties = (
                 [Difficulty.easy, Difficulty.medium, Difficulty.hard]
-                if criteria.spreads_difficulties
+                if spreads_difficulties(criteria)
                 else None
             )
             starts = [0.1, 0.5, 0.9]

@@ -85,10 +85,11 @@ def test_filters_by_subject_and_system_and_spreads_difficulties(db, author):
     assert set(rows) == {(subject, system)}
     # The draw's candidates cover every difficulty; the nine picked from them are a
     # random sample, which misses a difficulty now and then (about 3% of draws).
-    from lectern.assessment.selection import Criteria, draw_candidates
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import draw_candidates
 
     candidates = draw_candidates(
-        db, learner.id, Criteria(subject=subject, system=system), 9, random.Random()
+        db, learner.id, ExamCriteria(subject=subject, system=system), 9, random.Random()
     )
     levels = db.scalars(
         select(Question.difficulty).where(Question.id.in_([c.id for c in candidates]))
@@ -141,13 +142,14 @@ def test_unseen_questions_come_first_then_the_least_recently_seen(db, author):
 
 
 def test_selection_on_a_large_set_is_random_and_distinct(db, author):
-    from lectern.assessment.selection import Criteria, select_question_ids
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import select_question_ids
 
     topic = unique("large")
     make_bank(db, author, 300, topic=topic)
     learner = make_account(db)
     draws = [
-        select_question_ids(db, learner.id, Criteria(topic=topic), 20, rng=random.Random(seed))
+        select_question_ids(db, learner.id, ExamCriteria(topic=topic), 20, rng=random.Random(seed))
         for seed in range(5)
     ]
     for ids in draws:
@@ -171,10 +173,11 @@ def test_the_walk_reads_a_random_key_index_in_order_and_never_sorts(db, criteria
     """The bank here is too small for the planner to bother with an index; with
     sequential scans priced out, an ORDER BY random() would still scan and sort."""
     from lectern.assessment.models import Difficulty
-    from lectern.assessment.selection import Criteria, walk_statement
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import spreads_difficulties, walk_statement
 
-    c = Criteria(**criteria)
-    difficulties = [Difficulty.easy, Difficulty.hard] if c.spreads_difficulties else None
+    c = ExamCriteria(**criteria)
+    difficulties = [Difficulty.easy, Difficulty.hard] if spreads_difficulties(c) else None
     stmt, params = walk_statement(c, uuid.uuid4(), [0.2, 0.7], difficulties, adaptive=adaptive)
     db.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(row[0] for row in db.execute(text(f"EXPLAIN {stmt.text}"), params))
@@ -193,7 +196,8 @@ def test_the_walk_reads_a_random_key_index_in_order_and_never_sorts(db, criteria
 
 def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
     from lectern.assessment.models import LearnerTopicStats
-    from lectern.assessment.selection import Criteria, select_question_ids
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import select_question_ids
 
     subject, strong, weak = unique("subject"), unique("strong"), unique("weak")
     make_bank(db, author, 20, topic=strong, subject=subject)
@@ -222,7 +226,7 @@ def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
             for qid in select_question_ids(
                 db,
                 learner.id,
-                Criteria(subject=subject),
+                ExamCriteria(subject=subject),
                 10,
                 adaptive=adaptive,
                 rng=random.Random(seed),
@@ -236,7 +240,8 @@ def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
 
 def test_adaptive_exams_favour_questions_half_the_learners_get_right(db, author):
     from lectern.assessment.models import QuestionStats
-    from lectern.assessment.selection import Criteria, select_question_ids
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import select_question_ids
 
     topic = unique("sweet")
     ids = make_bank(db, author, 40, topic=topic)
@@ -257,7 +262,7 @@ def test_adaptive_exams_favour_questions_half_the_learners_get_right(db, author)
         qid
         for seed in range(30)
         for qid in select_question_ids(
-            db, learner.id, Criteria(topic=topic), 10, adaptive=True, rng=random.Random(seed)
+            db, learner.id, ExamCriteria(topic=topic), 10, adaptive=True, rng=random.Random(seed)
         )
     ]
     assert sum(q in sweet for q in picked) / len(picked) > 0.58  # 2:1 weights → about 0.63

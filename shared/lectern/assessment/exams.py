@@ -54,7 +54,7 @@ from lectern.assessment.schemas import (
     PageQuery,
     normalize_answer,
 )
-from lectern.assessment.selection import Criteria, record_exposures, select_question_ids
+from lectern.assessment.selection import record_exposures, select_question_ids
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, decode_keyset, encode_keyset
 from lectern.core.principal import Principal
@@ -144,9 +144,7 @@ def create_exam(
 
     Fewer matching questions than ``size``: the exam holds what there is. None: 409.
     """
-    criteria = Criteria(
-        topic=data.topic, subject=data.subject, system=data.system, difficulty=data.difficulty
-    )
+    criteria = data.criteria()
     ids = select_question_ids(
         db, principal.user_id, criteria, data.size, adaptive=data.adaptive, rng=rng
     )
@@ -160,7 +158,7 @@ def create_exam(
         mode=data.mode,
         status=ExamStatus.active,
         adaptive=data.adaptive,
-        criteria=criteria.as_json(),
+        criteria=criteria.stored(),
         size=len(ids),
         time_limit_seconds=limit,
         deadline_at=now + timedelta(seconds=limit) if limit else None,

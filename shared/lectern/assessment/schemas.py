@@ -192,12 +192,25 @@ class ExamIn(_In):
     adaptive: bool = False
     time_limit_minutes: int | None = Field(default=None, ge=1, le=MAX_TIME_LIMIT_MINUTES)
 
+    def criteria(self) -> ExamCriteria:
+        """The filters this exam is drawn by: the one place they are taken from a request."""
+        return ExamCriteria(
+            topic=self.topic, subject=self.subject, system=self.system, difficulty=self.difficulty
+        )
 
+
+# An exam's filters, in one shape: the draw reads it (``lectern.assessment.selection``),
+# the exam stores it (``stored``) and its views show it. No docstring: it would become
+# the API schema's description.
 class ExamCriteria(BaseModel):
     topic: str | None = None
     subject: str | None = None
     system: str | None = None
     difficulty: Difficulty | None = None
+
+    def stored(self) -> dict[str, str]:
+        """The JSON kept in ``exams.criteria``: the filters that were given, as strings."""
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 def _is_none(value: object) -> bool:

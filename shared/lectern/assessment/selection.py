@@ -28,7 +28,7 @@ import random
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from lectern.assessment.models import Difficulty, QuestionExposure
+from lectern.assessment.schemas import ExamCriteria
 
 # Candidates drawn per place in the exam, before preferring unseen ones and weighing.
 OVERSAMPLE = 4
@@ -69,24 +70,13 @@ _ELIGIBLE = (
 )
 
 
-@dataclass(frozen=True)
-class Criteria:
-    topic: str | None = None
-    subject: str | None = None
-    system: str | None = None
-    difficulty: Difficulty | None = None
-
-    def as_json(self) -> dict[str, str]:
-        return {k: str(v) for k, v in asdict(self).items() if v is not None}
-
-    @property
-    def spreads_difficulties(self) -> bool:
-        """True when runs must be split per difficulty to walk a (column, difficulty,
-        random_key) index in key order."""
-        return self.difficulty is None and any(getattr(self, c) for c in _FILTER_COLUMNS)
+def spreads_difficulties(criteria: ExamCriteria) -> bool:
+    """True when runs must be split per difficulty to walk a (column, difficulty,
+    random_key) index in key order."""
+    return criteria.difficulty is None and any(getattr(criteria, c) for c in _FILTER_COLUMNS)
 
 
-def _where(criteria: Criteria, difficulty_expr: str | None) -> tuple[str, dict[str, Any]]:
+def _where(criteria: ExamCriteria, difficulty_expr: str | None) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
     for column in _FILTER_COLUMNS:
@@ -126,7 +116,7 @@ def _annotated(source: str, adaptive: bool) -> str:
 
 
 def walk_statement(
-    criteria: Criteria,
+    criteria: ExamCriteria,
     user_id: uuid.UUID,
     starts: Sequence[float],
     difficulties: Sequence[Difficulty] | None = None,
@@ -166,7 +156,7 @@ def walk_statement(
 
 
 def _complete_statement(
-    criteria: Criteria, user_id: uuid.UUID, limit: int, adaptive: bool
+    criteria: ExamCriteria, user_id: uuid.UUID, limit: int, adaptive: bool
 ) -> TextClause:
     difficulty_expr = ":difficulty" if criteria.difficulty is not None else None
     where, params = _where(criteria, difficulty_expr)
@@ -208,7 +198,7 @@ def _candidate(row: Row[Any], adaptive: bool) -> Candidate:
 def draw_candidates(
     db: Session,
     user_id: uuid.UUID,
-    criteria: Criteria,
+    criteria: ExamCriteria,
     size: int,
     rng: random.Random,
     *,
@@ -219,7 +209,7 @@ def draw_candidates(
     want = max(OVERSAMPLE * size, MIN_CANDIDATES)
     starts = [rng.random() for _ in range(math.ceil(want / RUN_LENGTH))]
     difficulties: list[Difficulty] | None = None
-    if criteria.spreads_difficulties:
+    if spreads_difficulties(criteria):
         levels = list(Difficulty)
         offset = rng.randrange(len(levels))
         difficulties = [levels[(offset + i) % len(levels)] for i in range(len(starts))]
@@ -254,7 +244,7 @@ def weighted_sample(candidates: Sequence[Candidate], k: int, rng: random.Random)
 def select_question_ids(
     db: Session,
     user_id: uuid.UUID,
-    criteria: Criteria,
+    criteria: ExamCriteria,
     size: int,
     *,
     adaptive: bool = False,
