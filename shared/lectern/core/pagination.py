@@ -1,4 +1,11 @@
-"""Opaque cursors for keyset pagination (``limit``, ``cursor`` -> ``next_cursor``)."""
+"""Keyset pagination, one way for every list: ``limit``, ``cursor`` -> ``next_cursor``.
+
+A list is read newest first by (timestamp, id) with one row more than the page
+(``keyset_query``); the surplus row only says another page exists, and the cursor is the
+last row's position (``split_page``). ``keyset_page`` does both for a plain list. The
+cursors are opaque to clients. Their cap and the page sizes are here; the routes declare
+them as parameters through ``lectern.api.params``.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,27 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from pydantic import BaseModel
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from lectern.errors import InvalidField
 
 T = TypeVar("T")
+R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
 BAD_CURSOR = "not a cursor this API issued"
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# Cursors issued are about 100 characters; the cap only bounds what a client may send.
+MAX_CURSOR = 512
+LIMIT_DESCRIPTION = "At most this many items."
+CURSOR_DESCRIPTION = "The previous page's next_cursor; leave it out for the first page."
 
 
 class Page(BaseModel, Generic[T]):
@@ -54,3 +73,56 @@ def decode_keyset(cursor: str) -> tuple[datetime, uuid.UUID]:
     if at.tzinfo is None:
         raise InvalidField("cursor", BAD_CURSOR)
     return at, row_id
+
+
+def keyset_query(
+    stmt: Select[*Ts],
+    at: QueryableAttribute[datetime],
+    row_id: QueryableAttribute[uuid.UUID],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Select[*Ts]:
+    """``stmt`` newest first by (``at``, ``row_id``), after the cursor's row, one row more
+    than a page. A cursor this API did not issue is a 422 naming ``cursor``."""
+    if cursor is not None:
+        stmt = stmt.where(tuple_(at, row_id) < tuple_(*decode_keyset(cursor)))
+    return stmt.order_by(at.desc(), row_id.desc()).limit(limit + 1)
+
+
+def split_page(
+    rows: Sequence[R], limit: int, cursor_after: Callable[[R], str]
+) -> tuple[list[R], str | None]:
+    """The page among rows fetched with ``limit + 1``, and the cursor after it when the
+    surplus row says there is another page."""
+    if len(rows) <= limit:
+        return list(rows), None
+    page = list(rows[:limit])
+    return page, cursor_after(page[-1])
+
+
+def keyset_page(
+    db: Session,
+    stmt: Select[*Ts],
+    at: QueryableAttribute[datetime],
+    row_id: QueryableAttribute[uuid.UUID],
+    *,
+    limit: int,
+    cursor: str | None,
+    out: Callable[[Any], T],
+) -> Page[T]:
+    """One page of ``stmt``, each row made an item by ``out``, and the cursor after it.
+
+    An entity select (``select(Document)``) gives ``out`` its objects, any other select
+    its rows; either way the cursor is read from the last one's attributes named as
+    ``at`` and ``row_id``.
+    """
+    query = keyset_query(stmt, at, row_id, limit=limit, cursor=cursor)
+    result = db.execute(query)
+    rows: Sequence[Any] = (
+        result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+    )
+    page, next_cursor = split_page(
+        rows, limit, lambda row: encode_keyset(getattr(row, at.key), getattr(row, row_id.key))
+    )
+    return Page[T](items=[out(row) for row in page], next_cursor=next_cursor)
