@@ -13,13 +13,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lectern.catalog import access as catalog_access
 from lectern.config import get_settings
 from lectern.core.ids import uuid7
-from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.pagination import Page, keyset_page
 from lectern.core.principal import Principal
 from lectern.documents import access
 from lectern.documents.events import record_upload
@@ -166,17 +166,15 @@ def list_documents(
     db: Session, principal: Principal, *, limit: int, cursor: str | None
 ) -> Page[DocumentOut]:
     """The caller's documents, newest first, keyset-paginated on (created_at, id)."""
-    query = select(Document).where(access.documents_visible_to(principal))
-    if cursor is not None:
-        created_at, doc_id = decode_keyset(cursor)
-        query = query.where(tuple_(Document.created_at, Document.id) < (created_at, doc_id))
-    rows = list(
-        db.scalars(query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit + 1))
+    return keyset_page(
+        db,
+        select(Document).where(access.documents_visible_to(principal)),
+        Document.created_at,
+        Document.id,
+        limit=limit,
+        cursor=cursor,
+        out=document_out,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_keyset(rows[-1].created_at, rows[-1].id) if more else None
-    return Page[DocumentOut](items=[document_out(d) for d in rows], next_cursor=next_cursor)
 
 
 def download_document(db: Session, principal: Principal, document_id: uuid.UUID) -> DownloadOut:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lectern.assessment import access as assessment_access
@@ -28,7 +28,7 @@ from lectern.assessment.models import (
 from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson, Module
 from lectern.config import get_settings
-from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.pagination import Page, keyset_page
 from lectern.core.principal import Principal
 from lectern.errors import NotFound
 from lectern.identity.models import Profile
@@ -108,32 +108,30 @@ def create_share(db: Session, principal: Principal, data: ShareIn) -> ShareCreat
     return out
 
 
+def _share_out(share: Share) -> ShareOut:
+    return ShareOut(
+        id=share.id,
+        entity_type=share.entity_type,
+        entity_id=share.entity_id,
+        expires_at=share.expires_at,
+        revoked=share.revoked_at is not None,
+        created_at=share.created_at,
+    )
+
+
 def list_shares(
     db: Session, principal: Principal, *, limit: int, cursor: str | None
 ) -> Page[ShareOut]:
     """The caller's shares, newest first, keyset-paginated on (created_at, id)."""
-    query = select(Share).where(Share.owner_id == principal.user_id)
-    if cursor is not None:
-        created_at, share_id = decode_keyset(cursor)
-        query = query.where(tuple_(Share.created_at, Share.id) < (created_at, share_id))
-    rows = list(
-        db.scalars(query.order_by(Share.created_at.desc(), Share.id.desc()).limit(limit + 1))
+    return keyset_page(
+        db,
+        select(Share).where(Share.owner_id == principal.user_id),
+        Share.created_at,
+        Share.id,
+        limit=limit,
+        cursor=cursor,
+        out=_share_out,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [
-        ShareOut(
-            id=s.id,
-            entity_type=s.entity_type,
-            entity_id=s.entity_id,
-            expires_at=s.expires_at,
-            revoked=s.revoked_at is not None,
-            created_at=s.created_at,
-        )
-        for s in rows
-    ]
-    next_cursor = encode_keyset(rows[-1].created_at, rows[-1].id) if more else None
-    return Page[ShareOut](items=items, next_cursor=next_cursor)
 
 
 def revoke_share(db: Session, principal: Principal, share_id: uuid.UUID) -> None:
