@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, tuple_
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from lectern.assessment.models import LearnerStats
 from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson
 from lectern.core.ids import uuid7
-from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.pagination import Page, keyset_page
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lectern.identity.models import Profile
@@ -75,22 +75,6 @@ def normalize_code(code: str) -> str:
 def verify_url(code: str) -> str:
     # Settings hold no public frontend address yet: the API's own public route verifies.
     return f"/v1/certificates/{code}"
-
-
-# --- pagination -------------------------------------------------------------------------
-
-
-def _keyset(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """The (timestamp, id) a previous page ended at, or None for the first page."""
-    return None if cursor is None else decode_keyset(cursor)
-
-
-def _next_cursor(rows: list[Any], limit: int, at_field: str) -> str | None:
-    """Rows were fetched with ``limit + 1``: a surplus row means another page exists."""
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_keyset(getattr(last, at_field), last.id)
 
 
 # --- enrollments ------------------------------------------------------------------------
@@ -159,16 +143,15 @@ def list_enrollments(
         )
         .join(Course, Course.id == Enrollment.course_id)
         .where(Enrollment.user_id == principal.user_id)
-        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
-        .limit(limit + 1)
     )
-    position = _keyset(cursor)
-    if position is not None:
-        statement = statement.where(tuple_(Enrollment.enrolled_at, Enrollment.id) < position)
-    rows = list(db.execute(statement).all())
-    return Page[EnrollmentItemOut](
-        items=[EnrollmentItemOut.model_validate(r._asdict()) for r in rows[:limit]],
-        next_cursor=_next_cursor(rows, limit, "enrolled_at"),
+    return keyset_page(
+        db,
+        statement,
+        Enrollment.enrolled_at,
+        Enrollment.id,
+        limit=limit,
+        cursor=cursor,
+        out=lambda row: EnrollmentItemOut.model_validate(row._asdict()),
     )
 
 
@@ -326,34 +309,27 @@ def complete_lesson(db: Session, principal: Principal, lesson_id: uuid.UUID) -> 
 def list_certificates(
     db: Session, principal: Principal, *, limit: int, cursor: str | None
 ) -> Page[CertificateOut]:
-    statement = (
-        select(
-            Certificate.id,
-            Certificate.code,
-            Certificate.course_id,
-            Certificate.course_title,
-            Certificate.issued_at,
-        )
-        .where(Certificate.user_id == principal.user_id)
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        .limit(limit + 1)
-    )
-    position = _keyset(cursor)
-    if position is not None:
-        statement = statement.where(tuple_(Certificate.issued_at, Certificate.id) < position)
-    rows = list(db.execute(statement).all())
-    return Page[CertificateOut](
-        items=[
-            CertificateOut(
-                code=r.code,
-                course_id=r.course_id,
-                course_title=r.course_title,
-                issued_at=r.issued_at,
-                verify_url=verify_url(r.code),
-            )
-            for r in rows[:limit]
-        ],
-        next_cursor=_next_cursor(rows, limit, "issued_at"),
+    statement = select(
+        Certificate.id,
+        Certificate.code,
+        Certificate.course_id,
+        Certificate.course_title,
+        Certificate.issued_at,
+    ).where(Certificate.user_id == principal.user_id)
+    return keyset_page(
+        db,
+        statement,
+        Certificate.issued_at,
+        Certificate.id,
+        limit=limit,
+        cursor=cursor,
+        out=lambda r: CertificateOut(
+            code=r.code,
+            course_id=r.course_id,
+            course_title=r.course_title,
+            issued_at=r.issued_at,
+            verify_url=verify_url(r.code),
+        ),
     )
 
 
