@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,7 +56,7 @@ from lectern.assessment.schemas import (
 )
 from lectern.assessment.selection import record_exposures, select_question_ids
 from lectern.core.ids import uuid7
-from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.pagination import Page, encode_keyset, keyset_query, split_page
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, InvalidField
 from lectern.progress import leaderboards
@@ -363,18 +363,14 @@ def submit(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamScoreOu
 
 def list_exams(db: Session, principal: Principal, query: PageQuery) -> Page[ExamSummaryOut]:
     """The caller's exams, newest first; answer counts in one grouped query."""
-    stmt = (
-        select(Exam)
-        .where(Exam.user_id == principal.user_id)
-        .order_by(Exam.created_at.desc(), Exam.id.desc())
-        .limit(query.limit + 1)
+    stmt = keyset_query(
+        select(Exam).where(Exam.user_id == principal.user_id),
+        Exam.created_at,
+        Exam.id,
+        limit=query.limit,
+        cursor=query.cursor,
     )
-    if query.cursor is not None:
-        stmt = stmt.where(tuple_(Exam.created_at, Exam.id) < decode_keyset(query.cursor))
-    exams = list(db.scalars(stmt))
-    next_cursor = None
-    if len(exams) > query.limit:
-        exams = exams[: query.limit]
-        last = exams[-1]
-        next_cursor = encode_keyset(last.created_at, last.id)
+    exams, next_cursor = split_page(
+        db.scalars(stmt).all(), query.limit, lambda e: encode_keyset(e.created_at, e.id)
+    )
     return Page[ExamSummaryOut](items=exam_views.summaries(db, exams), next_cursor=next_cursor)

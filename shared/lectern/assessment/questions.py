@@ -32,7 +32,7 @@ from lectern.assessment.schemas import (
 from lectern.catalog import access as catalog_access
 from lectern.core.ids import uuid7
 from lectern.core.outbox import enqueue
-from lectern.core.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor
+from lectern.core.pagination import BAD_CURSOR, Page, decode_cursor, encode_cursor, split_page
 from lectern.core.principal import Principal
 from lectern.errors import InvalidField, NotFound
 
@@ -173,11 +173,10 @@ def list_questions(db: Session, principal: Principal, query: QuestionQuery) -> P
         except (KeyError, ValueError) as exc:
             raise InvalidField("cursor", BAD_CURSOR) from exc
         stmt = stmt.where(Question.id < after)
-    items = _outs(db, stmt)
-    next_cursor = None
-    if len(items) > query.limit:
-        items = items[: query.limit]
-        next_cursor = encode_cursor({"id": str(items[-1].id)})
+    # Ordered by id alone (UUIDv7, so by creation): the cursor holds the last id.
+    items, next_cursor = split_page(
+        _outs(db, stmt), query.limit, lambda q: encode_cursor({"id": str(q.id)})
+    )
     return Page[QuestionOut](items=items, next_cursor=next_cursor)
 
 
