@@ -56,7 +56,7 @@ from lectern.assessment.schemas import (
 )
 from lectern.assessment.selection import record_exposures, select_question_ids
 from lectern.core.ids import uuid7
-from lectern.core.pagination import Page, encode_keyset, keyset_query, split_page
+from lectern.core.pagination import Page, keyset_rows
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, InvalidField
 from lectern.progress import leaderboards
@@ -363,14 +363,12 @@ def submit(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamScoreOu
 
 def list_exams(db: Session, principal: Principal, query: PageQuery) -> Page[ExamSummaryOut]:
     """The caller's exams, newest first; answer counts in one grouped query."""
-    stmt = keyset_query(
+    exams, next_cursor = keyset_rows(
+        db,
         select(Exam).where(Exam.user_id == principal.user_id),
         Exam.created_at,
         Exam.id,
         limit=query.limit,
         cursor=query.cursor,
-    )
-    exams, next_cursor = split_page(
-        db.scalars(stmt).all(), query.limit, lambda e: encode_keyset(e.created_at, e.id)
     )
     return Page[ExamSummaryOut](items=exam_views.summaries(db, exams), next_cursor=next_cursor)

@@ -2,9 +2,9 @@
 
 A list is read newest first by (timestamp, id) with one row more than the page
 (``keyset_query``); the surplus row only says another page exists, and the cursor is the
-last row's position (``split_page``). ``keyset_page`` does both for a plain list. The
-cursors are opaque to clients. Their cap and the page sizes are here; the routes declare
-them as parameters through ``lectern.api.params``.
+last row's position (``split_page``). ``keyset_rows`` does both, ``keyset_page`` also
+makes the items. Cursors are opaque to clients. Their cap and the page sizes are here;
+the routes declare them as parameters through ``lectern.api.params``.
 """
 
 from __future__ import annotations
@@ -101,6 +101,28 @@ def split_page(
     return page, cursor_after(page[-1])
 
 
+def keyset_rows(
+    db: Session,
+    stmt: Select[*Ts],
+    at: QueryableAttribute[datetime],
+    row_id: QueryableAttribute[uuid.UUID],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """One page of ``stmt`` and the cursor after it: the objects of an entity select
+    (``select(Document)``), the rows of any other. The cursor is read from the last one's
+    attributes named as ``at`` and ``row_id``."""
+    query = keyset_query(stmt, at, row_id, limit=limit, cursor=cursor)
+    result = db.execute(query)
+    rows: Sequence[Any] = (
+        result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+    )
+    return split_page(
+        rows, limit, lambda row: encode_keyset(getattr(row, at.key), getattr(row, row_id.key))
+    )
+
+
 def keyset_page(
     db: Session,
     stmt: Select[*Ts],
@@ -111,18 +133,6 @@ def keyset_page(
     cursor: str | None,
     out: Callable[[Any], T],
 ) -> Page[T]:
-    """One page of ``stmt``, each row made an item by ``out``, and the cursor after it.
-
-    An entity select (``select(Document)``) gives ``out`` its objects, any other select
-    its rows; either way the cursor is read from the last one's attributes named as
-    ``at`` and ``row_id``.
-    """
-    query = keyset_query(stmt, at, row_id, limit=limit, cursor=cursor)
-    result = db.execute(query)
-    rows: Sequence[Any] = (
-        result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
-    )
-    page, next_cursor = split_page(
-        rows, limit, lambda row: encode_keyset(getattr(row, at.key), getattr(row, row_id.key))
-    )
-    return Page[T](items=[out(row) for row in page], next_cursor=next_cursor)
+    """``keyset_rows`` as a page, each object or row made an item by ``out``."""
+    rows, next_cursor = keyset_rows(db, stmt, at, row_id, limit=limit, cursor=cursor)
+    return Page[T](items=[out(row) for row in rows], next_cursor=next_cursor)
