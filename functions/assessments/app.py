@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
+from lectern.api.params import CursorParam, LimitParam
 from lectern.assessment import exams, performance, questions
 from lectern.assessment.schemas import (
     ExamAnswerIn,
@@ -18,7 +19,6 @@ from lectern.assessment.schemas import (
     ExamScoreOut,
     ExamStateOut,
     ExamSummaryOut,
-    PageQuery,
     PerformanceOut,
     QuestionBulkIn,
     QuestionBulkOut,
@@ -27,7 +27,7 @@ from lectern.assessment.schemas import (
     QuestionQuery,
     QuestionUpdateIn,
 )
-from lectern.core.pagination import Page
+from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
 
@@ -116,9 +116,12 @@ def submit_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Ex
 
 @router.get("/me/exams")
 def my_exams(
-    query: Annotated[PageQuery, Query()], principal: CurrentPrincipal, db: DbSession
+    principal: CurrentPrincipal,
+    db: DbSession,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
 ) -> Page[ExamSummaryOut]:
-    return exams.list_exams(db, principal, query)
+    return exams.list_exams(db, principal, limit=limit, cursor=cursor)
 
 
 @router.get("/me/performance")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession, OptionalPrincipal
+from lectern.api.params import CursorParam, LimitParam
 from lectern.catalog import service
 from lectern.catalog.schemas import (
     MAX_CATEGORY,
@@ -24,7 +25,7 @@ from lectern.catalog.schemas import (
     ModuleOut,
     ModuleUpdateIn,
 )
-from lectern.core.pagination import Page
+from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/v1", tags=["courses"])
 NO_CONTENT = status.HTTP_204_NO_CONTENT
@@ -45,8 +46,8 @@ def list_courses(
         list[str] | None,
         Query(max_length=MAX_TAGS, description="Repeat to require several tags"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = service.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
 ) -> Page[CourseOut]:
     return service.list_courses(
         db, principal, category=category, tags=tag, limit=limit, cursor=cursor

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
-from lectern.core.pagination import Page
+from lectern.api.params import CursorParam, LimitParam
+from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.documents import service
 from lectern.documents.schemas import (
     CompleteOut,
@@ -65,8 +66,8 @@ def complete_document(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession)
 def list_documents(
     principal: CurrentPrincipal,
     db: DbSession,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
 ) -> Page[DocumentOut]:
     return service.list_documents(db, principal, limit=limit, cursor=cursor)
 

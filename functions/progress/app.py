@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
-from lectern.core.pagination import Page
+from lectern.api.params import CursorParam, LimitParam
+from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.progress import service
 from lectern.progress.leaderboards import Period
 from lectern.progress.schemas import (
@@ -26,9 +27,6 @@ from lectern.progress.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["progress"])
 
-Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=512)]
-
 
 @router.post("/courses/{id}/enroll", status_code=status.HTTP_201_CREATED)
 def enroll(
@@ -39,7 +37,10 @@ def enroll(
 
 @router.get("/me/enrollments")
 def list_enrollments(
-    principal: CurrentPrincipal, db: DbSession, limit: Limit = 20, cursor: Cursor = None
+    principal: CurrentPrincipal,
+    db: DbSession,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
 ) -> Page[EnrollmentItemOut]:
     return service.list_enrollments(db, principal, limit=limit, cursor=cursor)
 
@@ -53,7 +54,10 @@ def complete_lesson(
 
 @router.get("/me/certificates")
 def list_certificates(
-    principal: CurrentPrincipal, db: DbSession, limit: Limit = 20, cursor: Cursor = None
+    principal: CurrentPrincipal,
+    db: DbSession,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
 ) -> Page[CertificateOut]:
     return service.list_certificates(db, principal, limit=limit, cursor=cursor)
 
@@ -73,7 +77,7 @@ def get_stats(principal: CurrentPrincipal, db: DbSession) -> StatsOut:
 
 @router.get("/leaderboards/{period}")
 def get_leaderboard(
-    period: Period, principal: CurrentPrincipal, db: DbSession, limit: Limit = 100
+    period: Period, principal: CurrentPrincipal, db: DbSession, limit: LimitParam = 100
 ) -> LeaderboardOut:
     return service.leaderboard(db, principal, period, limit=limit)
 

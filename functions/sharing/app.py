@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
-from lectern.core.pagination import Page
+from lectern.api.params import CursorParam, LimitParam
+from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.sharing import service
 from lectern.sharing.schemas import ShareCreatedOut, SharedView, ShareIn, ShareOut
 
@@ -25,8 +25,8 @@ def create_share(body: ShareIn, principal: CurrentPrincipal, db: DbSession) -> S
 def list_shares(
     principal: CurrentPrincipal,
     db: DbSession,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
 ) -> Page[ShareOut]:
     return service.list_shares(db, principal, limit=limit, cursor=cursor)
 

@@ -504,7 +504,6 @@ def test_answers_move_the_counters_xp_and_performance(db, author):
 
 def test_my_exams_newest_first_paged_with_answer_counts(db, author):
     from lectern.assessment.exams import list_exams
-    from lectern.assessment.schemas import PageQuery
 
     topic = unique("mine")
     make_bank(db, author, 2, topic=topic)
@@ -515,7 +514,7 @@ def test_my_exams_newest_first_paged_with_answer_counts(db, author):
 
     seen, cursor = [], None
     while True:
-        page = list_exams(db, learner.principal, PageQuery(limit=2, cursor=cursor))
+        page = list_exams(db, learner.principal, limit=2, cursor=cursor)
         seen += page.items
         cursor = page.next_cursor
         if cursor is None:

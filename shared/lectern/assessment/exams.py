@@ -51,7 +51,6 @@ from lectern.assessment.schemas import (
     ExamScoreOut,
     ExamStateOut,
     ExamSummaryOut,
-    PageQuery,
     normalize_answer,
 )
 from lectern.assessment.selection import record_exposures, select_question_ids
@@ -361,14 +360,16 @@ def submit(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamScoreOu
     )
 
 
-def list_exams(db: Session, principal: Principal, query: PageQuery) -> Page[ExamSummaryOut]:
+def list_exams(
+    db: Session, principal: Principal, *, limit: int, cursor: str | None
+) -> Page[ExamSummaryOut]:
     """The caller's exams, newest first; answer counts in one grouped query."""
     exams, next_cursor = keyset_rows(
         db,
         select(Exam).where(Exam.user_id == principal.user_id),
         Exam.created_at,
         Exam.id,
-        limit=query.limit,
-        cursor=query.cursor,
+        limit=limit,
+        cursor=cursor,
     )
     return Page[ExamSummaryOut](items=exam_views.summaries(db, exams), next_cursor=next_cursor)

@@ -23,6 +23,13 @@ from pydantic import (
 )
 
 from lectern.assessment.models import Difficulty, ExamMode, ExamStatus, QuestionType
+from lectern.core.pagination import (
+    CURSOR_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    LIMIT_DESCRIPTION,
+    MAX_CURSOR,
+    MAX_PAGE_SIZE,
+)
 
 MAX_OPTIONS = 10
 MAX_TAGS = 20
@@ -139,13 +146,11 @@ class QuestionQuery(BaseModel):
     subject: Label | None = None
     system: Label | None = None
     course_id: uuid.UUID | None = None
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=200)
-
-
-class PageQuery(BaseModel):
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=200)
+    # A query model's fields are its parameters: the same as ``lectern.api.params``'s.
+    limit: int = Field(
+        default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=LIMIT_DESCRIPTION
+    )
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR, description=CURSOR_DESCRIPTION)
 
 
 class QuestionOptionOut(BaseModel):

@@ -37,14 +37,16 @@ from lectern.catalog.schemas import (
     OwnerOut,
 )
 from lectern.core.outbox import enqueue
-from lectern.core.pagination import Page, decode_keyset, encode_keyset
+from lectern.core.pagination import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    Page,
+    decode_keyset,
+    encode_keyset,
+)
 from lectern.core.principal import Principal
 from lectern.errors import InvalidField
 from lectern.identity.models import Profile
-
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-
 
 # -- output ------------------------------------------------------------------------------
 
