@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_, union_all
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from lectern.assessment.models import Question
@@ -41,8 +40,9 @@ from lectern.core.pagination import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     Page,
-    decode_keyset,
     encode_keyset,
+    keyset_query,
+    split_page,
 )
 from lectern.core.principal import Principal
 from lectern.errors import InvalidField
@@ -143,12 +143,6 @@ def _listing_tags(tags: list[str] | None) -> list[str]:
     return wanted
 
 
-def _listing_after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    return decode_keyset(cursor)
-
-
 def list_courses(
     db: Session,
     principal: Principal | None,
@@ -170,22 +164,20 @@ def list_courses(
     category = (category or "").strip() or None
     if category is not None and len(category) > MAX_CATEGORY:
         raise InvalidField("category", f"at most {MAX_CATEGORY} characters")
-    after = _listing_after(cursor)
 
     filters: list[Any] = []
     if category is not None:
         filters.append(Course.category == category)
     if wanted_tags:
         filters.append(Course.tags.contains(wanted_tags))  # tags @> ARRAY[...]: the GIN index
-    if after is not None:
-        filters.append(tuple_(Course.created_at, Course.id) < tuple_(*after))
 
     def branch(*where: Any) -> Select[Course]:
-        return (
-            select(Course)
-            .where(*where, *filters)
-            .order_by(Course.created_at.desc(), Course.id.desc())
-            .limit(size + 1)
+        return keyset_query(
+            select(Course).where(*where, *filters),
+            Course.created_at,
+            Course.id,
+            limit=size,
+            cursor=cursor,
         )
 
     branches = [branch(Course.published_at.is_not(None))]
@@ -194,18 +186,20 @@ def list_courses(
     source = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery("listed")
     listed = aliased(Course, source)
     rows = db.execute(
-        select(listed, Profile.display_name)
-        .join(Profile, Profile.user_id == listed.owner_id)
-        .order_by(listed.created_at.desc(), listed.id.desc())
-        .limit(size + 1)
+        keyset_query(
+            select(listed, Profile.display_name).join(Profile, Profile.user_id == listed.owner_id),
+            listed.created_at,
+            listed.id,
+            limit=size,
+            cursor=None,  # each branch is already past it
+        )
     ).all()
-
-    items = [course_out(course, name) for course, name in rows[:size]]
-    next_cursor = None
-    if len(rows) > size:
-        last = rows[size - 1][0]
-        next_cursor = encode_keyset(last.created_at, last.id)
-    return Page[CourseOut](items=items, next_cursor=next_cursor)
+    page, next_cursor = split_page(
+        rows, size, lambda row: encode_keyset(row[0].created_at, row[0].id)
+    )
+    return Page[CourseOut](
+        items=[course_out(course, name) for course, name in page], next_cursor=next_cursor
+    )
 
 
 def _outline(db: Session, course_id: uuid.UUID) -> list[ModuleOutlineOut]:
