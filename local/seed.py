@@ -155,15 +155,15 @@ def _seed_course(db: Session, instructor: Principal) -> None:
         ),
     )
     for title, lessons in DEMO_MODULES:
-        module = catalog.create_module(db, course.id, instructor, ModuleIn(title=title))
+        module = catalog.create_module(db, instructor, course.id, ModuleIn(title=title))
         for lesson_title, content in lessons:
             catalog.create_lesson(
                 db,
-                module.id,
                 instructor,
+                module.id,
                 LessonIn(title=lesson_title, content=content, duration_minutes=5),
             )
-    catalog.publish_course(db, course.id, instructor)
+    catalog.publish_course(db, instructor, course.id)
     items = []
     for topic, difficulty, prompt, options, explanation in DEMO_QUESTIONS:
         correct = sum(ok for _, ok in options)

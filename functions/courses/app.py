@@ -56,49 +56,49 @@ def list_courses(
 
 @router.get("/courses/{id}")
 def get_course(id: uuid.UUID, principal: OptionalPrincipal, db: DbSession) -> CourseDetailOut:
-    return service.get_course(db, id, principal)
+    return service.get_course(db, principal, id)
 
 
 @router.patch("/courses/{id}")
 def update_course(
     id: uuid.UUID, body: CourseUpdateIn, principal: CurrentPrincipal, db: DbSession
 ) -> CourseOut:
-    return service.update_course(db, id, principal, body)
+    return service.update_course(db, principal, id, body)
 
 
 @router.delete("/courses/{id}", status_code=NO_CONTENT)
 def delete_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
-    service.delete_course(db, id, principal)
+    service.delete_course(db, principal, id)
     return Response(status_code=NO_CONTENT)
 
 
 @router.post("/courses/{id}/publish")
 def publish_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> CourseOut:
-    return service.publish_course(db, id, principal)
+    return service.publish_course(db, principal, id)
 
 
 @router.post("/courses/{id}/unpublish")
 def unpublish_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> CourseOut:
-    return service.unpublish_course(db, id, principal)
+    return service.unpublish_course(db, principal, id)
 
 
 @router.post("/courses/{id}/modules", status_code=status.HTTP_201_CREATED)
 def create_module(
     id: uuid.UUID, body: ModuleIn, principal: CurrentPrincipal, db: DbSession
 ) -> ModuleOut:
-    return service.create_module(db, id, principal, body)
+    return service.create_module(db, principal, id, body)
 
 
 @router.patch("/modules/{id}")
 def update_module(
     id: uuid.UUID, body: ModuleUpdateIn, principal: CurrentPrincipal, db: DbSession
 ) -> ModuleOut:
-    return service.update_module(db, id, principal, body)
+    return service.update_module(db, principal, id, body)
 
 
 @router.delete("/modules/{id}", status_code=NO_CONTENT)
 def delete_module(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
-    service.delete_module(db, id, principal)
+    service.delete_module(db, principal, id)
     return Response(status_code=NO_CONTENT)
 
 
@@ -106,24 +106,24 @@ def delete_module(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> 
 def create_lesson(
     id: uuid.UUID, body: LessonIn, principal: CurrentPrincipal, db: DbSession
 ) -> LessonOut:
-    return service.create_lesson(db, id, principal, body)
+    return service.create_lesson(db, principal, id, body)
 
 
 @router.get("/lessons/{id}")
 def get_lesson(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> LessonOut:
-    return service.get_lesson(db, id, principal)
+    return service.get_lesson(db, principal, id)
 
 
 @router.patch("/lessons/{id}")
 def update_lesson(
     id: uuid.UUID, body: LessonUpdateIn, principal: CurrentPrincipal, db: DbSession
 ) -> LessonOut:
-    return service.update_lesson(db, id, principal, body)
+    return service.update_lesson(db, principal, id, body)
 
 
 @router.delete("/lessons/{id}", status_code=NO_CONTENT)
 def delete_lesson(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
-    service.delete_lesson(db, id, principal)
+    service.delete_lesson(db, principal, id)
     return Response(status_code=NO_CONTENT)
 
 

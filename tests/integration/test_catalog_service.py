@@ -28,7 +28,7 @@ def _course(db: Session, owner: Account, *, publish: bool = False, **fields):  #
     fields.setdefault("title", "A course")
     course = service.create_course(db, owner.principal, CourseIn(**fields))
     if publish:
-        service.publish_course(db, course.id, owner.principal)
+        service.publish_course(db, owner.principal, course.id)
     return course
 
 
@@ -161,15 +161,15 @@ def test_listing_runs_the_same_few_statements_whatever_the_page_size(
 def test_outline_orders_modules_and_lessons_by_position_then_id(db: Session, author: Account):
     course = _course(db, author)
     p = author.principal
-    later = service.create_module(db, course.id, p, ModuleIn(title="Later", position=5))
-    first = service.create_module(db, course.id, p, ModuleIn(title="First", position=0))
-    tie = service.create_module(db, course.id, p, ModuleIn(title="Tie", position=5))
+    later = service.create_module(db, p, course.id, ModuleIn(title="Later", position=5))
+    first = service.create_module(db, p, course.id, ModuleIn(title="First", position=0))
+    tie = service.create_module(db, p, course.id, ModuleIn(title="Tie", position=5))
     lessons = [
-        service.create_lesson(db, first.id, p, LessonIn(title=t, content="x", position=pos))
+        service.create_lesson(db, p, first.id, LessonIn(title=t, content="x", position=pos))
         for t, pos in (("b", 2), ("a", 1), ("c", 2))
     ]
 
-    detail = service.get_course(db, course.id, p)
+    detail = service.get_course(db, p, course.id)
     assert [m.id for m in detail.modules] == [first.id, later.id, tie.id]
     assert [lesson.title for lesson in detail.modules[0].lessons] == ["a", "b", "c"]
     assert detail.modules[1].lessons == []
@@ -182,15 +182,15 @@ def test_outline_takes_a_fixed_number_of_queries_however_many_modules(db: Sessio
     p = author.principal
     for course, modules in ((small, 1), (big, 6)):
         for m in range(modules):
-            module = service.create_module(db, course.id, p, ModuleIn(title=f"M{m}"))
+            module = service.create_module(db, p, course.id, ModuleIn(title=f"M{m}"))
             for n in range(2):
-                service.create_lesson(db, module.id, p, LessonIn(title=f"L{n}", content="x"))
+                service.create_lesson(db, p, module.id, LessonIn(title=f"L{n}", content="x"))
 
     counts = []
     for course in (small, big):
         db.expunge_all()
         with sql_statements() as statements:
-            detail = service.get_course(db, course.id, p)
+            detail = service.get_course(db, p, course.id)
         counts.append(len(statements))
     assert len(detail.modules) == 6 and all(len(m.lessons) == 2 for m in detail.modules)
     assert counts[0] == counts[1] <= 4  # course, owner name, modules, lessons
@@ -199,18 +199,18 @@ def test_outline_takes_a_fixed_number_of_queries_however_many_modules(db: Sessio
 def test_positions_append_after_the_last_by_default(db: Session, author: Account):
     p = author.principal
     course = _course(db, author)
-    appended = [service.create_module(db, course.id, p, ModuleIn(title="m")) for _ in range(3)]
+    appended = [service.create_module(db, p, course.id, ModuleIn(title="m")) for _ in range(3)]
     assert [m.position for m in appended] == [0, 1, 2]
-    service.create_module(db, course.id, p, ModuleIn(title="far", position=10))
-    assert service.create_module(db, course.id, p, ModuleIn(title="m")).position == 11
+    service.create_module(db, p, course.id, ModuleIn(title="far", position=10))
+    assert service.create_module(db, p, course.id, ModuleIn(title="m")).position == 11
 
     first, second = appended[0], appended[1]
     lessons = [
-        service.create_lesson(db, first.id, p, LessonIn(title="l", content="x")) for _ in range(2)
+        service.create_lesson(db, p, first.id, LessonIn(title="l", content="x")) for _ in range(2)
     ]
     assert [lesson.position for lesson in lessons] == [0, 1]
     # Each module numbers its own lessons.
-    other = service.create_lesson(db, second.id, p, LessonIn(title="l", content="x"))
+    other = service.create_lesson(db, p, second.id, LessonIn(title="l", content="x"))
     assert other.position == 0 and other.course_id == course.id and other.module_id == second.id
 
 
@@ -220,7 +220,7 @@ def test_concurrent_appends_never_share_a_position(db: Session, author: Account)
     def append(n: int) -> int:
         with get_sessionmaker()() as session:
             module = service.create_module(
-                session, course.id, author.principal, ModuleIn(title=f"m{n}")
+                session, author.principal, course.id, ModuleIn(title=f"m{n}")
             )
             return module.position
 
@@ -237,16 +237,16 @@ def test_publish_is_idempotent_and_unpublish_hides_the_course(
 ):
     category = f"cat-{uuid.uuid4().hex[:8]}"
     course = _course(db, author, category=category)
-    first = service.publish_course(db, course.id, author.principal)
+    first = service.publish_course(db, author.principal, course.id)
     assert first.published and first.published_at is not None
-    again = service.publish_course(db, course.id, author.principal)
+    again = service.publish_course(db, author.principal, course.id)
     assert again.published_at == first.published_at
-    assert service.get_course(db, course.id, student.principal).id == course.id
+    assert service.get_course(db, student.principal, course.id).id == course.id
 
-    hidden = service.unpublish_course(db, course.id, author.principal)
+    hidden = service.unpublish_course(db, author.principal, course.id)
     assert hidden.published is False and hidden.published_at is None
     with pytest.raises(NotFound):
-        service.get_course(db, course.id, student.principal)
+        service.get_course(db, student.principal, course.id)
     assert _walk(db, None, category=category) == []
     assert _walk(db, author.principal, category=category) == [course.id]
 
@@ -256,7 +256,7 @@ def test_patch_changes_only_the_fields_sent_and_null_clears_the_category(
 ):
     course = _course(db, author, title="Old", description="Desc", category="Cat", tags=["a"])
     updated = service.update_course(
-        db, course.id, author.principal, CourseUpdateIn(title=" New ", tags=["B", "b"])
+        db, author.principal, course.id, CourseUpdateIn(title=" New ", tags=["B", "b"])
     )
     assert (updated.title, updated.description, updated.category, updated.tags) == (
         "New",
@@ -266,7 +266,7 @@ def test_patch_changes_only_the_fields_sent_and_null_clears_the_category(
     )
     assert updated.updated_at >= course.updated_at
     cleared = service.update_course(
-        db, course.id, author.principal, CourseUpdateIn.model_validate({"category": None})
+        db, author.principal, course.id, CourseUpdateIn.model_validate({"category": None})
     )
     assert cleared.category is None and cleared.title == "New"
 
@@ -279,46 +279,46 @@ def test_only_the_owner_or_an_admin_changes_a_course(
     change = CourseUpdateIn(title="Hijacked")
     for stranger in (other_author, student):
         with pytest.raises(NotFound):
-            service.update_course(db, draft.id, stranger.principal, change)
+            service.update_course(db, stranger.principal, draft.id, change)
         with pytest.raises(Forbidden):
-            service.update_course(db, live.id, stranger.principal, change)
+            service.update_course(db, stranger.principal, live.id, change)
         with pytest.raises(Forbidden):
-            service.delete_course(db, live.id, stranger.principal)
+            service.delete_course(db, stranger.principal, live.id)
         with pytest.raises(Forbidden):
-            service.create_module(db, live.id, stranger.principal, ModuleIn(title="x"))
-    assert service.update_course(db, draft.id, admin.principal, change).title == "Hijacked"
-    assert service.publish_course(db, draft.id, admin.principal).published
+            service.create_module(db, stranger.principal, live.id, ModuleIn(title="x"))
+    assert service.update_course(db, admin.principal, draft.id, change).title == "Hijacked"
+    assert service.publish_course(db, admin.principal, draft.id).published
     with pytest.raises(NotFound):
-        service.update_course(db, uuid.uuid4(), admin.principal, change)
+        service.update_course(db, admin.principal, uuid.uuid4(), change)
 
 
 def test_modules_and_lessons_follow_their_course_rules(
     db: Session, author: Account, other_author: Account, admin: Account
 ):
     course = _course(db, author, publish=True)
-    module = service.create_module(db, course.id, author.principal, ModuleIn(title="M"))
+    module = service.create_module(db, author.principal, course.id, ModuleIn(title="M"))
     lesson = service.create_lesson(
-        db, module.id, author.principal, LessonIn(title="L", content="# Hi", duration_minutes=5)
+        db, author.principal, module.id, LessonIn(title="L", content="# Hi", duration_minutes=5)
     )
     with pytest.raises(Forbidden):
-        service.update_module(db, module.id, other_author.principal, ModuleUpdateIn(title="x"))
+        service.update_module(db, other_author.principal, module.id, ModuleUpdateIn(title="x"))
     with pytest.raises(Forbidden):
         service.create_lesson(
-            db, module.id, other_author.principal, LessonIn(title="x", content="")
+            db, other_author.principal, module.id, LessonIn(title="x", content="")
         )
     with pytest.raises(Forbidden):
-        service.update_lesson(db, lesson.id, other_author.principal, LessonUpdateIn(title="x"))
+        service.update_lesson(db, other_author.principal, lesson.id, LessonUpdateIn(title="x"))
     with pytest.raises(Forbidden):
-        service.delete_lesson(db, lesson.id, other_author.principal)
+        service.delete_lesson(db, other_author.principal, lesson.id)
     with pytest.raises(NotFound):
-        service.update_module(db, uuid.uuid4(), author.principal, ModuleUpdateIn(title="x"))
+        service.update_module(db, author.principal, uuid.uuid4(), ModuleUpdateIn(title="x"))
 
-    moved = service.update_module(db, module.id, admin.principal, ModuleUpdateIn(position=3))
+    moved = service.update_module(db, admin.principal, module.id, ModuleUpdateIn(position=3))
     assert moved.position == 3 and moved.title == "M"
     edited = service.update_lesson(
         db,
-        lesson.id,
         author.principal,
+        lesson.id,
         LessonUpdateIn.model_validate({"content": "# Changed", "duration_minutes": None}),
     )
     assert edited.content == "# Changed" and edited.duration_minutes is None
@@ -329,43 +329,43 @@ def test_lesson_content_is_for_the_owner_admins_and_enrolled_learners(
     db: Session, author: Account, student: Account, admin: Account
 ):
     course = _course(db, author)
-    module = service.create_module(db, course.id, author.principal, ModuleIn(title="M"))
+    module = service.create_module(db, author.principal, course.id, ModuleIn(title="M"))
     lesson = service.create_lesson(
-        db, module.id, author.principal, LessonIn(title="L", content="x")
+        db, author.principal, module.id, LessonIn(title="L", content="x")
     )
 
     with pytest.raises(NotFound):  # unpublished: its existence does not leak
-        service.get_lesson(db, lesson.id, student.principal)
-    service.publish_course(db, course.id, author.principal)
+        service.get_lesson(db, student.principal, lesson.id)
+    service.publish_course(db, author.principal, course.id)
     with pytest.raises(Forbidden):
-        service.get_lesson(db, lesson.id, student.principal)
+        service.get_lesson(db, student.principal, lesson.id)
     with pytest.raises(Forbidden):
-        service.get_lesson(db, lesson.id, None)
+        service.get_lesson(db, None, lesson.id)
 
     db.add(Enrollment(user_id=student.id, course_id=course.id))
     db.commit()
-    assert service.get_lesson(db, lesson.id, student.principal).content == "x"
-    assert service.get_lesson(db, lesson.id, admin.principal).id == lesson.id
-    assert service.get_lesson(db, lesson.id, author.principal).module_id == module.id
+    assert service.get_lesson(db, student.principal, lesson.id).content == "x"
+    assert service.get_lesson(db, admin.principal, lesson.id).id == lesson.id
+    assert service.get_lesson(db, author.principal, lesson.id).module_id == module.id
     with pytest.raises(NotFound):
-        service.get_lesson(db, uuid.uuid4(), author.principal)
+        service.get_lesson(db, author.principal, uuid.uuid4())
 
 
 def test_deleting_cascades_down_the_outline(db: Session, author: Account):
     p = author.principal
     course = _course(db, author)
-    kept = service.create_module(db, course.id, p, ModuleIn(title="kept"))
-    gone = service.create_module(db, course.id, p, ModuleIn(title="gone"))
-    service.create_lesson(db, gone.id, p, LessonIn(title="l", content="x"))
-    kept_lesson = service.create_lesson(db, kept.id, p, LessonIn(title="l", content="x"))
-    dropped = service.create_lesson(db, kept.id, p, LessonIn(title="l2", content="x"))
+    kept = service.create_module(db, p, course.id, ModuleIn(title="kept"))
+    gone = service.create_module(db, p, course.id, ModuleIn(title="gone"))
+    service.create_lesson(db, p, gone.id, LessonIn(title="l", content="x"))
+    kept_lesson = service.create_lesson(db, p, kept.id, LessonIn(title="l", content="x"))
+    dropped = service.create_lesson(db, p, kept.id, LessonIn(title="l2", content="x"))
 
-    service.delete_lesson(db, dropped.id, p)
-    service.delete_module(db, gone.id, p)
-    outline = service.get_course(db, course.id, p).modules
+    service.delete_lesson(db, p, dropped.id)
+    service.delete_module(db, p, gone.id)
+    outline = service.get_course(db, p, course.id).modules
     assert [(m.id, [x.id for x in m.lessons]) for m in outline] == [(kept.id, [kept_lesson.id])]
 
-    service.delete_course(db, course.id, p)
+    service.delete_course(db, p, course.id)
     assert db.get(Course, course.id) is None
     for model in (Module, Lesson):
         left = db.scalar(
@@ -373,7 +373,7 @@ def test_deleting_cascades_down_the_outline(db: Session, author: Account):
         )
         assert left == 0
     with pytest.raises(NotFound):
-        service.get_course(db, course.id, p)
+        service.get_course(db, p, course.id)
 
 
 # -- validation ---------------------------------------------------------------------------

@@ -171,23 +171,23 @@ def test_writes_add_their_outbox_rows_in_the_same_transaction(db: Session, autho
     course = catalog.create_course(db, p, CourseIn(title="Outbox course"))  # type: ignore[arg-type]
     assert outbox_rows(db, [course.id]) == [("search", "course", course.id)]
 
-    module = catalog.create_module(db, course.id, p, ModuleIn(title="M"))  # type: ignore[arg-type]
-    lesson = catalog.create_lesson(db, module.id, p, LessonIn(title="L", content="Text"))  # type: ignore[arg-type]
+    module = catalog.create_module(db, p, course.id, ModuleIn(title="M"))  # type: ignore[arg-type]
+    lesson = catalog.create_lesson(db, p, module.id, LessonIn(title="L", content="Text"))  # type: ignore[arg-type]
     assert outbox_rows(db, [lesson.id]) == [
         ("search", "lesson", lesson.id),
         ("embed", "lesson", lesson.id),
     ]
     # Neither the index nor the embedder reads a lesson's duration.
-    catalog.update_lesson(db, lesson.id, p, LessonUpdateIn(duration_minutes=5))  # type: ignore[arg-type]
+    catalog.update_lesson(db, p, lesson.id, LessonUpdateIn(duration_minutes=5))  # type: ignore[arg-type]
     assert len(outbox_rows(db, [lesson.id])) == 2
-    catalog.update_lesson(db, lesson.id, p, LessonUpdateIn(content="New text"))  # type: ignore[arg-type]
+    catalog.update_lesson(db, p, lesson.id, LessonUpdateIn(content="New text"))  # type: ignore[arg-type]
     assert len(outbox_rows(db, [lesson.id])) == 4
 
-    catalog.publish_course(db, course.id, p)  # type: ignore[arg-type]
-    catalog.publish_course(db, course.id, p)  # type: ignore[arg-type]  # no change, no row
-    catalog.update_course(db, course.id, p, CourseUpdateIn(title="Outbox course"))  # type: ignore[arg-type]
+    catalog.publish_course(db, p, course.id)  # type: ignore[arg-type]
+    catalog.publish_course(db, p, course.id)  # type: ignore[arg-type]  # no change, no row
+    catalog.update_course(db, p, course.id, CourseUpdateIn(title="Outbox course"))  # type: ignore[arg-type]
     assert len(outbox_rows(db, [course.id])) == 2
-    catalog.unpublish_course(db, course.id, p)  # type: ignore[arg-type]
+    catalog.unpublish_course(db, p, course.id)  # type: ignore[arg-type]
     assert len(outbox_rows(db, [course.id])) == 3
 
     question = question_service.create_question(db, p, question_in(course.id))  # type: ignore[arg-type]
@@ -204,12 +204,12 @@ def test_writes_add_their_outbox_rows_in_the_same_transaction(db: Session, autho
     # A refused write leaves no row.
     stranger = make_account(db, "instructor")
     with pytest.raises(NotFound):
-        catalog.create_lesson(db, module.id, stranger.principal, LessonIn(title="X", content="Y"))  # type: ignore[arg-type]
+        catalog.create_lesson(db, stranger.principal, module.id, LessonIn(title="X", content="Y"))  # type: ignore[arg-type]
     db.rollback()
     before = len(outbox_rows(db, [course.id, lesson.id, question.id]))
 
     # Deleting a course names what goes with it: its lessons and its questions.
-    catalog.delete_course(db, course.id, p)  # type: ignore[arg-type]
+    catalog.delete_course(db, p, course.id)  # type: ignore[arg-type]
     after = outbox_rows(db, [course.id, lesson.id, question.id])
     assert len(after) == before + 3
     assert after[-3:] == [
@@ -224,7 +224,7 @@ def test_a_write_that_fails_before_its_commit_leaves_no_row(
 ) -> None:
     p = author.principal
     course = catalog.create_course(db, p, CourseIn(title="Rollback"))  # type: ignore[arg-type]
-    module = catalog.create_module(db, course.id, p, ModuleIn(title="M"))  # type: ignore[arg-type]
+    module = catalog.create_module(db, p, course.id, ModuleIn(title="M"))  # type: ignore[arg-type]
 
     made: list[uuid.UUID] = []
     real_enqueue = catalog.enqueue
@@ -240,7 +240,7 @@ def test_a_write_that_fails_before_its_commit_leaves_no_row(
     with monkeypatch.context() as m:
         m.setattr(db, "commit", lost_commit)
         with pytest.raises(RuntimeError):
-            catalog.create_lesson(db, module.id, p, LessonIn(title="Lost", content="x"))  # type: ignore[arg-type]
+            catalog.create_lesson(db, p, module.id, LessonIn(title="Lost", content="x"))  # type: ignore[arg-type]
     db.rollback()
     [lesson_id] = made
     assert outbox_rows(db, [lesson_id]) == []
@@ -250,12 +250,12 @@ def test_a_write_that_fails_before_its_commit_leaves_no_row(
 def test_deleting_a_module_names_its_lessons(db: Session, author: Account) -> None:
     p = author.principal
     course = catalog.create_course(db, p, CourseIn(title="Modules"))  # type: ignore[arg-type]
-    module = catalog.create_module(db, course.id, p, ModuleIn(title="M"))  # type: ignore[arg-type]
+    module = catalog.create_module(db, p, course.id, ModuleIn(title="M"))  # type: ignore[arg-type]
     lessons = [
-        catalog.create_lesson(db, module.id, p, LessonIn(title=f"L{i}", content="x"))  # type: ignore[arg-type]
+        catalog.create_lesson(db, p, module.id, LessonIn(title=f"L{i}", content="x"))  # type: ignore[arg-type]
         for i in range(2)
     ]
-    catalog.delete_module(db, module.id, p)  # type: ignore[arg-type]
+    catalog.delete_module(db, p, module.id)  # type: ignore[arg-type]
     for lesson in lessons:
         assert outbox_rows(db, [lesson.id])[-1] == ("search", "lesson", lesson.id)
 
@@ -269,9 +269,9 @@ def test_drain_pushes_the_current_state_and_follows_a_course_to_its_lessons(
     p = author.principal
     index = FakeIndex()
     course = catalog.create_course(db, p, CourseIn(title="Heart", description="Valves"))  # type: ignore[arg-type]
-    module = catalog.create_module(db, course.id, p, ModuleIn(title="M"))  # type: ignore[arg-type]
-    lesson = catalog.create_lesson(db, module.id, p, LessonIn(title="Atrium", content="Two"))  # type: ignore[arg-type]
-    catalog.update_course(db, course.id, p, CourseUpdateIn(description="Valves and rhythm"))  # type: ignore[arg-type]
+    module = catalog.create_module(db, p, course.id, ModuleIn(title="M"))  # type: ignore[arg-type]
+    lesson = catalog.create_lesson(db, p, module.id, LessonIn(title="Atrium", content="Two"))  # type: ignore[arg-type]
+    catalog.update_course(db, p, course.id, CourseUpdateIn(description="Valves and rhythm"))  # type: ignore[arg-type]
     report = drain(index)
     assert report.stopped == "empty"
     assert outbox_rows(db, [course.id, lesson.id]) == [("embed", "lesson", lesson.id)]
@@ -281,12 +281,12 @@ def test_drain_pushes_the_current_state_and_follows_a_course_to_its_lessons(
     assert index.docs[("lesson", lesson.id)].published is False
 
     # Publishing changes the lessons' visibility: the course row carries them along.
-    catalog.publish_course(db, course.id, p)  # type: ignore[arg-type]
+    catalog.publish_course(db, p, course.id)  # type: ignore[arg-type]
     drain(index)
     assert index.docs[("course", course.id)].published is True
     assert index.docs[("lesson", lesson.id)].published is True
 
-    catalog.delete_lesson(db, lesson.id, p)  # type: ignore[arg-type]
+    catalog.delete_lesson(db, p, lesson.id)  # type: ignore[arg-type]
     drain(index)
     assert ("lesson", lesson.id) not in index.docs
 
@@ -360,8 +360,8 @@ class WriteMix:
         cid = self.rng.choice(sorted(self.courses))
         catalog.update_course(
             self.db,
-            cid,
             self.courses[cid].principal,
+            cid,
             CourseUpdateIn(description=self.words(10)),  # type: ignore[arg-type]
         )
         return None
@@ -371,7 +371,7 @@ class WriteMix:
             return False
         cid = self.rng.choice(sorted(self.courses))
         action = self.rng.choice([catalog.publish_course, catalog.unpublish_course])
-        action(self.db, cid, self.courses[cid].principal)  # type: ignore[arg-type]
+        action(self.db, self.courses[cid].principal, cid)  # type: ignore[arg-type]
         return None
 
     def create_module(self) -> bool | None:
@@ -379,7 +379,7 @@ class WriteMix:
             return False
         cid = self.rng.choice(sorted(self.courses))
         owner = self.courses[cid]
-        module = catalog.create_module(self.db, cid, owner.principal, ModuleIn(title="Module"))  # type: ignore[arg-type]
+        module = catalog.create_module(self.db, owner.principal, cid, ModuleIn(title="Module"))  # type: ignore[arg-type]
         self.modules[module.id] = (cid, owner)
         return None
 
@@ -388,7 +388,7 @@ class WriteMix:
             return False
         mid = self.rng.choice(sorted(self.modules))
         _cid, owner = self.modules.pop(mid)
-        catalog.delete_module(self.db, mid, owner.principal)  # type: ignore[arg-type]
+        catalog.delete_module(self.db, owner.principal, mid)  # type: ignore[arg-type]
         for lid in [lid for lid, (m, _c, _o) in self.lessons.items() if m == mid]:
             del self.lessons[lid]
         return None
@@ -400,8 +400,8 @@ class WriteMix:
         cid, owner = self.modules[mid]
         lesson = catalog.create_lesson(
             self.db,
-            mid,
             owner.principal,
+            mid,
             LessonIn(title=self.words(2), content=self.words(40)),  # type: ignore[arg-type]
         )
         self.lessons[lesson.id] = (mid, cid, owner)
@@ -415,8 +415,8 @@ class WriteMix:
         owner = self.lessons[lid][2]
         catalog.update_lesson(
             self.db,
-            lid,
             owner.principal,
+            lid,
             LessonUpdateIn(content=self.words(30)),  # type: ignore[arg-type]
         )
         return None
@@ -426,7 +426,7 @@ class WriteMix:
             return False
         lid = self.rng.choice(sorted(self.lessons))
         _m, _c, owner = self.lessons.pop(lid)
-        catalog.delete_lesson(self.db, lid, owner.principal)  # type: ignore[arg-type]
+        catalog.delete_lesson(self.db, owner.principal, lid)  # type: ignore[arg-type]
         return None
 
     def delete_course(self) -> bool | None:
@@ -434,7 +434,7 @@ class WriteMix:
             return False
         cid = self.rng.choice(sorted(self.courses))
         owner = self.courses.pop(cid)
-        catalog.delete_course(self.db, cid, owner.principal)  # type: ignore[arg-type]
+        catalog.delete_course(self.db, owner.principal, cid)  # type: ignore[arg-type]
         self.modules = {m: v for m, v in self.modules.items() if v[0] != cid}
         self.lessons = {lid: v for lid, v in self.lessons.items() if v[1] != cid}
         self.questions = {q: v for q, v in self.questions.items() if v[0] != cid}
@@ -572,7 +572,7 @@ def test_concurrent_drains_never_push_the_same_row_twice(db: Session, author: Ac
 def test_an_object_another_drain_holds_is_left_for_later(db: Session, author: Account) -> None:
     p = author.principal
     course = catalog.create_course(db, p, CourseIn(title="Busy"))  # type: ignore[arg-type]
-    catalog.update_course(db, course.id, p, CourseUpdateIn(title="Busy still"))  # type: ignore[arg-type]
+    catalog.update_course(db, p, course.id, CourseUpdateIn(title="Busy still"))  # type: ignore[arg-type]
     index = FakeIndex()
     other = get_sessionmaker()()
     try:
@@ -631,8 +631,8 @@ def test_embed_rows_reach_the_ingest_queue(db: Session, author: Account) -> None
 
     p = author.principal
     course = catalog.create_course(db, p, CourseIn(title="Embeds"))  # type: ignore[arg-type]
-    module = catalog.create_module(db, course.id, p, ModuleIn(title="M"))  # type: ignore[arg-type]
-    lesson = catalog.create_lesson(db, module.id, p, LessonIn(title="L", content="Words"))  # type: ignore[arg-type]
+    module = catalog.create_module(db, p, course.id, ModuleIn(title="M"))  # type: ignore[arg-type]
+    lesson = catalog.create_lesson(db, p, module.id, LessonIn(title="L", content="Words"))  # type: ignore[arg-type]
 
     def down(_bodies: Any) -> None:
         raise DependencyUnavailable("queue", "SQS is down")

@@ -569,14 +569,14 @@ def test_drain_through_typesense_survives_an_outage_and_converges(
     course = catalog.create_course(
         db, p, CourseIn(title="Typesense course", description="Heart valves")
     )  # type: ignore[arg-type]
-    module = catalog.create_module(db, course.id, p, ModuleIn(title="M"))  # type: ignore[arg-type]
+    module = catalog.create_module(db, p, course.id, ModuleIn(title="M"))  # type: ignore[arg-type]
     lessons = [
-        catalog.create_lesson(db, module.id, p, LessonIn(title=f"L{i}", content="Atrium"))  # type: ignore[arg-type]
+        catalog.create_lesson(db, p, module.id, LessonIn(title=f"L{i}", content="Atrium"))  # type: ignore[arg-type]
         for i in range(3)
     ]
-    catalog.publish_course(db, course.id, p)  # type: ignore[arg-type]
+    catalog.publish_course(db, p, course.id)  # type: ignore[arg-type]
     question = question_service.create_question(db, p, question_in(course.id))  # type: ignore[arg-type]
-    catalog.delete_lesson(db, lessons[0].id, p)  # type: ignore[arg-type]
+    catalog.delete_lesson(db, p, lessons[0].id)  # type: ignore[arg-type]
     keys = {
         ("course", course.id),
         ("question", question.id),

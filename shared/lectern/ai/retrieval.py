@@ -138,7 +138,7 @@ def search_chunks(
     model_id = ensure_model(embedder)
     [vector] = embedder.embed([query])
     if course_id is not None:
-        access.course_for_view(db, course_id, principal)
+        access.course_for_view(db, principal, course_id)
     visibility, params = _visibility(db, principal, course_id)
     configure_scan(db, k, iterative=iterative)
     rows = db.execute(

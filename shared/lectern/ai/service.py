@@ -64,7 +64,7 @@ def ask(db: Session, principal: Principal, data: AskIn) -> AskOut:
     # The registry takes its own connection: do it before the session holds one.
     ensure_model(get_embedder())
     if data.course_id is not None:
-        access.course_for_view(db, data.course_id, principal)
+        access.course_for_view(db, principal, data.course_id)
     now = datetime.now(UTC)
     limit = usage.monthly_limit(db, principal.user_id)
     month = usage.reserve(db, principal.user_id, limit=limit, now=now)

@@ -57,7 +57,7 @@ def _insert_questions(
 ) -> list[uuid.UUID]:
     """Three multi-row INSERTs (questions, options, stats), whatever the number of items."""
     for course_id in sorted({q.course_id for q in items if q.course_id is not None}):
-        catalog_access.course_for_edit(db, course_id, principal)
+        catalog_access.course_for_edit(db, principal, course_id)
     question_rows: list[dict[str, Any]] = []
     option_rows: list[dict[str, Any]] = []
     for item in items:

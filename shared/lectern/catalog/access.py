@@ -47,7 +47,7 @@ def can_view(course: Course, principal: Principal | None) -> bool:
 
 
 def course_for_view(
-    db: Session, course_id: uuid.UUID, principal: Principal | None, *, lock: bool = False
+    db: Session, principal: Principal | None, course_id: uuid.UUID, *, lock: bool = False
 ) -> Course:
     course = db.get(Course, course_id, with_for_update=lock)
     if course is None or not can_view(course, principal):
@@ -56,16 +56,16 @@ def course_for_view(
 
 
 def course_for_edit(
-    db: Session, course_id: uuid.UUID, principal: Principal, *, lock: bool = False
+    db: Session, principal: Principal, course_id: uuid.UUID, *, lock: bool = False
 ) -> Course:
-    course = course_for_view(db, course_id, principal, lock=lock)
+    course = course_for_view(db, principal, course_id, lock=lock)
     if not can_edit(course, principal):
         raise Forbidden(EDIT_FORBIDDEN)
     return course
 
 
 def module_for_edit(
-    db: Session, module_id: uuid.UUID, principal: Principal, *, lock: bool = False
+    db: Session, principal: Principal, module_id: uuid.UUID, *, lock: bool = False
 ) -> Module:
     module = db.get(Module, module_id, with_for_update=lock)
     if module is None:
@@ -87,7 +87,7 @@ def is_enrolled(db: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> bool:
 
 
 def _visible_lesson(
-    db: Session, lesson_id: uuid.UUID, principal: Principal | None
+    db: Session, principal: Principal | None, lesson_id: uuid.UUID
 ) -> tuple[Lesson, Course]:
     """A lesson and its course, or 404 when either is missing or hidden from the caller."""
     lesson = db.get(Lesson, lesson_id)
@@ -98,9 +98,9 @@ def _visible_lesson(
 
 
 def lesson_for_view(
-    db: Session, lesson_id: uuid.UUID, principal: Principal | None
+    db: Session, principal: Principal | None, lesson_id: uuid.UUID
 ) -> tuple[Lesson, Course]:
-    lesson, course = _visible_lesson(db, lesson_id, principal)
+    lesson, course = _visible_lesson(db, principal, lesson_id)
     if is_owner_or_admin(course, principal):
         return lesson, course
     if principal is None or not is_enrolled(db, principal.user_id, course.id):
@@ -108,8 +108,8 @@ def lesson_for_view(
     return lesson, course
 
 
-def lesson_for_edit(db: Session, lesson_id: uuid.UUID, principal: Principal) -> Lesson:
-    lesson, course = _visible_lesson(db, lesson_id, principal)
+def lesson_for_edit(db: Session, principal: Principal, lesson_id: uuid.UUID) -> Lesson:
+    lesson, course = _visible_lesson(db, principal, lesson_id)
     if not can_edit(course, principal):
         raise Forbidden(EDIT_FORBIDDEN)
     return lesson

@@ -231,24 +231,24 @@ def _outline(db: Session, course_id: uuid.UUID) -> list[ModuleOutlineOut]:
     ]
 
 
-def get_course(db: Session, course_id: uuid.UUID, principal: Principal | None) -> CourseDetailOut:
-    course = access.course_for_view(db, course_id, principal)
+def get_course(db: Session, principal: Principal | None, course_id: uuid.UUID) -> CourseDetailOut:
+    course = access.course_for_view(db, principal, course_id)
     base = _course_out(db, course)
     return CourseDetailOut(**base.model_dump(), modules=_outline(db, course.id))
 
 
 def update_course(
-    db: Session, course_id: uuid.UUID, principal: Principal, data: CourseUpdateIn
+    db: Session, principal: Principal, course_id: uuid.UUID, data: CourseUpdateIn
 ) -> CourseOut:
-    course = access.course_for_edit(db, course_id, principal)
+    course = access.course_for_edit(db, principal, course_id)
     if _apply(course, data):
         enqueue(db, "course", [course.id])
     db.commit()
     return _course_out(db, course)
 
 
-def delete_course(db: Session, course_id: uuid.UUID, principal: Principal) -> None:
-    course = access.course_for_edit(db, course_id, principal)
+def delete_course(db: Session, principal: Principal, course_id: uuid.UUID) -> None:
+    course = access.course_for_edit(db, principal, course_id)
     # Its lessons and questions leave the index with it: named now, while they exist.
     lesson_ids = list(db.scalars(select(Lesson.id).where(Lesson.course_id == course.id)))
     question_ids = list(db.scalars(select(Question.id).where(Question.course_id == course.id)))
@@ -260,9 +260,9 @@ def delete_course(db: Session, course_id: uuid.UUID, principal: Principal) -> No
     db.commit()
 
 
-def publish_course(db: Session, course_id: uuid.UUID, principal: Principal) -> CourseOut:
+def publish_course(db: Session, principal: Principal, course_id: uuid.UUID) -> CourseOut:
     # Locked, so two concurrent publishes cannot both stamp a date: the first one stays.
-    course = access.course_for_edit(db, course_id, principal, lock=True)
+    course = access.course_for_edit(db, principal, course_id, lock=True)
     if course.published_at is None:
         course.published_at = func.now()
         # The drain re-sends the course's lessons with it: their visibility follows it.
@@ -271,8 +271,8 @@ def publish_course(db: Session, course_id: uuid.UUID, principal: Principal) -> C
     return _course_out(db, course)
 
 
-def unpublish_course(db: Session, course_id: uuid.UUID, principal: Principal) -> CourseOut:
-    course = access.course_for_edit(db, course_id, principal, lock=True)
+def unpublish_course(db: Session, principal: Principal, course_id: uuid.UUID) -> CourseOut:
+    course = access.course_for_edit(db, principal, course_id, lock=True)
     if course.published_at is not None:
         course.published_at = None
         enqueue(db, "course", [course.id])
@@ -284,10 +284,10 @@ def unpublish_course(db: Session, course_id: uuid.UUID, principal: Principal) ->
 
 
 def create_module(
-    db: Session, course_id: uuid.UUID, principal: Principal, data: ModuleIn
+    db: Session, principal: Principal, course_id: uuid.UUID, data: ModuleIn
 ) -> ModuleOut:
     # The course row lock serializes appends, so two new modules never share a position.
-    course = access.course_for_edit(db, course_id, principal, lock=True)
+    course = access.course_for_edit(db, principal, course_id, lock=True)
     position = data.position
     if position is None:
         position = db.scalar(
@@ -302,16 +302,16 @@ def create_module(
 
 
 def update_module(
-    db: Session, module_id: uuid.UUID, principal: Principal, data: ModuleUpdateIn
+    db: Session, principal: Principal, module_id: uuid.UUID, data: ModuleUpdateIn
 ) -> ModuleOut:
-    module = access.module_for_edit(db, module_id, principal)
+    module = access.module_for_edit(db, principal, module_id)
     _apply(module, data)
     db.commit()
     return module_out(module)
 
 
-def delete_module(db: Session, module_id: uuid.UUID, principal: Principal) -> None:
-    module = access.module_for_edit(db, module_id, principal)
+def delete_module(db: Session, principal: Principal, module_id: uuid.UUID) -> None:
+    module = access.module_for_edit(db, principal, module_id)
     lesson_ids = list(db.scalars(select(Lesson.id).where(Lesson.module_id == module.id)))
     enqueue(db, "lesson", lesson_ids)
     db.delete(module)  # its lessons go with it (ON DELETE CASCADE)
@@ -322,10 +322,10 @@ def delete_module(db: Session, module_id: uuid.UUID, principal: Principal) -> No
 
 
 def create_lesson(
-    db: Session, module_id: uuid.UUID, principal: Principal, data: LessonIn
+    db: Session, principal: Principal, module_id: uuid.UUID, data: LessonIn
 ) -> LessonOut:
     # The module row lock serializes appends within the module.
-    module = access.module_for_edit(db, module_id, principal, lock=True)
+    module = access.module_for_edit(db, principal, module_id, lock=True)
     position = data.position
     if position is None:
         position = db.scalar(
@@ -348,15 +348,15 @@ def create_lesson(
     return lesson_out(lesson)
 
 
-def get_lesson(db: Session, lesson_id: uuid.UUID, principal: Principal | None) -> LessonOut:
-    lesson, _course = access.lesson_for_view(db, lesson_id, principal)
+def get_lesson(db: Session, principal: Principal | None, lesson_id: uuid.UUID) -> LessonOut:
+    lesson, _course = access.lesson_for_view(db, principal, lesson_id)
     return lesson_out(lesson)
 
 
 def update_lesson(
-    db: Session, lesson_id: uuid.UUID, principal: Principal, data: LessonUpdateIn
+    db: Session, principal: Principal, lesson_id: uuid.UUID, data: LessonUpdateIn
 ) -> LessonOut:
-    lesson = access.lesson_for_edit(db, lesson_id, principal)
+    lesson = access.lesson_for_edit(db, principal, lesson_id)
     before = (lesson.title, lesson.content)
     _apply(lesson, data)
     # Only its text is indexed and embedded: a move or a new duration changes neither.
@@ -366,8 +366,8 @@ def update_lesson(
     return lesson_out(lesson)
 
 
-def delete_lesson(db: Session, lesson_id: uuid.UUID, principal: Principal) -> None:
-    lesson = access.lesson_for_edit(db, lesson_id, principal)
+def delete_lesson(db: Session, principal: Principal, lesson_id: uuid.UUID) -> None:
+    lesson = access.lesson_for_edit(db, principal, lesson_id)
     enqueue(db, "lesson", [lesson.id])
     db.delete(lesson)  # its chunks go with it (ON DELETE CASCADE)
     db.commit()

@@ -86,7 +86,7 @@ def create_document(db: Session, principal: Principal, data: DocumentIn) -> Docu
         # Text is read as UTF-8; saying otherwise would only fail at completion.
         raise UnsupportedMediaType("content_type", "text must be UTF-8")
     if data.course_id is not None:
-        catalog_access.course_for_view(db, data.course_id, principal)
+        catalog_access.course_for_view(db, principal, data.course_id)
     document_id = uuid7()
     key = object_key(principal.user_id, document_id)
     ttl = settings.upload_url_ttl_seconds

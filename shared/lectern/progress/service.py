@@ -81,7 +81,7 @@ def verify_url(code: str) -> str:
 
 
 def enroll(db: Session, principal: Principal, course_id: uuid.UUID) -> EnrollmentOut:
-    course = access.course_for_view(db, course_id, principal)
+    course = access.course_for_view(db, principal, course_id)
     # The unique (user, course) decides: of two concurrent enrolls, one inserts, the
     # other waits for it and then inserts nothing.
     statement = (

@@ -74,9 +74,9 @@ def _check_owner(
 ) -> None:
     """Only what the caller may change can be shared: 404 if they cannot see it, else 403."""
     if entity == ShareEntity.course:
-        access.course_for_edit(db, entity_id, principal)
+        access.course_for_edit(db, principal, entity_id)
     elif entity == ShareEntity.lesson:
-        access.lesson_for_edit(db, entity_id, principal)
+        access.lesson_for_edit(db, principal, entity_id)
     else:
         # An exam is personal: someone else's is a 404 to everyone, admins included.
         assessment_access.exam_for_taker(db, principal, entity_id)
