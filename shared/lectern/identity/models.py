@@ -24,6 +24,9 @@ from lectern.core.ids import uuid7
 from lectern.core.principal import UserRole
 from lectern.db.base import Base, created_at_column, updated_at_column
 
+# The name an erased account shows, and leaderboards show for a learner no longer there.
+DELETED_USER_NAME = "Deleted user"
+
 user_role_enum = Enum(UserRole, name="user_role", values_callable=lambda e: [m.value for m in e])
 
 

@@ -19,7 +19,7 @@ from lectern.config import get_settings
 from lectern.core.principal import Principal, UserRole
 from lectern.errors import Conflict, NotFound, Unauthorized
 from lectern.identity import magic_links, passwords, sessions, throttle
-from lectern.identity.models import Credential, Profile, User
+from lectern.identity.models import DELETED_USER_NAME, Credential, Profile, User
 from lectern.identity.schemas import (
     AuthOut,
     LoginIn,
@@ -209,7 +209,7 @@ def delete_me(db: Session, principal: Principal) -> None:
     user = current_user(db, principal)
     user.email = f"deleted-{user.id}@deleted.invalid"
     user.deleted_at = datetime.now(UTC)
-    user.profile.display_name = "Deleted user"
+    user.profile.display_name = DELETED_USER_NAME
     user.profile.preferences = {}
     # The XP and streak were earned by the erased records: they go with them.
     user.profile.xp = user.profile.weekly_xp = user.profile.streak_days = 0

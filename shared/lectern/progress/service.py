@@ -28,7 +28,7 @@ from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, keyset_page
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, Forbidden, NotFound, Unauthorized
-from lectern.identity.models import Profile
+from lectern.identity.models import DELETED_USER_NAME, Profile
 from lectern.observability import count
 from lectern.progress import leaderboards, xp
 from lectern.progress.leaderboards import Period
@@ -49,7 +49,6 @@ from lectern.progress.schemas import (
 ALREADY_ENROLLED = "You are already enrolled in this course."
 ENROLL_FIRST = "Enroll in the course first."
 CERTIFICATE_NOT_FOUND = "No such certificate."
-DELETED_USER_NAME = "Deleted user"
 
 # Crockford base32: no I, L, O or U, so a code read aloud or retyped survives.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
