@@ -1,1 +1,2 @@
-"""HTTP plumbing shared by every function: app factory, errors, auth dependencies."""
+"""HTTP plumbing shared by every function: app factory, errors, auth dependencies, the
+query parameters many routes declare."""
