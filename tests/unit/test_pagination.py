@@ -34,3 +34,11 @@ def test_a_keyset_cursor_round_trips_and_refuses_naive_or_foreign_positions():
         with pytest.raises(InvalidField) as caught:
             decode_keyset(foreign)
         assert caught.value.field == "cursor"
+
+
+def test_a_page_is_cut_from_one_row_more_and_names_its_last_row():
+    from lectern.core.pagination import split_page
+
+    assert split_page([1, 2, 3], 3, str) == ([1, 2, 3], None)
+    assert split_page([1, 2, 3, 4], 3, str) == ([1, 2, 3], "3")
+    assert split_page([], 3, str) == ([], None)
