@@ -164,6 +164,8 @@ def test_complete_lessons_to_a_certificate_that_anyone_can_verify():
         "course_title": "Analytical Engines",
         "learner_name": "Ada Lovelace",
         "issued_at": certificate["issued_at"],
+        # Who certifies: the course's instructor, by display name only.
+        "issuer_name": "Instructor",
     }
     assert learner.user.email not in str(public.body)
     _problem(invoke("progress", "GET", "/v1/certificates/LECT-0000-0000-0000-0000"), 404)
@@ -240,3 +242,34 @@ def test_leaderboards_rank_learners_and_place_the_caller(own_boards):
             "progress", "GET", "/v1/leaderboards/weekly", token=owner.token, query=f"limit={limit}"
         )
         assert [e["field"] for e in _problem(reply, 422)["errors"]] == ["limit"]
+
+
+def test_owners_cannot_certify_themselves():
+    """Attack: an instructor enrolls in their own unpublished draft titled like a real
+    credential and completes it. Before, the public verification then showed it."""
+    owner = new_account("instructor")
+    draft, draft_lessons = course_ids(
+        owner, lessons=1, title="Board Certified Surgeon", published=False
+    )
+    assert (
+        invoke("progress", "POST", f"/v1/courses/{draft}/enroll", token=owner.token).status == 201
+    )
+    done = invoke("progress", "POST", f"/v1/lessons/{draft_lessons[0]}/complete", token=owner.token)
+    assert done.status == 200, done.body
+    assert done.body["progress"] == 1.0 and done.body["certificate"] is None
+
+    # Published, it certifies its learners, still never its owner.
+    published, lessons = course_ids(owner, lessons=1, title="Also Mine", published=True)
+    invoke("progress", "POST", f"/v1/courses/{published}/enroll", token=owner.token)
+    own = invoke("progress", "POST", f"/v1/lessons/{lessons[0]}/complete", token=owner.token)
+    assert own.status == 200 and own.body["certificate"] is None
+    mine = invoke("progress", "GET", "/v1/me/certificates", token=owner.token)
+    assert mine.status == 200 and mine.body["items"] == []
+
+    # A learner enrolled in a draft (an admin can see drafts) gets none either.
+    admin = new_account("admin")
+    invoke("progress", "POST", f"/v1/courses/{draft}/enroll", token=admin.token)
+    by_admin = invoke(
+        "progress", "POST", f"/v1/lessons/{draft_lessons[0]}/complete", token=admin.token
+    )
+    assert by_admin.status == 200 and by_admin.body["certificate"] is None

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -39,6 +40,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the user proved they read mail at this address (a magic link or a verification
+    # link); the full AI quota waits for it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     profile: Mapped[Profile] = relationship(
         back_populates="user", lazy="joined", innerjoin=True, uselist=False
@@ -75,6 +79,10 @@ class Profile(Base):
     plan: Mapped[str] = mapped_column(Text, nullable=False, server_default="free")
     preferences: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    # A learner may keep off the leaderboards (their XP still counts for them).
+    leaderboard_visible: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("true")
     )
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -87,6 +87,10 @@ class Certificate(Base):
     course_title: Mapped[str] = mapped_column(Text, nullable=False)
     code: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
     issued_at: Mapped[datetime] = created_at_column()
+    # The course's owner when it was issued: the verification names who certifies.
+    issued_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class XpAward(Base):

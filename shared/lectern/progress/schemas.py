@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from lectern.progress.leaderboards import Period
 
@@ -57,12 +57,16 @@ class CertificateOut(BaseModel):
 
 
 class CertificateVerificationOut(BaseModel):
-    """The public proof: the learner's display name, never their email."""
+    """The public proof: the learner's and the issuing instructor's display names, never
+    their emails."""
 
     code: str
     course_title: str
     learner_name: str
     issued_at: datetime
+    issuer_name: str | None = Field(
+        description="The instructor whose course issued it, when known."
+    )
 
 
 class StatsOut(BaseModel):

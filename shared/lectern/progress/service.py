@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.models import EventType
@@ -186,7 +186,13 @@ def _locked_enrollment(db: Session, user_id: uuid.UUID, course_id: uuid.UUID) ->
 def _issue_certificate(
     db: Session, user_id: uuid.UUID, course: Course, now: datetime
 ) -> CertificateRefOut | None:
-    """Issue the course's certificate unless it exists (unique per learner and course)."""
+    """Issue the course's certificate unless it exists (unique per learner and course).
+
+    Only a published course certifies, and never its own owner: otherwise anyone could
+    enrol in a draft of their own titled like a real credential and certify themselves.
+    """
+    if course.published_at is None or course.owner_id == user_id:
+        return None
     row = db.execute(
         insert(Certificate)
         .values(
@@ -196,6 +202,7 @@ def _issue_certificate(
             course_title=course.title,
             code=new_certificate_code(),
             issued_at=now,
+            issued_by=course.owner_id,
         )
         .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
         .returning(Certificate.code, Certificate.issued_at)
@@ -334,14 +341,17 @@ def list_certificates(
 
 def verify_certificate(db: Session, code: str) -> CertificateVerificationOut:
     """Public: anyone holding the code may check it. Shows the display name, not the email."""
+    issuer = aliased(Profile)
     row = db.execute(
         select(
             Certificate.code,
             Certificate.course_title,
             Profile.display_name,
             Certificate.issued_at,
+            issuer.display_name.label("issuer_name"),
         )
         .join(Profile, Profile.user_id == Certificate.user_id)
+        .outerjoin(issuer, issuer.user_id == Certificate.issued_by)
         .where(Certificate.code == normalize_code(code))
     ).one_or_none()
     if row is None:
@@ -351,6 +361,7 @@ def verify_certificate(db: Session, code: str) -> CertificateVerificationOut:
         course_title=row.course_title,
         learner_name=row.display_name,
         issued_at=row.issued_at,
+        issuer_name=row.issuer_name,
     )
 
 
