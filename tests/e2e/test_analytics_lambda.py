@@ -75,6 +75,9 @@ def test_posting_events_needs_a_session():
         # Recorded by Lectern itself when the action happens: never taken from clients.
         ({"type": "lesson_completed"}, "events.1.type"),
         ({"type": "exam_completed"}, "events.1.type"),
+        # Attack: a learner wrote uploads into any course's analytics (it was missing
+        # from the server-recorded set).
+        ({"type": "document_uploaded"}, "events.1.type"),
         ({"occurred_at": "2026-03-01T12:00:00"}, "events.1.occurred_at"),
         ({"occurred_at": "yesterday"}, "events.1.occurred_at"),
         ({"occurred_at": "2001-01-01T00:00:00Z"}, "events.1.occurred_at"),

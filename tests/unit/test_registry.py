@@ -52,6 +52,7 @@ def test_the_registry_holds_what_the_contexts_brought():
         "lesson_completed",
         "exam_started",
         "exam_completed",
+        "document_uploaded",
     }
 
 

@@ -9,4 +9,6 @@ CONTEXT = Context(
     # A document takes its chunks with it (ON DELETE CASCADE); its object goes too.
     personal_data=(PersonalData("documents", user_column="owner_id"),),
     personal_objects=("lectern.documents.privacy:object_keys",),
+    # Recorded when an upload completes (lectern.documents.events).
+    server_events=("document_uploaded",),
 )
