@@ -243,3 +243,19 @@ def test_magic_link_points_at_the_configured_frontend_and_get_does_not_consume(
     probe = invoke("auth", "GET", "/v1/auth/magic-link/verify", query=f"token={token}")
     assert probe.status == 405
     assert invoke("auth", "POST", "/v1/auth/magic-link/verify", body={"token": token}).status == 200
+
+
+def test_a_magic_link_account_does_not_publish_its_email(stack: LocalStack):
+    """Finding: a magic-link account's display name was its email's local part, shown on
+    leaderboards, certificates and courses. Opening the link also verifies the address."""
+    local = f"jane.private.{uuid.uuid4().hex[:6]}"
+    email = f"{local}@example.com"
+    assert invoke("auth", "POST", "/v1/auth/magic-link", body={"email": email}).status == 202
+    token = stack.sent_mail(email)[0].text.split("token=", 1)[1].split()[0]
+    signed_in = invoke("auth", "POST", "/v1/auth/magic-link/verify", body={"token": token})
+    assert signed_in.status == 200
+    name = signed_in.body["user"]["name"]
+    assert local not in name and "jane" not in name.lower()
+    assert name.startswith("Learner ")
+    me = invoke("users", "GET", "/v1/me", token=signed_in.body["session"]["token"]).body
+    assert me["email_verified"] is True and me["leaderboard_visible"] is True

@@ -273,3 +273,39 @@ def test_owners_cannot_certify_themselves():
         "progress", "POST", f"/v1/lessons/{draft_lessons[0]}/complete", token=admin.token
     )
     assert by_admin.status == 200 and by_admin.body["certificate"] is None
+
+
+def test_a_learner_can_keep_off_the_leaderboards(own_boards):
+    """Finding: learners could not hide from leaderboards (which showed a magic-link
+    account's email local part as its name)."""
+    owner = new_account("instructor")
+    course_id, lessons = course_ids(owner, lessons=3)
+    shy, other = new_account(name="Shy"), new_account(name="Other")
+    for learner in (shy, other):
+        invoke("progress", "POST", f"/v1/courses/{course_id}/enroll", token=learner.token)
+    invoke("progress", "POST", f"/v1/lessons/{lessons[0]}/complete", token=shy.token)
+    invoke("progress", "POST", f"/v1/lessons/{lessons[0]}/complete", token=other.token)
+
+    hidden = invoke(
+        "users", "PATCH", "/v1/me", token=shy.token, body={"leaderboard_visible": False}
+    )
+    assert hidden.status == 200 and hidden.body["leaderboard_visible"] is False
+    # XP earned while hidden is not published either.
+    invoke("progress", "POST", f"/v1/lessons/{lessons[1]}/complete", token=shy.token)
+    for period in ("weekly", "all_time"):
+        board = invoke("progress", "GET", f"/v1/leaderboards/{period}", token=other.token).body
+        assert [e["name"] for e in board["entries"]] == ["Other"]
+        assert board["me"] == {"rank": 1, "xp": 10}
+    assert invoke("users", "GET", "/v1/me", token=shy.token).body["xp"] == 20  # still theirs
+
+    # The scheduled refresh does not put them back.
+    from lectern.core.upkeep import run_tasks
+
+    assert run_tasks(["leaderboards"])["leaderboards"]["status"] == "ok"
+    board = invoke("progress", "GET", "/v1/leaderboards/all_time", token=other.token).body
+    assert [e["name"] for e in board["entries"]] == ["Other"]
+
+    shown = invoke("users", "PATCH", "/v1/me", token=shy.token, body={"leaderboard_visible": True})
+    assert shown.status == 200
+    board = invoke("progress", "GET", "/v1/leaderboards/all_time", token=other.token).body
+    assert [(e["name"], e["xp"]) for e in board["entries"]] == [("Shy", 20), ("Other", 10)]

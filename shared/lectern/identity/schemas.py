@@ -71,6 +71,9 @@ def _bounded_preferences(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 class MeUpdateIn(_In):
     name: Name | None = None
+    leaderboard_visible: bool | None = Field(
+        default=None, description="false keeps the caller off the leaderboards."
+    )
     preferences: Annotated[dict[str, Any] | None, AfterValidator(_bounded_preferences)] = Field(
         default=None, max_length=100
     )
@@ -106,6 +109,8 @@ class MeOut(BaseModel):
     level: int
     streak_days: int
     preferences: dict[str, Any]
+    leaderboard_visible: bool
+    email_verified: bool
     created_at: datetime
 
 

@@ -7,6 +7,7 @@ commit: if the KV store is down nothing is committed.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -123,17 +124,26 @@ def verify_magic_link(db: Session, token: str) -> AuthOut:
     user = _active_user_by_email(db, email)
     if user is None:
         try:
+            # A neutral name: the address's local part would be shown on leaderboards,
+            # certificates and courses.
             user = create_account(
-                db, email=email, name=email.split("@")[0], password=None, role=UserRole.student
+                db, email=email, name=default_name(), password=None, role=UserRole.student
             )
         except Conflict:
             # Another link for the same new email won the race: use that account.
             user = _active_user_by_email(db, email)
             if user is None:
                 raise
+    # Opening the mailed link proves the address is theirs.
+    user.email_verified_at = user.email_verified_at or datetime.now(UTC)
     issued = sessions.create_session(user.id, user.profile.role)
     db.commit()
     return _auth_out(user, issued)
+
+
+def default_name() -> str:
+    """``Learner 7F3A``: neutral, and unlikely to be shared by two learners on one board."""
+    return f"Learner {secrets.token_hex(2).upper()}"
 
 
 def logout(principal: Principal) -> None:
@@ -158,6 +168,8 @@ def me_out(user: User) -> MeOut:
         level=p.level,
         streak_days=p.streak_days,
         preferences=p.preferences,
+        leaderboard_visible=p.leaderboard_visible,
+        email_verified=user.email_verified_at is not None,
         created_at=user.created_at,
     )
 
@@ -172,7 +184,20 @@ def update_me(db: Session, principal: Principal, data: MeUpdateIn) -> MeOut:
         user.profile.display_name = data.name
     if data.preferences is not None:
         user.profile.preferences = data.preferences
+    changed_visibility = (
+        data.leaderboard_visible is not None
+        and data.leaderboard_visible != user.profile.leaderboard_visible
+    )
+    if data.leaderboard_visible is not None:
+        user.profile.leaderboard_visible = data.leaderboard_visible
     db.commit()
+    if changed_visibility:
+        # After commit, as awards publish; the scheduled refresh repairs a failed call.
+        p = user.profile
+        if p.leaderboard_visible:
+            leaderboards.restore(user.id, p.xp, p.weekly_xp, p.xp_week)
+        else:
+            leaderboards.forget(user.id)
     return me_out(user)
 
 

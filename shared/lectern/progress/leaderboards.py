@@ -43,6 +43,7 @@ def publish(awards: list[Award]) -> None:
     Best effort: learning goes on when the KV store is down, and the scheduled
     leaderboard refresh rewrites the sets from Postgres.
     """
+    awards = [a for a in awards if a.visible]
     if not awards:
         return
     try:
@@ -60,10 +61,23 @@ def publish(awards: list[Award]) -> None:
 
 
 def forget(user_id: uuid.UUID) -> None:
-    """Take a learner off the boards (account deletion)."""
+    """Take a learner off the boards (account deletion, or they chose to be hidden)."""
     pipe = get_kv().pipeline()
     pipe.zrem(board_key(Period.all_time), str(user_id))
     pipe.zrem(board_key(Period.weekly), str(user_id))
+    pipe.exec()
+
+
+def restore(user_id: uuid.UUID, xp: int, weekly_xp: int, week: date | None) -> None:
+    """Put a learner back on the boards with the totals Postgres holds."""
+    pipe = get_kv().pipeline()
+    if xp > 0:
+        pipe.zadd(board_key(Period.all_time), {str(user_id): xp}, gt=True)
+    this_week = week_start(datetime.now(UTC).date())
+    if week == this_week and weekly_xp > 0:
+        weekly = board_key(Period.weekly, this_week)
+        pipe.zadd(weekly, {str(user_id): weekly_xp}, gt=True)
+        pipe.expire(weekly, WEEKLY_TTL_SECONDS)
     pipe.exec()
 
 

@@ -29,7 +29,8 @@ def _changed_profiles(db: Session, since: datetime | None, until: datetime) -> I
             params.update(after_at=after[0], after_id=after[1])
         rows = db.execute(
             text(
-                "SELECT p.user_id, p.xp, p.weekly_xp, p.xp_week, p.updated_at, u.deleted_at "  # noqa: S608 - fixed clauses
+                "SELECT p.user_id, p.xp, p.weekly_xp, p.xp_week, p.updated_at, u.deleted_at, "  # noqa: S608 - fixed clauses
+                "p.leaderboard_visible "
                 "FROM profiles p JOIN users u ON u.id = p.user_id "
                 f"WHERE p.updated_at <= :until {changed}{keyset}"
                 "ORDER BY p.updated_at, p.user_id LIMIT :limit"
@@ -57,8 +58,11 @@ def leaderboards_task(db: Session, run: Run) -> TaskResult:
     last_weekly = board_key(Period.weekly, this_week - timedelta(days=7))
     published = removed = 0
     for rows in _changed_profiles(db, run.watermark, until):
-        gone = [str(r.user_id) for r in rows if r.deleted_at is not None]
-        live = [r for r in rows if r.deleted_at is None]
+        # Deleted learners, and those who chose to be hidden, leave the boards.
+        gone = [
+            str(r.user_id) for r in rows if r.deleted_at is not None or not r.leaderboard_visible
+        ]
+        live = [r for r in rows if r.deleted_at is None and r.leaderboard_visible]
         scores = {str(r.user_id): r.xp for r in live if r.xp > 0}
         week_scores = {
             str(r.user_id): r.weekly_xp for r in live if r.xp_week == this_week and r.weekly_xp > 0

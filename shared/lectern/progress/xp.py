@@ -56,6 +56,8 @@ class Award:
     weekly_xp: int
     week: date
     streak_days: int
+    # False when the learner keeps off the leaderboards: the award is not published.
+    visible: bool = True
 
 
 def award_xp(
@@ -110,7 +112,13 @@ def award_xp(
             ),
             last_active_on=today,
         )
-        .returning(Profile.xp, Profile.level, Profile.weekly_xp, Profile.streak_days)
+        .returning(
+            Profile.xp,
+            Profile.level,
+            Profile.weekly_xp,
+            Profile.streak_days,
+            Profile.leaderboard_visible,
+        )
     ).one()
     return Award(
         user_id=user_id,
@@ -120,4 +128,5 @@ def award_xp(
         weekly_xp=row.weekly_xp,
         week=week,
         streak_days=row.streak_days,
+        visible=row.leaderboard_visible,
     )
