@@ -33,7 +33,7 @@ def reset_clients() -> None:
     from lectern.kv import reset_kv
     from lectern.mail import reset_mail
     from lectern.queue import reset_sqs
-    from lectern.search.port import reset_index
+    from lectern.search.factory import reset_index
     from lectern.storage.s3 import reset_s3
 
     get_settings.cache_clear()

@@ -31,7 +31,7 @@ def check_storage() -> None:
 
 
 def check_search() -> None:
-    from lectern.search.port import check_search as check_index
+    from lectern.search.factory import check_search as check_index
 
     check_index()
 

@@ -192,7 +192,7 @@ def test_a_bad_token_is_401_not_anonymous() -> None:
 
 
 def test_typesense_down_is_a_503(settings_env: pytest.MonkeyPatch) -> None:
-    from lectern.search.port import reset_index
+    from lectern.search.factory import reset_index
     from tests.conftest import reset_clients
 
     settings_env.setenv("LECTERN_SEARCH_BACKEND", "typesense")

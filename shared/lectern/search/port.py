@@ -13,16 +13,9 @@ import html
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from lectern.config import get_settings
 from lectern.core.registry import Visibility, get_registry
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from lectern.search.typesense import TypesenseIndex
 
 # A registered searchable type's name ("course", "lesson", "question", ...).
 EntityType = str
@@ -130,36 +123,3 @@ def safe_snippet(marked: str) -> str:
     """HTML-escape a snippet, then turn the adapters' markers into <mark> tags."""
     escaped = html.escape(marked, quote=False)
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
-
-
-def get_index(db: Session) -> SearchIndex:
-    """The configured index. The Postgres adapter works in the caller's session (one
-    connection per Lambda container, and the drain's writes commit with its outbox
-    deletes); the Typesense client is made once per container."""
-    if get_settings().search_backend == "typesense":
-        return get_typesense_index()
-    from lectern.search.postgres import PostgresIndex
-
-    return PostgresIndex(db)
-
-
-@lru_cache(maxsize=1)
-def get_typesense_index() -> TypesenseIndex:
-    from lectern.search.typesense import TypesenseIndex
-
-    return TypesenseIndex.from_settings(get_settings())
-
-
-def reset_index() -> None:
-    """Forget the cached Typesense client (after the settings changed)."""
-    cached = get_typesense_index.cache_info().currsize
-    if cached:
-        get_typesense_index().close()
-    get_typesense_index.cache_clear()
-
-
-def check_search() -> None:
-    """Health check of the search index. Postgres full-text is up when the database is
-    (health.py reports it as such); Typesense answers its /health endpoint."""
-    if get_settings().search_backend == "typesense":
-        get_typesense_index().check()

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from lectern.core.principal import Principal, UserRole
 from lectern.errors import InvalidField
 from lectern.progress.models import Enrollment
-from lectern.search.port import EntityType, Viewer, entity_types, get_index, rules_for
+from lectern.search.factory import get_index
+from lectern.search.port import EntityType, Viewer, entity_types, rules_for
 from lectern.search.schemas import MAX_LIMIT, MAX_QUERY, SearchHitOut, SearchOut, SearchType
 
 

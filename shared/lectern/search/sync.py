@@ -36,8 +36,9 @@ from lectern.core.outbox import MAX_ATTEMPTS, Topic
 from lectern.errors import DependencyUnavailable
 from lectern.observability import count, get_logger, get_metrics
 from lectern.search import entries
+from lectern.search.factory import get_index
 from lectern.search.models import SearchSynonym
-from lectern.search.port import Key, SearchIndex, get_index
+from lectern.search.port import Key, SearchIndex
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 900
