@@ -158,7 +158,8 @@ def pypdf_only(data: bytes) -> float:
 def stages(data: bytes) -> dict[str, float]:
     """Each stage of the pipeline alone, in seconds (no storage, no database)."""
     from lectern.config import get_settings
-    from lectern.embeddings import embed_all, get_embedder
+    from lectern.embeddings.factory import get_embedder
+    from lectern.embeddings.port import embed_all
     from lectern.ingest.chunking import chunk_text
     from lectern.ingest.extract import extract
 

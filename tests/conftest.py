@@ -28,7 +28,7 @@ def reset_clients() -> None:
     from lectern.ai.llm import get_llm
     from lectern.config import get_settings
     from lectern.db.engine import reset_engine
-    from lectern.embeddings import get_embedder
+    from lectern.embeddings.factory import get_embedder
     from lectern.identity.throttle import reset_limiters
     from lectern.kv import reset_kv
     from lectern.mail import reset_mail

@@ -30,7 +30,7 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
 
 def _register_embedding_model(url: str) -> int:
     """Build the configured model's vector index now, not in the first ingest's request."""
-    from lectern.embeddings import get_embedder
+    from lectern.embeddings.factory import get_embedder
     from lectern.embeddings.registry import ensure_model
 
     engine = make_oneshot_engine(url)

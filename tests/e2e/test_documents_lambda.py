@@ -298,7 +298,7 @@ def test_delete_takes_the_chunks_with_it(stack: LocalStack) -> None:
 
     from lectern.db.engine import get_sessionmaker
     from lectern.documents.models import Chunk, ChunkSource
-    from lectern.embeddings import get_embedder
+    from lectern.embeddings.factory import get_embedder
     from lectern.embeddings.registry import ensure_model
 
     owner = new_account()

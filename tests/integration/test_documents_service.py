@@ -461,7 +461,7 @@ def test_others_and_admins_get_not_found_everywhere(db: Session, stack: LocalSta
 
 
 def add_chunk(db: Session, doc: Document) -> uuid.UUID:
-    from lectern.embeddings import get_embedder
+    from lectern.embeddings.factory import get_embedder
     from lectern.embeddings.registry import ensure_model
 
     embedder = get_embedder()

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from lectern.core.registry import get_registry
 from lectern.db.engine import get_engine
 from lectern.db.migrations import include_object
-from lectern.embeddings import vector_literal
 from lectern.embeddings.local import LocalEmbedder
+from lectern.embeddings.port import vector_literal
 from lectern.embeddings.registry import (
     embedding_expression,
     ensure_model,

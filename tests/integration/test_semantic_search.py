@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from lectern.ai import retrieval
 from lectern.documents.models import ChunkSource, Document, DocumentStatus
-from lectern.embeddings import get_embedder, vector_literal
+from lectern.embeddings.factory import get_embedder
+from lectern.embeddings.port import vector_literal
 from lectern.embeddings.registry import ensure_model, index_name
 from lectern.errors import NotFound
 from lectern.progress.models import Enrollment

@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from lectern.embeddings import embed_all, get_embedder
 from lectern.embeddings.bedrock import BedrockEmbedder
+from lectern.embeddings.factory import get_embedder
 from lectern.embeddings.openai import OpenAIEmbedder
+from lectern.embeddings.port import embed_all
 from lectern.errors import DependencyUnavailable
 
 pytestmark = pytest.mark.contract
@@ -302,7 +303,7 @@ def test_settings_choose_the_embedder(settings_env: pytest.MonkeyPatch):
 
 def test_openai_without_a_key_is_a_503(settings_env: pytest.MonkeyPatch):
     from lectern.config import get_settings
-    from lectern.embeddings import openai_api_key
+    from lectern.embeddings.factory import openai_api_key
 
     settings_env.delenv("LECTERN_OPENAI_API_KEY", raising=False)
     settings_env.delenv("LECTERN_OPENAI_API_KEY_SECRET", raising=False)

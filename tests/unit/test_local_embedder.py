@@ -2,8 +2,8 @@
 
 import math
 
-from lectern.embeddings import embed_all, normalize, vector_literal
 from lectern.embeddings.local import LocalEmbedder
+from lectern.embeddings.port import embed_all, normalize, vector_literal
 
 
 def cosine(a: list[float], b: list[float]) -> float:

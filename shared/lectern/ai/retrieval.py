@@ -27,7 +27,8 @@ from lectern.catalog import access
 from lectern.catalog.models import Course
 from lectern.core.principal import Principal, UserRole
 from lectern.documents.models import ChunkSource
-from lectern.embeddings import get_embedder, vector_literal
+from lectern.embeddings.factory import get_embedder
+from lectern.embeddings.port import vector_literal
 from lectern.embeddings.registry import embedding_expression, ensure_model
 from lectern.progress.models import Enrollment
 

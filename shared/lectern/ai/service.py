@@ -20,7 +20,7 @@ from lectern.ai.schemas import (
 )
 from lectern.catalog import access
 from lectern.core.principal import Principal
-from lectern.embeddings import get_embedder
+from lectern.embeddings.factory import get_embedder
 from lectern.embeddings.registry import ensure_model
 from lectern.observability import count, get_logger
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from lectern.embeddings import normalize
+from lectern.embeddings.port import normalize
 from lectern.errors import DependencyUnavailable
 
 TITAN_V2_DIMENSIONS = (256, 512, 1024)

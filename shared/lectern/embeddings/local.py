@@ -16,7 +16,7 @@ import zlib
 from collections import Counter
 from collections.abc import Sequence
 
-from lectern.embeddings import normalize
+from lectern.embeddings.port import normalize
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 TRIGRAM_WEIGHT = 0.35

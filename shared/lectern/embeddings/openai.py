@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lectern.embeddings import normalize
+from lectern.embeddings.port import normalize
 from lectern.errors import DependencyUnavailable
 
 MAX_BATCH = 256

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from lectern.db.engine import get_engine
-from lectern.embeddings import Embedder
+from lectern.embeddings.port import Embedder
 
 _known: dict[str, int] = {}
 

@@ -27,7 +27,8 @@ from lectern.core.ids import uuid7
 from lectern.db.engine import get_engine, get_sessionmaker
 from lectern.documents.events import record_upload
 from lectern.documents.models import Document, DocumentStatus
-from lectern.embeddings import embed_all, get_embedder, vector_literal
+from lectern.embeddings.factory import get_embedder
+from lectern.embeddings.port import embed_all, vector_literal
 from lectern.embeddings.registry import ensure_model
 from lectern.errors import DependencyUnavailable
 from lectern.ingest.chunking import TextChunk, chunk_text

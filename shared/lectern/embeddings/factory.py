@@ -1,0 +1,51 @@
+"""The configured embedder. Adapters: ``local`` (deterministic feature hashing, no model
+download; the default locally and in tests), ``bedrock`` (Titan Text Embeddings v2) and
+``openai``. Each is imported only when chosen, so a function that never embeds never
+loads boto3 or httpx.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lectern.config import get_settings, resolve_secret
+from lectern.embeddings.port import Embedder
+from lectern.errors import DependencyUnavailable
+
+
+@lru_cache(maxsize=1)
+def get_embedder() -> Embedder:
+    settings = get_settings()
+    if settings.embedder == "bedrock":
+        from lectern.embeddings.bedrock import BedrockEmbedder
+
+        return BedrockEmbedder(
+            settings.bedrock_embedding_model_id,
+            settings.embedding_dimensions,
+            region=settings.bedrock_region or settings.aws_region,
+        )
+    if settings.embedder == "openai":
+        from lectern.embeddings.openai import OpenAIEmbedder
+
+        return OpenAIEmbedder(
+            settings.openai_embedding_model,
+            settings.embedding_dimensions,
+            base_url=settings.openai_base_url,
+            api_key=openai_api_key,
+        )
+    from lectern.embeddings.local import LocalEmbedder
+
+    return LocalEmbedder(settings.embedding_dimensions)
+
+
+def openai_api_key() -> str:
+    """The key from the environment, or from Secrets Manager (cached) in AWS."""
+    settings = get_settings()
+    if settings.openai_api_key_secret:
+        try:
+            return resolve_secret(settings.openai_api_key_secret, settings.secret_max_age_seconds)
+        except Exception as exc:  # Powertools wraps every botocore failure in its own error
+            raise DependencyUnavailable("embeddings", "OpenAI key secret unreadable") from exc
+    if settings.openai_api_key:
+        return settings.openai_api_key
+    raise DependencyUnavailable("embeddings", "no OpenAI API key configured")
