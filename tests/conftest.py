@@ -25,12 +25,12 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 def reset_clients() -> None:
     """Forget every cached setting and client (after the environment changed)."""
-    from lectern.ai.llm import get_llm
     from lectern.config import get_settings
     from lectern.db.engine import reset_engine
     from lectern.embeddings.factory import get_embedder
     from lectern.identity.throttle import reset_limiters
     from lectern.kv import reset_kv
+    from lectern.llm.factory import get_llm
     from lectern.mail import reset_mail
     from lectern.queue import reset_sqs
     from lectern.search.factory import reset_index

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import pytest
 
 from lectern.ai import service
-from lectern.ai.llm import Answer
 from lectern.config import get_settings
 from lectern.db.engine import get_sessionmaker
 from lectern.errors import DependencyUnavailable
+from lectern.llm.port import Answer
 from tests.e2e.conftest import invoke
 from tests.factories import new_account
 from tests.integration.test_semantic_search import add_document_chunks, tag

@@ -15,14 +15,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lectern.ai import service, usage
-from lectern.ai.bedrock_llm import BedrockConverseLlm
-from lectern.ai.llm import Answer
 from lectern.ai.models import AiUsage, AiUsageMonthly
 from lectern.ai.schemas import AskIn
 from lectern.config import get_settings
 from lectern.db.engine import get_sessionmaker
 from lectern.errors import DependencyUnavailable, NotFound, RateLimited
 from lectern.identity.models import Profile
+from lectern.llm.bedrock import BedrockConverseLlm
+from lectern.llm.port import Answer
 from tests.factories import Account, make_account, make_course
 from tests.integration.test_semantic_search import (
     add_document_chunks,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from lectern.ai.extractive import ExtractiveAnswerer, sentences, stem, terms
-from lectern.ai.llm import NO_ANSWER
+from lectern.llm.extractive import ExtractiveAnswerer, sentences, stem, terms
+from lectern.llm.port import NO_ANSWER
 
 PASSAGES = [
     "# Cell biology\nThe nucleus holds the genome. Mitochondria produce ATP through "

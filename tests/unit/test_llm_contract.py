@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from lectern.ai.bedrock_llm import SYSTEM_PROMPT, BedrockConverseLlm, build_prompt, cited_indexes
-from lectern.ai.llm import NO_ANSWER, get_llm
 from lectern.errors import DependencyUnavailable
+from lectern.llm.bedrock import SYSTEM_PROMPT, BedrockConverseLlm, build_prompt, cited_indexes
+from lectern.llm.factory import get_llm
+from lectern.llm.port import NO_ANSWER
 
 pytestmark = pytest.mark.contract
 

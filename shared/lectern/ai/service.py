@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from lectern.ai import retrieval, usage
-from lectern.ai.llm import get_llm
 from lectern.ai.schemas import (
     AiUsageOut,
     AskIn,
@@ -22,6 +21,7 @@ from lectern.catalog import access
 from lectern.core.principal import Principal
 from lectern.embeddings.factory import get_embedder
 from lectern.embeddings.registry import ensure_model
+from lectern.llm.factory import get_llm
 from lectern.observability import count, get_logger
 
 # Passages an answer is drawn from: enough to cover a question, few enough to read.

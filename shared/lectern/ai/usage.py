@@ -17,11 +17,11 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from lectern.ai.llm import Answer
 from lectern.ai.models import AiUsage
 from lectern.config import get_settings
 from lectern.errors import RateLimited
 from lectern.identity.models import Profile
+from lectern.llm.port import Answer
 from lectern.observability import get_logger
 
 # US cents per 1,000 input and output tokens (Bedrock on-demand list prices, us-east-1).

@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from lectern.ai.llm import NO_ANSWER, Answer
 from lectern.embeddings.bedrock import bedrock_runtime_client, unavailable
+from lectern.llm.port import NO_ANSWER, Answer
 
 SYSTEM_PROMPT = (
     "You answer a student's question using only the numbered passages from their course "

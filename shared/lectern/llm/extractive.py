@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lectern.ai.llm import NO_ANSWER, Answer, estimate_tokens
+from lectern.llm.port import NO_ANSWER, Answer, estimate_tokens
 
 MODEL = "local-extractive"
 MAX_SENTENCES = 3
