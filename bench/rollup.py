@@ -63,7 +63,7 @@ def rollup_once(engine, day: date) -> tuple[float, int]:  # type: ignore[no-unty
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     with Session(engine) as db:
         db.execute(text("SET LOCAL statement_timeout = 0"))

@@ -152,7 +152,7 @@ def test_a_failed_task_is_recorded_the_others_run_and_a_rerun_repairs_it(db, no_
     state = _state(db, "rollups")
     assert state.last_status == "ok" and state.last_error is None
     # And it is the same result as a run that never failed: a fresh recompute of the day.
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     before = db.execute(text("SELECT * FROM daily_course_activity WHERE day = :d"), {"d": day})
     before_rows = sorted(tuple(r) for r in before)

@@ -62,7 +62,7 @@ def _events(days: list[date], users: list[uuid.UUID], courses: list[uuid.UUID], 
 
 
 def _record(db, events) -> None:
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     get_store().record(db, events)
     db.commit()
@@ -85,7 +85,7 @@ def _direct_rows(db, days: list[date]) -> dict[str, set[tuple]]:
 
 
 def test_rollups_equal_a_direct_group_by_and_a_rerun_changes_nothing(db):
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     days = [_days_ago(3), _days_ago(2)]
     users = [uuid.uuid4() for _ in range(6)]
@@ -112,7 +112,7 @@ def test_rollups_equal_a_direct_group_by_and_a_rerun_changes_nothing(db):
 def test_known_numbers_for_one_course(db):
     from lectern.analytics.events import NewEvent
     from lectern.analytics.models import EventType
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     day = _days_ago(4)
     course = uuid.uuid4()
@@ -153,7 +153,7 @@ def test_known_numbers_for_one_course(db):
 def test_days_received_between_reads_arrival_not_occurrence(db):
     from lectern.analytics.events import NewEvent
     from lectern.analytics.models import EventType
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     marker = uuid.uuid4()
     old_day, recent_day = _days_ago(23), _days_ago(1)
@@ -189,7 +189,7 @@ def test_days_received_between_reads_arrival_not_occurrence(db):
 def test_a_late_event_changes_only_its_own_day(db):
     from lectern.analytics.events import NewEvent
     from lectern.analytics.models import EventType
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     days = [_days_ago(6), _days_ago(5)]
     users = [uuid.uuid4() for _ in range(4)]
@@ -223,7 +223,7 @@ def test_a_late_event_changes_only_its_own_day(db):
 
 def test_a_day_whose_events_are_gone_loses_its_rows(db):
     """Recomputing deletes first: a group with no events left (an erased learner's) goes."""
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     day = _days_ago(7)
     gone = uuid.uuid4()

@@ -21,7 +21,7 @@ from lectern.analytics.schemas import (
     DailyTotalOut,
     EventBatchIn,
 )
-from lectern.analytics.store import get_store
+from lectern.analytics.store.factory import get_store
 from lectern.catalog import access
 from lectern.catalog.models import Course
 from lectern.config import get_settings

@@ -54,7 +54,7 @@ def retention_task(db: Session, run: Run) -> TaskResult:
 
 def rollups_task(db: Session, run: Run) -> TaskResult:
     from lectern.analytics.partitions import month_start, next_month
-    from lectern.analytics.store import get_store
+    from lectern.analytics.store.factory import get_store
 
     until = run.settled
     store = get_store()

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.models import EventType
-from lectern.analytics.store import get_store
+from lectern.analytics.store.factory import get_store
 from lectern.assessment import access, exam_views
 from lectern.assessment.models import (
     Difficulty,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.models import EventType
-from lectern.analytics.store import get_store
+from lectern.analytics.store.factory import get_store
 from lectern.assessment.models import LearnerStats
 from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson

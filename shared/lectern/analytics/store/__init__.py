@@ -1,0 +1,1 @@
+"""Where analytics events are written and rolled up: the port, its adapter, the factory."""
