@@ -51,7 +51,7 @@ def main() -> None:
 
         import json
 
-        from lectern.kv import get_kv
+        from lectern.kv.factory import get_kv
 
         creds = {"email": "kv-bench@example.com", "password": "kv bench password"}
         rows: list[tuple[str, int]] = []

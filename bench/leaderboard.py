@@ -53,7 +53,7 @@ def copy_to_kv(batch: int = 5000) -> None:
     from sqlalchemy import text
 
     from bench.harness import bulk_engine
-    from lectern.kv import get_kv
+    from lectern.kv.factory import get_kv
     from lectern.progress.leaderboards import Period, board_key
 
     board = board_key(Period.all_time)

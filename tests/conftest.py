@@ -29,7 +29,7 @@ def reset_clients() -> None:
     from lectern.db.engine import reset_engine
     from lectern.embeddings.factory import get_embedder
     from lectern.identity.throttle import reset_limiters
-    from lectern.kv import reset_kv
+    from lectern.kv.factory import reset_kv
     from lectern.llm.factory import get_llm
     from lectern.mail import reset_mail
     from lectern.queue import reset_sqs

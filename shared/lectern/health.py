@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from lectern.config import get_settings
 from lectern.db.engine import get_engine
-from lectern.kv import get_kv
+from lectern.kv.factory import get_kv
 from lectern.observability import get_logger
 
 

@@ -484,7 +484,7 @@ def test_leaderboard_refresh_adds_missing_members_and_removes_deleted_users(
 ):
     from lectern.core.upkeep import run_tasks
     from lectern.identity.service import delete_me
-    from lectern.kv import get_kv
+    from lectern.kv.factory import get_kv
     from lectern.progress import upkeep as progress_upkeep
     from lectern.progress.leaderboards import Period, board_key
     from lectern.progress.xp import award_xp
@@ -559,7 +559,8 @@ def test_sessions_task_prunes_expired_members_of_every_index(own_kv_prefix):
     from lectern.core.principal import UserRole
     from lectern.core.upkeep import run_tasks
     from lectern.identity.sessions import create_session, resolve_session
-    from lectern.kv import get_kv, key
+    from lectern.kv.factory import get_kv
+    from lectern.kv.port import key
 
     kv = get_kv()
     now = int(time.time())

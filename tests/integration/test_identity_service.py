@@ -16,7 +16,8 @@ from lectern.identity import magic_links, service, sessions
 from lectern.identity.models import Credential, Profile, User
 from lectern.identity.schemas import LoginIn, MeUpdateIn, RegisterIn
 from lectern.identity.tokens import hash_token
-from lectern.kv import get_kv, key
+from lectern.kv.factory import get_kv
+from lectern.kv.port import key
 from local.stack import LocalStack
 from tests.conftest import reset_clients, unique_email
 

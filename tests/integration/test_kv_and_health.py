@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lectern.errors import DependencyUnavailable
-from lectern.kv import KVUnavailable, get_kv
-from lectern.kv.client import make_kv
+from lectern.kv.factory import get_kv
+from lectern.kv.port import KVUnavailable
+from lectern.kv.upstash import make_kv
 from local.functions import load_module
 from local.stack import KV_TOKEN, LocalStack
 from tests.conftest import reset_clients

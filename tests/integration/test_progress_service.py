@@ -383,7 +383,7 @@ def own_boards(settings_env):
 
 
 def test_leaderboard_orders_entries_names_them_and_places_me(own_boards, db):
-    from lectern.kv import get_kv
+    from lectern.kv.factory import get_kv
     from lectern.progress import leaderboards
     from lectern.progress.leaderboards import Period
     from lectern.progress.xp import award_xp

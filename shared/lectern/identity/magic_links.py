@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lectern.config import get_settings
 from lectern.identity.tokens import hash_token, new_token
-from lectern.kv import get_kv, key
+from lectern.kv.factory import get_kv
+from lectern.kv.port import key
 
 
 def issue_magic_token(email: str) -> str:

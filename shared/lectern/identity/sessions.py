@@ -17,7 +17,8 @@ from typing import Any
 from lectern.config import get_settings
 from lectern.core.principal import Principal, UserRole
 from lectern.identity.tokens import hash_token, new_token
-from lectern.kv import get_kv, key
+from lectern.kv.factory import get_kv
+from lectern.kv.port import key
 
 
 @dataclass(frozen=True)

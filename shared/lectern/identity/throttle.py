@@ -15,7 +15,8 @@ from upstash_ratelimit import Ratelimit, SlidingWindow
 from lectern.config import get_settings
 from lectern.errors import RateLimited
 from lectern.identity.tokens import hash_token
-from lectern.kv import get_kv, key
+from lectern.kv.factory import get_kv
+from lectern.kv.port import key
 
 
 @lru_cache(maxsize=8)

@@ -18,7 +18,8 @@ def sessions_task(_db: Session, run: Run) -> TaskResult:
     expire by TTL, and an index with its newest session; until then its older, expired
     members stay, pruned otherwise only when the user signs in again. SCAN may return a
     key twice; pruning it again is harmless."""
-    from lectern.kv import get_kv, key
+    from lectern.kv.factory import get_kv
+    from lectern.kv.port import key
 
     kv = get_kv()
     pattern = key("user-sessions", "*")

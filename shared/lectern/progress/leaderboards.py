@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from lectern.errors import DependencyUnavailable
-from lectern.kv import get_kv, key
+from lectern.kv.factory import get_kv
+from lectern.kv.port import key
 from lectern.observability import count, get_logger
 from lectern.progress.xp import Award, week_start
 

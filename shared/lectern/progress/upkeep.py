@@ -46,7 +46,7 @@ def _changed_profiles(db: Session, since: datetime | None, until: datetime) -> I
 def leaderboards_task(db: Session, run: Run) -> TaskResult:
     """Copy changed profiles' XP to the boards (``ZADD GT``: a copy never lowers a score
     a newer award already wrote) and take deleted learners off them."""
-    from lectern.kv import get_kv
+    from lectern.kv.factory import get_kv
     from lectern.progress.leaderboards import WEEKLY_TTL_SECONDS, Period, board_key
     from lectern.progress.xp import week_start
 

@@ -10,18 +10,10 @@ command and pipeline (and upstash-ratelimit's scripts) passes through:
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import httpx
 from upstash_redis import Redis
 
-from lectern.config import get_settings, kv_token
-from lectern.errors import DependencyUnavailable
-
-
-class KVUnavailable(DependencyUnavailable):
-    def __init__(self, detail: str) -> None:
-        super().__init__("kv", detail)
+from lectern.kv.port import KVUnavailable
 
 
 class _GuardedTransport(httpx.BaseTransport):
@@ -59,20 +51,3 @@ def make_kv(url: str, token: str, timeout_seconds: float) -> Redis:
         timeout=httpx.Timeout(timeout_seconds), transport=_GuardedTransport(stock._transport)
     )
     return redis
-
-
-@lru_cache(maxsize=1)
-def get_kv() -> Redis:
-    settings = get_settings()
-    if not settings.kv_url:
-        raise RuntimeError("set LECTERN_KV_URL")
-    return make_kv(settings.kv_url, kv_token(settings), settings.kv_timeout_seconds)
-
-
-def key(*parts: str) -> str:
-    """A key under the app's namespace: ``lectern:session:<hash>``."""
-    return ":".join((get_settings().kv_prefix, *parts))
-
-
-def reset_kv() -> None:
-    get_kv.cache_clear()
