@@ -34,7 +34,7 @@ def reset_clients() -> None:
     from lectern.mail import reset_mail
     from lectern.queue import reset_sqs
     from lectern.search.factory import reset_index
-    from lectern.storage.s3 import reset_s3
+    from lectern.storage.factory import reset_s3
 
     get_settings.cache_clear()
     reset_engine()

@@ -592,7 +592,7 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
     from lectern.config import get_settings
     from lectern.core.upkeep import run_tasks
     from lectern.documents.models import Document, DocumentStatus
-    from lectern.storage.s3 import get_s3
+    from lectern.storage.factory import get_s3
 
     owner = make_account(db)
     bucket = get_settings().s3_bucket

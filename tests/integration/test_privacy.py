@@ -103,7 +103,7 @@ def _document_and_ai_usage(db, learner, now):
     from lectern.ai.models import AiUsage, AiUsageMonthly
     from lectern.config import get_settings
     from lectern.documents.models import Document, DocumentStatus
-    from lectern.storage.s3 import get_s3
+    from lectern.storage.factory import get_s3
 
     key = f"documents/{learner.id}/{uuid.uuid4()}"
     get_s3().put_object(Bucket=get_settings().s3_bucket, Key=key, Body=b"my notes")
@@ -172,7 +172,7 @@ def _object_exists(key):
     from botocore.exceptions import ClientError
 
     from lectern.config import get_settings
-    from lectern.storage.s3 import get_s3
+    from lectern.storage.factory import get_s3
 
     try:
         get_s3().head_object(Bucket=get_settings().s3_bucket, Key=key)

@@ -125,7 +125,7 @@ def _read_object(key: str, etag: str) -> bytes | None:
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from lectern.storage.s3 import get_s3
+    from lectern.storage.factory import get_s3
 
     settings = get_settings()
     try:

@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from typing import Any
 
-from lectern.config import get_settings, resolve_secret
+from lectern.config import get_settings
 from lectern.errors import DependencyUnavailable
-
-
-@lru_cache(maxsize=1)
-def get_s3() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    settings = get_settings()
-    kwargs: dict[str, Any] = {}
-    if settings.s3_credentials_secret:
-        keys = json.loads(
-            resolve_secret(settings.s3_credentials_secret, settings.secret_max_age_seconds)
-        )
-        kwargs["aws_access_key_id"] = keys["access_key_id"]
-        kwargs["aws_secret_access_key"] = keys["secret_access_key"]
-    config = Config(
-        signature_version="s3v4",
-        connect_timeout=3,
-        read_timeout=5,
-        retries={"max_attempts": 2, "mode": "standard"},
-        s3={"addressing_style": "path"},
-    )
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name=settings.s3_region,
-        config=config,
-        **kwargs,
-    )
+from lectern.storage.factory import get_s3
 
 
 def check_bucket() -> None:
@@ -49,10 +19,6 @@ def check_bucket() -> None:
         raise DependencyUnavailable(
             "storage", f"bucket check failed: {type(exc).__name__}"
         ) from exc
-
-
-def reset_s3() -> None:
-    get_s3.cache_clear()
 
 
 def _storage_error(action: str, exc: Exception) -> DependencyUnavailable:
