@@ -30,7 +30,6 @@ from lectern.documents.models import Document, DocumentStatus
 from lectern.embeddings.factory import get_embedder
 from lectern.embeddings.port import embed_all, vector_literal
 from lectern.embeddings.registry import ensure_model
-from lectern.errors import DependencyUnavailable
 from lectern.ingest.chunking import TextChunk, chunk_text
 from lectern.ingest.extract import Extracted, Unreadable, extract, markdown_to_text, tidy
 from lectern.ingest.messages import Job, LessonJob, normalize_etag, parse_message
@@ -123,27 +122,13 @@ def _read_object(key: str, etag: str) -> bytes | None:
 
     Raises FileNotFoundError when the object is gone, DependencyUnavailable on outages.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from lectern.storage.factory import get_s3
+    from lectern.storage.s3 import read_if_match
 
     settings = get_settings()
-    try:
-        reply = get_s3().get_object(Bucket=settings.s3_bucket, Key=key, IfMatch=f'"{etag}"')
-        body = reply["Body"]
-        try:
-            data: bytes = body.read(settings.document_max_bytes + 1)
-        finally:
-            body.close()
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in ("PreconditionFailed", "412"):
-            return None
-        if code in ("NoSuchKey", "404", "NotFound"):
-            raise FileNotFoundError(key) from None
-        raise DependencyUnavailable("storage", f"get failed: {code}") from exc
-    except BotoCoreError as exc:
-        raise DependencyUnavailable("storage", f"get failed: {type(exc).__name__}") from exc
+    # One byte over the limit tells a file that is too large from one that just fits.
+    data = read_if_match(key, etag, settings.document_max_bytes + 1)
+    if data is None:
+        return None
     if len(data) > settings.document_max_bytes:
         raise Unreadable(TOO_LARGE)
     return data

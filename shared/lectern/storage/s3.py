@@ -107,6 +107,31 @@ def get_object_range(key: str, length: int) -> bytes | None:
     return body[:length]
 
 
+def read_if_match(key: str, etag: str, max_bytes: int) -> bytes | None:
+    """Up to ``max_bytes`` of the object if its ETag is still ``etag``; None if it was
+    replaced. Raises FileNotFoundError when the object is gone, DependencyUnavailable on
+    outages."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        reply = get_s3().get_object(Bucket=get_settings().s3_bucket, Key=key, IfMatch=f'"{etag}"')
+        body = reply["Body"]
+        try:
+            data: bytes = body.read(max_bytes)
+        finally:
+            body.close()
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("PreconditionFailed", "412"):
+            return None
+        if code in ("NoSuchKey", "404", "NotFound"):
+            raise FileNotFoundError(key) from None
+        raise DependencyUnavailable("storage", f"get failed: {code}") from exc
+    except BotoCoreError as exc:
+        raise DependencyUnavailable("storage", f"get failed: {type(exc).__name__}") from exc
+    return data
+
+
 def delete_object(key: str) -> None:
     """Delete one object; deleting a missing key succeeds (S3 semantics)."""
     from botocore.exceptions import BotoCoreError, ClientError
