@@ -34,7 +34,7 @@ def reset_clients() -> None:
     from lectern.mail import reset_mail
     from lectern.queue import reset_sqs
     from lectern.search.factory import reset_index
-    from lectern.storage.factory import reset_s3
+    from lectern.storage.factory import reset_storage
 
     get_settings.cache_clear()
     reset_engine()
@@ -43,7 +43,7 @@ def reset_clients() -> None:
     reset_kv()
     reset_limiters()
     reset_mail()
-    reset_s3()
+    reset_storage()
     reset_sqs()
     reset_index()
 

@@ -25,9 +25,9 @@ def check_kv() -> None:
 
 
 def check_storage() -> None:
-    from lectern.storage.s3 import check_bucket
+    from lectern.storage.factory import get_storage
 
-    check_bucket()
+    get_storage().check()
 
 
 def check_search() -> None:

@@ -58,7 +58,7 @@ def erase_learning(db: Session, user_id: uuid.UUID) -> list[str]:
     """Delete the learner's personal learning records (in the caller's transaction).
 
     Returns the bucket keys of their objects: the caller deletes those objects with
-    ``lectern.storage.s3.delete_objects`` before it commits, so a storage outage leaves
+    the object store's ``delete_objects`` before it commits, so a storage outage leaves
     nothing half-erased.
     """
     keys = [

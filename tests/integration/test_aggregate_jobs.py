@@ -592,14 +592,14 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
     from lectern.config import get_settings
     from lectern.core.upkeep import run_tasks
     from lectern.documents.models import Document, DocumentStatus
-    from lectern.storage.factory import get_s3
+    from lectern.storage.factory import get_storage
 
     owner = make_account(db)
     bucket = get_settings().s3_bucket
 
     def document(status, age_hours):
         key = f"documents/{owner.id}/{uuid.uuid4()}"
-        get_s3().put_object(Bucket=bucket, Key=key, Body=b"notes")
+        get_storage().client.put_object(Bucket=bucket, Key=key, Body=b"notes")
         row = Document(
             owner_id=owner.id,
             filename="notes.txt",
@@ -628,8 +628,8 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
     )
     assert left == {uploading.id, old_but_completed.id}
     with pytest.raises(ClientError):
-        get_s3().head_object(Bucket=bucket, Key=abandoned.object_key)
-    get_s3().head_object(Bucket=bucket, Key=uploading.object_key)
+        get_storage().client.head_object(Bucket=bucket, Key=abandoned.object_key)
+    get_storage().client.head_object(Bucket=bucket, Key=uploading.object_key)
 
 
 def test_outbox_rows_that_kept_failing_are_deleted_after_the_keep_period(db):

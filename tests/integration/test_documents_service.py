@@ -496,7 +496,7 @@ def test_delete_takes_the_row_its_chunks_and_the_object(db: Session, stack: Loca
 
 def test_erase_and_export_cover_every_document(db: Session, stack: LocalStack) -> None:
     from lectern.privacy import erase_learning, export_learning
-    from lectern.storage.s3 import delete_objects
+    from lectern.storage.factory import get_storage
 
     owner = make_account(db)
     keep = make_account(db)
@@ -505,7 +505,7 @@ def test_erase_and_export_cover_every_document(db: Session, stack: LocalStack) -
     exported = export_learning(db, owner.id)["documents"]
     assert sorted(d["id"] for d in exported) == sorted(str(d.id) for d in docs)
     assert {d["filename"] for d in exported} == {"notes.pdf"}
-    delete_objects(erase_learning(db, owner.id))
+    get_storage().delete_objects(erase_learning(db, owner.id))
     db.commit()
     assert all(fresh(d.id) is None for d in docs)
     assert not any(object_exists(stack, d.object_key) for d in docs)

@@ -103,10 +103,10 @@ def _document_and_ai_usage(db, learner, now):
     from lectern.ai.models import AiUsage, AiUsageMonthly
     from lectern.config import get_settings
     from lectern.documents.models import Document, DocumentStatus
-    from lectern.storage.factory import get_s3
+    from lectern.storage.factory import get_storage
 
     key = f"documents/{learner.id}/{uuid.uuid4()}"
-    get_s3().put_object(Bucket=get_settings().s3_bucket, Key=key, Body=b"my notes")
+    get_storage().client.put_object(Bucket=get_settings().s3_bucket, Key=key, Body=b"my notes")
     month = now.date().replace(day=1)
     db.add_all(
         [
@@ -172,10 +172,10 @@ def _object_exists(key):
     from botocore.exceptions import ClientError
 
     from lectern.config import get_settings
-    from lectern.storage.factory import get_s3
+    from lectern.storage.factory import get_storage
 
     try:
-        get_s3().head_object(Bucket=get_settings().s3_bucket, Key=key)
+        get_storage().client.head_object(Bucket=get_settings().s3_bucket, Key=key)
     except ClientError:
         return False
     return True

@@ -35,7 +35,7 @@ from lectern.documents.schemas import (
 from lectern.documents.verify import ObjectMismatch, charset, check_object, media_type
 from lectern.errors import Conflict, PayloadTooLarge, UnsupportedMediaType
 from lectern.queue import send_ingest_message
-from lectern.storage import s3
+from lectern.storage.factory import get_storage
 
 NOT_UPLOADED = "The upload has not been completed yet."
 KEY_PREFIX = "documents/"
@@ -92,7 +92,9 @@ def create_document(db: Session, principal: Principal, data: DocumentIn) -> Docu
     ttl = settings.upload_url_ttl_seconds
     # Taken before signing, so the expiry given never runs past the URL's own.
     expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
-    url = s3.presign_put(key, content_type=kind, size_bytes=data.size_bytes, expires_in=ttl)
+    url = get_storage().presign_put(
+        key, content_type=kind, size_bytes=data.size_bytes, expires_in=ttl
+    )
     doc = Document(
         id=document_id,
         owner_id=principal.user_id,
@@ -138,7 +140,7 @@ def complete_document(db: Session, principal: Principal, document_id: uuid.UUID)
     except ObjectMismatch as mismatch:
         # The bytes are not what was declared: they must not stay where ingest can read
         # them. The owner may PUT again while the URL lives, then complete again.
-        s3.delete_object(doc.object_key)
+        get_storage().delete_object(doc.object_key)
         doc.status = DocumentStatus.pending
         doc.error = mismatch.reason
         doc.etag = None
@@ -183,7 +185,7 @@ def download_document(db: Session, principal: Principal, document_id: uuid.UUID)
         raise Conflict(NOT_UPLOADED)
     ttl = get_settings().download_url_ttl_seconds
     expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
-    url = s3.presign_get(
+    url = get_storage().presign_get(
         doc.object_key, expires_in=ttl, content_disposition=content_disposition(doc.filename)
     )
     return DownloadOut(url=url, expires_at=expires_at)
@@ -200,7 +202,7 @@ def delete_document(db: Session, principal: Principal, document_id: uuid.UUID) -
     db.delete(doc)
     db.flush()
     try:
-        s3.delete_object(key)
+        get_storage().delete_object(key)
     except Exception:
         db.rollback()
         raise
@@ -232,5 +234,5 @@ def purge_abandoned_uploads(db: Session, *, older_than: timedelta, batch: int = 
             .returning(Document.object_key)
         )
     )
-    s3.delete_objects(keys)
+    get_storage().delete_objects(keys)
     return len(keys)

@@ -12,7 +12,7 @@ import codecs
 import re
 
 from lectern.documents.models import Document
-from lectern.storage import s3
+from lectern.storage.factory import get_storage
 
 SNIFF_BYTES = 2048
 
@@ -98,7 +98,7 @@ def check_object(document: Document) -> str:
     Raises ObjectMismatch with a reason for the user, or DependencyUnavailable("storage")
     if the store does not answer.
     """
-    head = s3.head_object(document.object_key)
+    head = get_storage().head_object(document.object_key)
     if head is None:
         raise ObjectMismatch("The upload was not found.")
     size = int(head.get("ContentLength", -1))
@@ -111,7 +111,7 @@ def check_object(document: Document) -> str:
             f"The upload was sent as {media_type(head.get('ContentType')) or 'no type'}, "
             f"but {media_type(document.content_type)} was declared."
         )
-    sample = s3.get_object_range(document.object_key, SNIFF_BYTES)
+    sample = get_storage().get_object_range(document.object_key, SNIFF_BYTES)
     if sample is None:
         raise ObjectMismatch("The upload was not found.")
     reason = sniff_mismatch(document.content_type, sample, truncated=size > len(sample))
@@ -122,4 +122,4 @@ def check_object(document: Document) -> str:
 
 def delete_object(key: str) -> None:
     """Delete the object (a missing one is fine); DependencyUnavailable if storage is down."""
-    s3.delete_object(key)
+    get_storage().delete_object(key)

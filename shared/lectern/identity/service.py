@@ -33,7 +33,7 @@ from lectern.identity.schemas import (
 from lectern.mail import send_mail
 from lectern.privacy import erase_learning, export_learning
 from lectern.progress import leaderboards
-from lectern.storage import s3
+from lectern.storage.factory import get_storage
 
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
@@ -242,7 +242,7 @@ def delete_me(db: Session, principal: Principal) -> None:
     db.execute(delete(Credential).where(Credential.user_id == user.id))
     object_keys = erase_learning(db, user.id)
     db.flush()
-    s3.delete_objects(object_keys)
+    get_storage().delete_objects(object_keys)
     sessions.revoke_all_sessions(user.id)
     leaderboards.forget(user.id)
     db.commit()

@@ -122,11 +122,11 @@ def _read_object(key: str, etag: str) -> bytes | None:
 
     Raises FileNotFoundError when the object is gone, DependencyUnavailable on outages.
     """
-    from lectern.storage.s3 import read_if_match
+    from lectern.storage.factory import get_storage
 
     settings = get_settings()
     # One byte over the limit tells a file that is too large from one that just fits.
-    data = read_if_match(key, etag, settings.document_max_bytes + 1)
+    data = get_storage().read_if_match(key, etag, settings.document_max_bytes + 1)
     if data is None:
         return None
     if len(data) > settings.document_max_bytes:
@@ -195,12 +195,12 @@ def _fetch_or_fail(doc: Document, wanted: str | None) -> tuple[str, bytes] | Out
     be used. ``wanted`` (the version the message named) is recorded on a rejection, so
     replays of that message do not overwrite the reason."""
     from lectern.documents.verify import ObjectMismatch, delete_object
-    from lectern.storage.s3 import head_object
+    from lectern.storage.factory import get_storage
 
     try:
         return _fetch(doc)
     except ObjectMismatch as mismatch:
-        if doc.status in _NOT_ACCEPTED and head_object(doc.object_key) is None:
+        if doc.status in _NOT_ACCEPTED and get_storage().head_object(doc.object_key) is None:
             # Nothing uploaded yet, or a refused upload already deleted: nothing to do,
             # and the reason the owner was given stays.
             return Outcome("ignored", reason="no object")

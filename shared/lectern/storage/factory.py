@@ -1,18 +1,23 @@
-"""The S3-API client for R2/S3, made once per container. boto3 is imported on first use."""
+"""The object store, made once per container. boto3 is imported on first use."""
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lectern.config import get_settings, resolve_secret
 
+if TYPE_CHECKING:
+    from lectern.storage.port import ObjectStore
+
 
 @lru_cache(maxsize=1)
-def get_s3() -> Any:
+def get_storage() -> ObjectStore:
     import boto3
     from botocore.config import Config
+
+    from lectern.storage.s3 import S3Store
 
     settings = get_settings()
     kwargs: dict[str, Any] = {}
@@ -29,14 +34,15 @@ def get_s3() -> Any:
         retries={"max_attempts": 2, "mode": "standard"},
         s3={"addressing_style": "path"},
     )
-    return boto3.client(
+    client = boto3.client(
         "s3",
         endpoint_url=settings.s3_endpoint_url,
         region_name=settings.s3_region,
         config=config,
         **kwargs,
     )
+    return S3Store(client, settings.s3_bucket)
 
 
-def reset_s3() -> None:
-    get_s3.cache_clear()
+def reset_storage() -> None:
+    get_storage.cache_clear()
