@@ -72,7 +72,7 @@ class IngestWorker:
         wait_seconds: int = 1,
     ) -> None:
         from lectern.config import get_settings
-        from lectern.queue import get_sqs
+        from lectern.queue.sqs import get_sqs
 
         settings = get_settings()
         url = queue_url or settings.ingest_queue_url

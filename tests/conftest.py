@@ -31,8 +31,8 @@ def reset_clients() -> None:
     from lectern.identity.throttle import reset_limiters
     from lectern.kv.factory import reset_kv
     from lectern.llm.factory import get_llm
-    from lectern.mail import reset_mail
-    from lectern.queue import reset_sqs
+    from lectern.mail.ses import reset_mail
+    from lectern.queue.sqs import reset_sqs
     from lectern.search.factory import reset_index
     from lectern.storage.factory import reset_storage
 

@@ -627,7 +627,7 @@ def test_a_poison_row_does_not_block_the_rest(db: Session, author: Account) -> N
 
 def test_embed_rows_reach_the_ingest_queue(db: Session, author: Account) -> None:
     from lectern.config import get_settings
-    from lectern.queue import get_sqs
+    from lectern.queue.sqs import get_sqs
 
     p = author.principal
     course = catalog.create_course(db, p, CourseIn(title="Embeds"))  # type: ignore[arg-type]

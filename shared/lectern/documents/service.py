@@ -34,7 +34,7 @@ from lectern.documents.schemas import (
 )
 from lectern.documents.verify import ObjectMismatch, charset, check_object, media_type
 from lectern.errors import Conflict, PayloadTooLarge, UnsupportedMediaType
-from lectern.queue import send_ingest_message
+from lectern.queue.sqs import send_ingest_message
 from lectern.storage.factory import get_storage
 
 NOT_UPLOADED = "The upload has not been completed yet."

@@ -30,7 +30,7 @@ from lectern.identity.schemas import (
     SessionOut,
     UserOut,
 )
-from lectern.mail import send_mail
+from lectern.mail.ses import send_mail
 from lectern.privacy import erase_learning, export_learning
 from lectern.progress import leaderboards
 from lectern.storage.factory import get_storage

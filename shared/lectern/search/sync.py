@@ -252,7 +252,7 @@ def drain(
 
         sessionmaker = get_sessionmaker()
     if send is None:
-        from lectern.queue import send_ingest_messages
+        from lectern.queue.sqs import send_ingest_messages
 
         send = send_ingest_messages
     size = batch_size or get_settings().search_sync_batch

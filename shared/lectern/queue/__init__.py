@@ -1,0 +1,1 @@
+"""The ingest queue: Amazon SQS (moto's SQS locally)."""
