@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from lectern.embeddings.bedrock import bedrock_runtime_client, unavailable
+from lectern.core.aws import bedrock_runtime_client, unavailable
 from lectern.llm.port import NO_ANSWER, Answer
 
 SYSTEM_PROMPT = (
