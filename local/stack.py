@@ -148,14 +148,14 @@ class LocalStack:
 
     def aws_client(self, service: str) -> Any:
         """A boto3 client for moto, with the stack's fixed local credentials."""
-        import boto3
+        from lectern.core.aws import aws_client
 
-        return boto3.client(
+        return aws_client(
             service,
             endpoint_url=self.env["LECTERN_AWS_ENDPOINT_URL"],
-            region_name=REGION,
-            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            region=REGION,
+            access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
         )
 
     def _create_aws_resources(self) -> None:

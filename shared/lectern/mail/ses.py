@@ -11,15 +11,16 @@ from lectern.errors import DependencyUnavailable
 
 @lru_cache(maxsize=1)
 def _ses() -> Any:
-    import boto3
-    from botocore.config import Config
+    from lectern.core.aws import aws_client
 
     settings = get_settings()
-    return boto3.client(
+    return aws_client(
         "ses",
         endpoint_url=settings.aws_endpoint_url,
-        region_name=settings.aws_region,
-        config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 2}),
+        region=settings.aws_region,
+        connect_timeout=3,
+        read_timeout=5,
+        retries={"max_attempts": 2},
     )
 
 

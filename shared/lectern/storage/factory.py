@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lectern.config import get_settings, resolve_secret
 
@@ -14,32 +14,27 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def get_storage() -> ObjectStore:
-    import boto3
-    from botocore.config import Config
-
+    from lectern.core.aws import aws_client
     from lectern.storage.s3 import S3Store
 
     settings = get_settings()
-    kwargs: dict[str, Any] = {}
+    access_key_id = secret_access_key = None
     if settings.s3_credentials_secret:
         keys = json.loads(
             resolve_secret(settings.s3_credentials_secret, settings.secret_max_age_seconds)
         )
-        kwargs["aws_access_key_id"] = keys["access_key_id"]
-        kwargs["aws_secret_access_key"] = keys["secret_access_key"]
-    config = Config(
+        access_key_id, secret_access_key = keys["access_key_id"], keys["secret_access_key"]
+    client = aws_client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=access_key_id,
+        secret_access_key=secret_access_key,
         signature_version="s3v4",
         connect_timeout=3,
         read_timeout=5,
         retries={"max_attempts": 2, "mode": "standard"},
         s3={"addressing_style": "path"},
-    )
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name=settings.s3_region,
-        config=config,
-        **kwargs,
     )
     return S3Store(client, settings.s3_bucket)
 
