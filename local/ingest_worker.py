@@ -72,14 +72,15 @@ class IngestWorker:
         wait_seconds: int = 1,
     ) -> None:
         from lectern.config import get_settings
-        from lectern.queue.sqs import get_sqs
+        from lectern.queue.factory import get_queue
 
         settings = get_settings()
         url = queue_url or settings.ingest_queue_url
         if not url:
             raise RuntimeError("LECTERN_INGEST_QUEUE_URL is not set")
         self.queue_url: str = url
-        self.sqs = sqs or get_sqs()
+        # The app's own SQS client: the same endpoint, timeouts and retries.
+        self.sqs = sqs or get_queue().client
         self.region = settings.aws_region
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds

@@ -31,8 +31,8 @@ def reset_clients() -> None:
     from lectern.identity.throttle import reset_limiters
     from lectern.kv.factory import reset_kv
     from lectern.llm.factory import get_llm
-    from lectern.mail.ses import reset_mail
-    from lectern.queue.sqs import reset_sqs
+    from lectern.mail.factory import reset_mailer
+    from lectern.queue.factory import reset_queue
     from lectern.search.factory import reset_index
     from lectern.storage.factory import reset_storage
 
@@ -42,9 +42,9 @@ def reset_clients() -> None:
     get_llm.cache_clear()
     reset_kv()
     reset_limiters()
-    reset_mail()
+    reset_mailer()
     reset_storage()
-    reset_sqs()
+    reset_queue()
     reset_index()
 
 

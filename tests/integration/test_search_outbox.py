@@ -627,7 +627,7 @@ def test_a_poison_row_does_not_block_the_rest(db: Session, author: Account) -> N
 
 def test_embed_rows_reach_the_ingest_queue(db: Session, author: Account) -> None:
     from lectern.config import get_settings
-    from lectern.queue.sqs import get_sqs
+    from lectern.queue.factory import get_queue
 
     p = author.principal
     course = catalog.create_course(db, p, CourseIn(title="Embeds"))  # type: ignore[arg-type]
@@ -652,11 +652,13 @@ def test_embed_rows_reach_the_ingest_queue(db: Session, author: Account) -> None
     queue_url = get_settings().ingest_queue_url
     found = False
     for _ in range(20):
-        got = get_sqs().receive_message(
+        got = get_queue().client.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         )
         for message in got.get("Messages", []):
-            get_sqs().delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            get_queue().client.delete_message(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
+            )
             found = found or f'"lesson_id":"{lesson.id}"' in message["Body"]
         if found or not got.get("Messages"):
             break

@@ -34,7 +34,7 @@ from lectern.documents.schemas import (
 )
 from lectern.documents.verify import ObjectMismatch, charset, check_object, media_type
 from lectern.errors import Conflict, PayloadTooLarge, UnsupportedMediaType
-from lectern.queue.sqs import send_ingest_message
+from lectern.queue.factory import get_queue
 from lectern.storage.factory import get_storage
 
 NOT_UPLOADED = "The upload has not been completed yet."
@@ -152,7 +152,7 @@ def complete_document(db: Session, principal: Principal, document_id: uuid.UUID)
     record_upload(db, doc)
     db.flush()
     try:
-        send_ingest_message({"type": "process_document", "document_id": str(doc.id), "etag": etag})
+        get_queue().send([{"type": "process_document", "document_id": str(doc.id), "etag": etag}])
     except Exception:
         db.rollback()
         raise

@@ -30,7 +30,7 @@ from lectern.identity.schemas import (
     SessionOut,
     UserOut,
 )
-from lectern.mail.ses import send_mail
+from lectern.mail.factory import get_mailer
 from lectern.privacy import erase_learning, export_learning
 from lectern.progress import leaderboards
 from lectern.storage.factory import get_storage
@@ -114,7 +114,7 @@ def request_magic_link(email: str) -> None:
         f"It works once and expires in {settings.magic_link_ttl_minutes} minutes. "
         "If you did not ask for it, ignore this mail.\n"
     )
-    send_mail(email, "Your Lectern sign-in link", text)
+    get_mailer().send(email, "Your Lectern sign-in link", text)
 
 
 def verify_magic_link(db: Session, token: str) -> AuthOut:

@@ -190,6 +190,13 @@ def _push_search(db: Session, index: SearchIndex, rows: list[_Row]) -> _Outcome:
     return outcome
 
 
+def _send_to_ingest_queue(bodies: list[dict[str, Any]]) -> None:
+    # The queue client is made at the first message, not for a drain that sends none.
+    from lectern.queue.factory import get_queue
+
+    get_queue().send(bodies)
+
+
 def _relay_embed(db: Session, send: Sender, rows: list[_Row]) -> _Outcome:
     outcome = _Outcome()
     by_key = _group(rows)
@@ -252,9 +259,7 @@ def drain(
 
         sessionmaker = get_sessionmaker()
     if send is None:
-        from lectern.queue.sqs import send_ingest_messages
-
-        send = send_ingest_messages
+        send = _send_to_ingest_queue
     size = batch_size or get_settings().search_sync_batch
     report = DrainReport(topic=topic)
     skip: set[int] = set()

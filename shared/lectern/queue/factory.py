@@ -1,0 +1,32 @@
+"""The ingest queue, made once per container. boto3 loads on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from lectern.config import get_settings
+
+if TYPE_CHECKING:
+    from lectern.queue.port import IngestQueue
+
+
+@lru_cache(maxsize=1)
+def get_queue() -> IngestQueue:
+    from lectern.core.aws import aws_client
+    from lectern.queue.sqs import SqsQueue
+
+    settings = get_settings()
+    client = aws_client(
+        "sqs",
+        endpoint_url=settings.aws_endpoint_url,
+        region=settings.aws_region,
+        connect_timeout=3,
+        read_timeout=5,
+        retries={"max_attempts": 2},
+    )
+    return SqsQueue(client, settings.ingest_queue_url)
+
+
+def reset_queue() -> None:
+    get_queue.cache_clear()
