@@ -1,8 +1,8 @@
 """Typed settings from the environment, validated at cold start.
 
 In AWS the secrets are not in the environment: the settings name a Secrets Manager
-secret or an SSM parameter, and ``resolve_secret``/``resolve_parameter`` fetch them
-through Powertools Parameters, cached for ``secret_max_age_seconds``.
+secret or an SSM parameter, and ``lectern.core.secrets`` fetches them through
+Powertools Parameters, cached for ``secret_max_age_seconds``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lectern.core.secrets import resolve_parameter, resolve_secret
 
 LOCAL_KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the embedded emulator's token, refused in AWS
 
@@ -132,22 +134,6 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
-
-
-def resolve_secret(name: str, max_age: int) -> str:
-    """A Secrets Manager value, cached across invocations of one container."""
-    from aws_lambda_powertools.utilities import parameters
-
-    value = parameters.get_secret(name, max_age=max_age)
-    return value if isinstance(value, str) else str(value)
-
-
-def resolve_parameter(name: str, max_age: int) -> str:
-    """An SSM (SecureString) parameter value, decrypted and cached."""
-    from aws_lambda_powertools.utilities import parameters
-
-    value = parameters.get_parameter(name, decrypt=True, max_age=max_age)
-    return value if isinstance(value, str) else str(value)
 
 
 def database_url(settings: Settings, *, direct: bool = False) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from lectern.config import get_settings, resolve_secret
+from lectern.config import get_settings
+from lectern.core.secrets import resolve_secret
 from lectern.embeddings.port import Embedder
 from lectern.errors import DependencyUnavailable
 

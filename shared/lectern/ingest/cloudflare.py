@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lectern.config import Settings, resolve_secret
+from lectern.config import Settings
+from lectern.core.secrets import resolve_secret
 from lectern.observability import get_logger
 
 logger = get_logger()

@@ -21,7 +21,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lectern.config import Settings, resolve_secret
+from lectern.config import Settings
+from lectern.core.secrets import resolve_secret
 from lectern.errors import DependencyUnavailable
 from lectern.search.port import (
     MARK_END,

@@ -6,7 +6,8 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from lectern.config import get_settings, resolve_secret
+from lectern.config import get_settings
+from lectern.core.secrets import resolve_secret
 
 if TYPE_CHECKING:
     from lectern.storage.port import ObjectStore
