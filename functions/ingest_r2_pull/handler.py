@@ -12,6 +12,7 @@ import warnings
 from typing import Any
 
 from lectern.config import get_settings
+from lectern.errors import DependencyUnavailable
 from lectern.ingest.cloudflare import client_from_settings, drain, http_client
 from lectern.ingest.pipeline import handle_message
 from lectern.observability import count, get_logger, get_metrics
@@ -32,8 +33,8 @@ def handler(_event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     with http_client() as http:
         try:
             client = client_from_settings(settings, http)
-        except Exception as exc:  # the token's secret unreadable: try again next run
-            logger.warning("Cloudflare API token unavailable", extra={"error": type(exc).__name__})
+        except DependencyUnavailable as exc:  # no token, or its secret unreadable: next run
+            logger.warning("Cloudflare API token unavailable", extra={"error": exc.reason})
             return {"status": "unavailable"}
         if client is None:
             return {"status": "disabled"}

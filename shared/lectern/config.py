@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lectern.core.secrets import resolve_parameter, resolve_secret
+from lectern.core.secrets import secret_or_value
 
 LOCAL_KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the embedded emulator's token, refused in AWS
 
@@ -137,17 +137,20 @@ def get_settings() -> Settings:
 
 
 def database_url(settings: Settings, *, direct: bool = False) -> str:
-    secret = settings.database_direct_url_secret if direct else settings.database_url_secret
-    if secret:
-        return resolve_secret(secret, settings.secret_max_age_seconds)
-    if settings.database_url:
-        return settings.database_url
-    raise RuntimeError("set LECTERN_DATABASE_URL or LECTERN_DATABASE_URL_SECRET")
+    return secret_or_value(
+        secret=settings.database_direct_url_secret if direct else settings.database_url_secret,
+        value=settings.database_url,
+        dependency="database",
+        setting="LECTERN_DATABASE_URL",
+        max_age=settings.secret_max_age_seconds,
+    )
 
 
 def kv_token(settings: Settings) -> str:
-    if settings.kv_token_parameter:
-        return resolve_parameter(settings.kv_token_parameter, settings.secret_max_age_seconds)
-    if settings.kv_token:
-        return settings.kv_token
-    raise RuntimeError("set LECTERN_KV_TOKEN or LECTERN_KV_TOKEN_PARAMETER")
+    return secret_or_value(
+        parameter=settings.kv_token_parameter,
+        value=settings.kv_token,
+        dependency="kv",
+        setting="LECTERN_KV_TOKEN",
+        max_age=settings.secret_max_age_seconds,
+    )

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
+from lectern.core import secrets
 from lectern.documents.models import Document, DocumentStatus
-from lectern.ingest import cloudflare
 from lectern.ingest.cloudflare import QueueClient, decode_body, drain, retry_delay
 from local.events import LambdaContext
 from local.functions import load_module
@@ -294,7 +294,7 @@ def test_the_token_can_come_from_a_secret(
         asked.append(name)
         return "from-secrets-manager"
 
-    configured.setattr(cloudflare, "resolve_secret", secret)
+    configured.setattr(secrets, "resolve_secret", secret)
     fake = FakeQueues([])
     handler = use_fake(configured, fake)
     assert handler({}, ScheduledContext())["status"] == "ok"

@@ -9,9 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from lectern.config import get_settings
-from lectern.core.secrets import resolve_secret
+from lectern.core.secrets import secret_or_value
 from lectern.embeddings.port import Embedder
-from lectern.errors import DependencyUnavailable
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +41,10 @@ def get_embedder() -> Embedder:
 def openai_api_key() -> str:
     """The key from the environment, or from Secrets Manager (cached) in AWS."""
     settings = get_settings()
-    if settings.openai_api_key_secret:
-        try:
-            return resolve_secret(settings.openai_api_key_secret, settings.secret_max_age_seconds)
-        except Exception as exc:  # Powertools wraps every botocore failure in its own error
-            raise DependencyUnavailable("embeddings", "OpenAI key secret unreadable") from exc
-    if settings.openai_api_key:
-        return settings.openai_api_key
-    raise DependencyUnavailable("embeddings", "no OpenAI API key configured")
+    return secret_or_value(
+        secret=settings.openai_api_key_secret,
+        value=settings.openai_api_key,
+        dependency="embeddings",
+        setting="LECTERN_OPENAI_API_KEY",
+        max_age=settings.secret_max_age_seconds,
+    )

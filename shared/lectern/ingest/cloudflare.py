@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lectern.config import Settings
-from lectern.core.secrets import resolve_secret
+from lectern.core.secrets import secret_or_value
 from lectern.observability import get_logger
 
 logger = get_logger()
@@ -134,10 +134,14 @@ class QueueClient:
         )
 
 
-def api_token(settings: Settings) -> str | None:
-    if settings.cloudflare_api_token_secret:
-        return resolve_secret(settings.cloudflare_api_token_secret, settings.secret_max_age_seconds)
-    return settings.cloudflare_api_token
+def api_token(settings: Settings) -> str:
+    return secret_or_value(
+        secret=settings.cloudflare_api_token_secret,
+        value=settings.cloudflare_api_token,
+        dependency="cloudflare",
+        setting="LECTERN_CLOUDFLARE_API_TOKEN",
+        max_age=settings.secret_max_age_seconds,
+    )
 
 
 def http_client() -> Any:
@@ -151,8 +155,6 @@ def client_from_settings(settings: Settings, http: Any) -> QueueClient | None:
     if not (settings.cloudflare_account_id and settings.cloudflare_queue_id):
         return None
     token = api_token(settings)
-    if not token:
-        return None
     return QueueClient(
         http,
         base_url=settings.cloudflare_api_url,

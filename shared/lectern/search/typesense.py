@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lectern.config import Settings
-from lectern.core.secrets import resolve_secret
+from lectern.core.secrets import secret_or_value
 from lectern.errors import DependencyUnavailable
 from lectern.search.port import (
     MARK_END,
@@ -147,12 +147,13 @@ class TypesenseIndex:
     def from_settings(cls, settings: Settings) -> TypesenseIndex:
         if not settings.typesense_url:
             raise DependencyUnavailable("search", "LECTERN_TYPESENSE_URL is not set")
-        if settings.typesense_api_key_secret:
-            key = resolve_secret(settings.typesense_api_key_secret, settings.secret_max_age_seconds)
-        elif settings.typesense_api_key:
-            key = settings.typesense_api_key
-        else:
-            raise DependencyUnavailable("search", "no Typesense API key configured")
+        key = secret_or_value(
+            secret=settings.typesense_api_key_secret,
+            value=settings.typesense_api_key,
+            dependency="search",
+            setting="LECTERN_TYPESENSE_API_KEY",
+            max_age=settings.secret_max_age_seconds,
+        )
         return cls(settings.typesense_url, key, settings.typesense_collection)
 
     def close(self) -> None:

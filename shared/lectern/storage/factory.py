@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings
-from lectern.core.secrets import resolve_secret
+from lectern.core.secrets import secret_or_value
 
 if TYPE_CHECKING:
     from lectern.storage.port import ObjectStore
@@ -22,7 +22,13 @@ def get_storage() -> ObjectStore:
     access_key_id = secret_access_key = None
     if settings.s3_credentials_secret:
         keys = json.loads(
-            resolve_secret(settings.s3_credentials_secret, settings.secret_max_age_seconds)
+            secret_or_value(
+                secret=settings.s3_credentials_secret,
+                value=None,
+                dependency="storage",
+                setting="LECTERN_S3_CREDENTIALS",
+                max_age=settings.secret_max_age_seconds,
+            )
         )
         access_key_id, secret_access_key = keys["access_key_id"], keys["secret_access_key"]
     client = aws_client(
