@@ -25,27 +25,9 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 def reset_clients() -> None:
     """Forget every cached setting and client (after the environment changed)."""
-    from lectern.config import get_settings
-    from lectern.db.engine import reset_engine
-    from lectern.embeddings.factory import get_embedder
-    from lectern.identity.throttle import reset_limiters
-    from lectern.kv.factory import reset_kv
-    from lectern.llm.factory import get_llm
-    from lectern.mail.factory import reset_mailer
-    from lectern.queue.factory import reset_queue
-    from lectern.search.factory import reset_index
-    from lectern.storage.factory import reset_storage
+    from lectern.core.cache import reset_cached_clients
 
-    get_settings.cache_clear()
-    reset_engine()
-    get_embedder.cache_clear()
-    get_llm.cache_clear()
-    reset_kv()
-    reset_limiters()
-    reset_mailer()
-    reset_storage()
-    reset_queue()
-    reset_index()
+    reset_cached_clients()
 
 
 @pytest.fixture(scope="session")

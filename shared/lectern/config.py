@@ -7,12 +7,12 @@ Powertools Parameters, cached for ``secret_max_age_seconds``.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lectern.core.cache import cached_client
 from lectern.core.secrets import secret_or_value
 
 LOCAL_KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the embedded emulator's token, refused in AWS
@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         return self
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_settings() -> Settings:
     return Settings()
 

@@ -8,6 +8,9 @@ from functools import lru_cache
 from aws_lambda_powertools import Logger, Metrics
 
 
+# Plain lru_cache, not lectern.core.cache: modules keep these from import time
+# (``logger = get_logger()``, the handlers' decorators), so a reset would only make a
+# second logger and metrics set beside the ones in use.
 @lru_cache(maxsize=1)
 def get_logger() -> Logger:
     return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "lectern"))

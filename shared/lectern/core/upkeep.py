@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from lectern.config import database_url, get_settings
+from lectern.core.cache import cached_client
 from lectern.core.models import JobState
 from lectern.db.engine import connect_args
 from lectern.observability import count, get_logger
@@ -74,7 +75,7 @@ TaskFn = Callable[[Session, Run], TaskResult]
 # --- helpers the tasks share ------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def jobs_engine() -> Engine:
     """The scheduled tasks' own engine: the app's TLS options, but a socket that waits out
     a long statement (the app's gives up after 10 s; a busy day's rollup may take longer),
@@ -88,10 +89,6 @@ def jobs_engine() -> Engine:
         poolclass=NullPool,
         connect_args={**connect_args(settings), "timeout": socket_timeout},
     )
-
-
-def reset_jobs_engine() -> None:
-    jobs_engine.cache_clear()
 
 
 def since_clause(column: str, since: datetime | None, params: dict[str, Any]) -> str:

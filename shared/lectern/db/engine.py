@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool
 
 from lectern.config import Settings, database_url, get_settings
+from lectern.core.cache import cached_client
 
 
 def connect_args(settings: Settings) -> dict[str, Any]:
@@ -61,12 +61,12 @@ def make_oneshot_engine(url: str, settings: Settings | None = None) -> Engine:
     return engine
 
 
-@lru_cache(maxsize=1)
+@cached_client(close=Engine.dispose)
 def get_engine() -> Engine:
     return make_engine(get_settings())
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
@@ -78,11 +78,3 @@ def session_scope() -> Iterator[Session]:
         yield session
     finally:
         session.close()
-
-
-def reset_engine() -> None:
-    """Forget the cached engine (tests, and after settings change)."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    get_sessionmaker.cache_clear()

@@ -6,14 +6,13 @@ loads boto3 or httpx.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from lectern.config import get_settings
+from lectern.core.cache import cached_client
 from lectern.core.secrets import secret_or_value
 from lectern.embeddings.port import Embedder
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_embedder() -> Embedder:
     settings = get_settings()
     if settings.embedder == "bedrock":

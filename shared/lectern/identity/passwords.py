@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from lectern.core.cache import cached_client
 
 MEMORY_COST_KIB = 19456
 TIME_COST = 2
 PARALLELISM = 1
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def _hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 

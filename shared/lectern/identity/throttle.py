@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import math
 import time
-from functools import lru_cache
 
 from upstash_ratelimit import Ratelimit, SlidingWindow
 
 from lectern.config import get_settings
+from lectern.core.cache import cached_client
 from lectern.errors import RateLimited
 from lectern.identity.tokens import hash_token
 from lectern.kv.factory import get_kv
 from lectern.kv.port import key
 
 
-@lru_cache(maxsize=8)
+@cached_client(maxsize=8)
 def _limiter(name: str, limit: int, window_seconds: int) -> Ratelimit:
     return Ratelimit(
         redis=get_kv(),
@@ -50,7 +50,3 @@ def check_magic_link(email: str) -> None:
 def check_ai_requests(user_id: str) -> None:
     s = get_settings()
     _check("ai", user_id, s.ai_requests_per_minute, 60)
-
-
-def reset_limiters() -> None:
-    _limiter.cache_clear()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings, kv_token
+from lectern.core.cache import cached_client
 
 if TYPE_CHECKING:
     from upstash_redis import Redis
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_kv() -> Redis:
     from lectern.kv.upstash import make_kv
 
@@ -19,7 +19,3 @@ def get_kv() -> Redis:
     if not settings.kv_url:
         raise RuntimeError("set LECTERN_KV_URL")
     return make_kv(settings.kv_url, kv_token(settings), settings.kv_timeout_seconds)
-
-
-def reset_kv() -> None:
-    get_kv.cache_clear()

@@ -5,13 +5,12 @@ is imported when chosen.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from lectern.config import get_settings
+from lectern.core.cache import cached_client
 from lectern.llm.port import Llm
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_llm() -> Llm:
     settings = get_settings()
     if settings.llm == "bedrock":

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings
+from lectern.core.cache import cached_client
 
 if TYPE_CHECKING:
     from lectern.mail.port import Mailer
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_mailer() -> Mailer:
     from lectern.core.aws import aws_client
     from lectern.mail.ses import SesMailer
@@ -26,7 +26,3 @@ def get_mailer() -> Mailer:
         retries={"max_attempts": 2},
     )
     return SesMailer(client, settings.mail_sender)
-
-
-def reset_mailer() -> None:
-    get_mailer.cache_clear()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings
+from lectern.core.cache import cached_client
 
 if TYPE_CHECKING:
     from lectern.queue.port import IngestQueue
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_queue() -> IngestQueue:
     from lectern.core.aws import aws_client
     from lectern.queue.sqs import SqsQueue
@@ -26,7 +26,3 @@ def get_queue() -> IngestQueue:
         retries={"max_attempts": 2},
     )
     return SqsQueue(client, settings.ingest_queue_url)
-
-
-def reset_queue() -> None:
-    get_queue.cache_clear()

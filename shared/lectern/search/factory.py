@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings
+from lectern.core.cache import cached_client, forget
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -26,7 +26,11 @@ def get_index(db: Session) -> SearchIndex:
     return PostgresIndex(db)
 
 
-@lru_cache(maxsize=1)
+def _close(index: TypesenseIndex) -> None:
+    index.close()
+
+
+@cached_client(close=_close)
 def get_typesense_index() -> TypesenseIndex:
     from lectern.search.typesense import TypesenseIndex
 
@@ -34,11 +38,8 @@ def get_typesense_index() -> TypesenseIndex:
 
 
 def reset_index() -> None:
-    """Forget the cached Typesense client (after the settings changed)."""
-    cached = get_typesense_index.cache_info().currsize
-    if cached:
-        get_typesense_index().close()
-    get_typesense_index.cache_clear()
+    """Forget the cached Typesense client, closing it (after the settings changed)."""
+    forget(get_typesense_index)
 
 
 def check_search() -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings
+from lectern.core.cache import cached_client
 from lectern.core.secrets import secret_or_value
 
 if TYPE_CHECKING:
     from lectern.storage.port import ObjectStore
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_storage() -> ObjectStore:
     from lectern.core.aws import aws_client
     from lectern.storage.s3 import S3Store
@@ -44,7 +44,3 @@ def get_storage() -> ObjectStore:
         s3={"addressing_style": "path"},
     )
     return S3Store(client, settings.s3_bucket)
-
-
-def reset_storage() -> None:
-    get_storage.cache_clear()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from lectern.analytics.store.port import AnalyticsStore
+from lectern.core.cache import cached_client
 
 
-@lru_cache(maxsize=1)
+@cached_client
 def get_store() -> AnalyticsStore:
     from lectern.analytics.store.postgres import PostgresAnalytics
 
