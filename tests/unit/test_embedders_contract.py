@@ -303,7 +303,7 @@ def test_settings_choose_the_embedder(settings_env: pytest.MonkeyPatch):
 
 def test_openai_without_a_key_is_a_503(settings_env: pytest.MonkeyPatch):
     from lectern.config import get_settings
-    from lectern.embeddings.factory import openai_api_key
+    from lectern.embeddings.openai import openai_api_key
 
     settings_env.delenv("LECTERN_OPENAI_API_KEY", raising=False)
     settings_env.delenv("LECTERN_OPENAI_API_KEY_SECRET", raising=False)

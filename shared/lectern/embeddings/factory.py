@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from lectern.config import get_settings
 from lectern.core.cache import cached_client
-from lectern.core.secrets import secret_or_value
 from lectern.embeddings.port import Embedder
 
 
@@ -24,7 +23,7 @@ def get_embedder() -> Embedder:
             region=settings.bedrock_region or settings.aws_region,
         )
     if settings.embedder == "openai":
-        from lectern.embeddings.openai import OpenAIEmbedder
+        from lectern.embeddings.openai import OpenAIEmbedder, openai_api_key
 
         return OpenAIEmbedder(
             settings.openai_embedding_model,
@@ -35,15 +34,3 @@ def get_embedder() -> Embedder:
     from lectern.embeddings.local import LocalEmbedder
 
     return LocalEmbedder(settings.embedding_dimensions)
-
-
-def openai_api_key() -> str:
-    """The key from the environment, or from Secrets Manager (cached) in AWS."""
-    settings = get_settings()
-    return secret_or_value(
-        secret=settings.openai_api_key_secret,
-        value=settings.openai_api_key,
-        dependency="embeddings",
-        setting="LECTERN_OPENAI_API_KEY",
-        max_age=settings.secret_max_age_seconds,
-    )

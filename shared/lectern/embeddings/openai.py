@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lectern.config import get_settings
+from lectern.core.secrets import secret_or_value
 from lectern.embeddings.port import normalize
 from lectern.errors import DependencyUnavailable
 
@@ -115,3 +117,15 @@ def _retry_wait(header: str | None) -> float:
     except ValueError:
         seconds = 0.5
     return min(max(seconds, 0.0), MAX_RETRY_WAIT_SECONDS)
+
+
+def openai_api_key() -> str:
+    """The key from the environment, or from Secrets Manager (cached) in AWS."""
+    settings = get_settings()
+    return secret_or_value(
+        secret=settings.openai_api_key_secret,
+        value=settings.openai_api_key,
+        dependency="embeddings",
+        setting="LECTERN_OPENAI_API_KEY",
+        max_age=settings.secret_max_age_seconds,
+    )
