@@ -11,9 +11,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from lectern.config import get_settings
 from lectern.errors import DependencyUnavailable
-from lectern.ingest.cloudflare import client_from_settings, drain, http_client
+from lectern.ingest.cloudflare import CloudflareSettings, client_from_settings, drain, http_client
 from lectern.ingest.pipeline import handle_message
 from lectern.observability import count, get_logger, get_metrics
 
@@ -29,10 +28,9 @@ def _process(body: str) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(_event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    settings = get_settings()
     with http_client() as http:
         try:
-            client = client_from_settings(settings, http)
+            client = client_from_settings(CloudflareSettings(), http)
         except DependencyUnavailable as exc:  # no token, or its secret unreadable: next run
             logger.warning("Cloudflare API token unavailable", extra={"error": exc.reason})
             return {"status": "unavailable"}

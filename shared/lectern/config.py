@@ -18,6 +18,15 @@ from lectern.core.secrets import secret_or_value
 LOCAL_KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the embedded emulator's token, refused in AWS
 
 
+class SettingsGroup(BaseSettings):
+    """A group of settings read from the environment on its own. Adapters' settings
+    subclass it too, beside their adapter, and are read only when it is chosen: a
+    function never validates settings of a provider it does not use."""
+
+    # Fields are set by name in code and tests, by their variables in the environment.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LECTERN_", extra="ignore")
 
@@ -74,35 +83,17 @@ class Settings(BaseSettings):
     chunk_words: int = Field(default=180, ge=20, le=2000)
     chunk_overlap_words: int = Field(default=30, ge=0, le=500)
 
-    # R2 event notifications arrive on a Cloudflare Queue, read by a scheduled pull.
-    cloudflare_account_id: str | None = None
-    cloudflare_queue_id: str | None = None
-    cloudflare_api_token: str | None = None
-    cloudflare_api_token_secret: str | None = None
-    cloudflare_api_url: str = "https://api.cloudflare.com/client/v4"
-
     # Embeddings: "local" is deterministic and needs no model download.
     embedder: Literal["local", "bedrock", "openai"] = "local"
     embedding_dimensions: int = Field(default=256, ge=8, le=2000)
-    bedrock_embedding_model_id: str = "amazon.titan-embed-text-v2:0"
-    openai_embedding_model: str = "text-embedding-3-small"
-    openai_api_key: str | None = None
-    openai_api_key_secret: str | None = None
-    openai_base_url: str = "https://api.openai.com/v1"
     # Answers: "local" quotes the best chunks; "bedrock" calls the Converse API.
     llm: Literal["local", "bedrock"] = "local"
-    bedrock_llm_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
-    bedrock_region: str | None = None
     # Semantic searches and asks per learner per minute (each embeds the query).
     ai_requests_per_minute: int = Field(default=30, ge=1)
     # Monthly AI requests (ask) per plan.
     ai_monthly_requests: dict[str, int] = Field(default_factory=lambda: {"free": 50, "pro": 2000})
 
     search_backend: Literal["postgres", "typesense"] = "postgres"
-    typesense_url: str | None = None
-    typesense_api_key: str | None = None
-    typesense_api_key_secret: str | None = None
-    typesense_collection: str = "lectern"
     # Outbox rows that kept failing are kept this long for a look, then deleted.
     outbox_poison_keep_days: int = Field(default=14, ge=1)
     # Outbox rows the search_sync drain handles per batch.

@@ -10,6 +10,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from lectern.config import SettingsGroup
 from lectern.core.aws import bedrock_runtime_client, unavailable
 from lectern.embeddings.port import normalize
 from lectern.errors import DependencyUnavailable
@@ -18,6 +22,19 @@ TITAN_V2_DIMENSIONS = (256, 512, 1024)
 # Titan v2 takes at most 8,192 tokens or 50,000 characters; chunks and queries are far
 # shorter, so this only guards against a pathological input.
 MAX_INPUT_CHARS = 50_000
+
+
+class BedrockEmbeddingSettings(SettingsGroup):
+    """Read only when ``LECTERN_EMBEDDER=bedrock``. The region defaults to
+    ``LECTERN_AWS_REGION``."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_BEDROCK_")
+
+    model_id: str = Field(
+        default="amazon.titan-embed-text-v2:0",
+        validation_alias="LECTERN_BEDROCK_EMBEDDING_MODEL_ID",
+    )
+    region: str | None = None
 
 
 class BedrockEmbedder:

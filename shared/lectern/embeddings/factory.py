@@ -15,21 +15,24 @@ from lectern.embeddings.port import Embedder
 def get_embedder() -> Embedder:
     settings = get_settings()
     if settings.embedder == "bedrock":
-        from lectern.embeddings.bedrock import BedrockEmbedder
+        from lectern.embeddings.bedrock import BedrockEmbedder, BedrockEmbeddingSettings
 
+        bedrock = BedrockEmbeddingSettings()
         return BedrockEmbedder(
-            settings.bedrock_embedding_model_id,
+            bedrock.model_id,
             settings.embedding_dimensions,
-            region=settings.bedrock_region or settings.aws_region,
+            region=bedrock.region or settings.aws_region,
         )
     if settings.embedder == "openai":
-        from lectern.embeddings.openai import OpenAIEmbedder, openai_api_key
+        from lectern.embeddings.openai import OpenAIEmbedder, OpenAISettings, openai_api_key
 
+        openai = OpenAISettings()
         return OpenAIEmbedder(
-            settings.openai_embedding_model,
+            openai.embedding_model,
             settings.embedding_dimensions,
-            base_url=settings.openai_base_url,
-            api_key=openai_api_key,
+            base_url=openai.base_url,
+            # Read on each call, so a rotated secret is picked up from the cache.
+            api_key=lambda: openai_api_key(openai),
         )
     from lectern.embeddings.local import LocalEmbedder
 

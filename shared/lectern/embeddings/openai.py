@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lectern.config import get_settings
+from pydantic_settings import SettingsConfigDict
+
+from lectern.config import SettingsGroup, get_settings
 from lectern.core.secrets import secret_or_value
 from lectern.embeddings.port import normalize
 from lectern.errors import DependencyUnavailable
@@ -20,6 +22,17 @@ MAX_BATCH = 256
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # The longest wait a Retry-After may impose before the one retry: a request is waiting.
 MAX_RETRY_WAIT_SECONDS = 2.0
+
+
+class OpenAISettings(SettingsGroup):
+    """Read only when ``LECTERN_EMBEDDER=openai``."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_OPENAI_")
+
+    embedding_model: str = "text-embedding-3-small"
+    api_key: str | None = None
+    api_key_secret: str | None = None
+    base_url: str = "https://api.openai.com/v1"
 
 
 class OpenAIEmbedder:
@@ -119,13 +132,13 @@ def _retry_wait(header: str | None) -> float:
     return min(max(seconds, 0.0), MAX_RETRY_WAIT_SECONDS)
 
 
-def openai_api_key() -> str:
+def openai_api_key(settings: OpenAISettings | None = None) -> str:
     """The key from the environment, or from Secrets Manager (cached) in AWS."""
-    settings = get_settings()
+    settings = settings or OpenAISettings()
     return secret_or_value(
-        secret=settings.openai_api_key_secret,
-        value=settings.openai_api_key,
+        secret=settings.api_key_secret,
+        value=settings.api_key,
         dependency="embeddings",
         setting="LECTERN_OPENAI_API_KEY",
-        max_age=settings.secret_max_age_seconds,
+        max_age=get_settings().secret_max_age_seconds,
     )

@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lectern.config import Settings
+from pydantic_settings import SettingsConfigDict
+
+from lectern.config import SettingsGroup, get_settings
 from lectern.core.secrets import secret_or_value
 from lectern.observability import get_logger
 
@@ -134,13 +136,26 @@ class QueueClient:
         )
 
 
-def api_token(settings: Settings) -> str:
+class CloudflareSettings(SettingsGroup):
+    """The Cloudflare Queue holding R2's event notifications (the ``ingest_r2_pull``
+    function only)."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_CLOUDFLARE_")
+
+    account_id: str | None = None
+    queue_id: str | None = None
+    api_token: str | None = None
+    api_token_secret: str | None = None
+    api_url: str = "https://api.cloudflare.com/client/v4"
+
+
+def api_token(settings: CloudflareSettings) -> str:
     return secret_or_value(
-        secret=settings.cloudflare_api_token_secret,
-        value=settings.cloudflare_api_token,
+        secret=settings.api_token_secret,
+        value=settings.api_token,
         dependency="cloudflare",
         setting="LECTERN_CLOUDFLARE_API_TOKEN",
-        max_age=settings.secret_max_age_seconds,
+        max_age=get_settings().secret_max_age_seconds,
     )
 
 
@@ -150,17 +165,16 @@ def http_client() -> Any:
     return httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
 
 
-def client_from_settings(settings: Settings, http: Any) -> QueueClient | None:
+def client_from_settings(settings: CloudflareSettings, http: Any) -> QueueClient | None:
     """A client for the configured queue, or None when no queue is configured."""
-    if not (settings.cloudflare_account_id and settings.cloudflare_queue_id):
+    if not (settings.account_id and settings.queue_id):
         return None
-    token = api_token(settings)
     return QueueClient(
         http,
-        base_url=settings.cloudflare_api_url,
-        account_id=settings.cloudflare_account_id,
-        queue_id=settings.cloudflare_queue_id,
-        token=token,
+        base_url=settings.api_url,
+        account_id=settings.account_id,
+        queue_id=settings.queue_id,
+        token=api_token(settings),
     )
 
 

@@ -11,6 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from lectern.config import SettingsGroup
 from lectern.core.aws import bedrock_runtime_client, unavailable
 from lectern.llm.port import NO_ANSWER, Answer
 
@@ -36,6 +40,19 @@ def cited_indexes(text: str, count: int) -> tuple[int, ...]:
     """The 0-based passages the text cites; numbers outside 1..count are ignored."""
     numbers = {int(n) for n in CITATION.findall(text)}
     return tuple(sorted(n - 1 for n in numbers if 1 <= n <= count))
+
+
+class BedrockLlmSettings(SettingsGroup):
+    """Read only when ``LECTERN_LLM=bedrock``. The region defaults to
+    ``LECTERN_AWS_REGION``."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_BEDROCK_")
+
+    model_id: str = Field(
+        default="anthropic.claude-3-haiku-20240307-v1:0",
+        validation_alias="LECTERN_BEDROCK_LLM_MODEL_ID",
+    )
+    region: str | None = None
 
 
 class BedrockConverseLlm:

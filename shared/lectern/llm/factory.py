@@ -14,11 +14,10 @@ from lectern.llm.port import Llm
 def get_llm() -> Llm:
     settings = get_settings()
     if settings.llm == "bedrock":
-        from lectern.llm.bedrock import BedrockConverseLlm
+        from lectern.llm.bedrock import BedrockConverseLlm, BedrockLlmSettings
 
-        return BedrockConverseLlm(
-            settings.bedrock_llm_model_id, region=settings.bedrock_region or settings.aws_region
-        )
+        bedrock = BedrockLlmSettings()
+        return BedrockConverseLlm(bedrock.model_id, region=bedrock.region or settings.aws_region)
     from lectern.llm.extractive import ExtractiveAnswerer
 
     return ExtractiveAnswerer()

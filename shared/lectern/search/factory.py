@@ -32,9 +32,11 @@ def _close(index: TypesenseIndex) -> None:
 
 @cached_client(close=_close)
 def get_typesense_index() -> TypesenseIndex:
-    from lectern.search.typesense import TypesenseIndex
+    from lectern.search.typesense import TypesenseIndex, TypesenseSettings
 
-    return TypesenseIndex.from_settings(get_settings())
+    return TypesenseIndex.from_settings(
+        TypesenseSettings(), secret_max_age=get_settings().secret_max_age_seconds
+    )
 
 
 def reset_index() -> None:

@@ -21,7 +21,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lectern.config import Settings
+from pydantic_settings import SettingsConfigDict
+
+from lectern.config import SettingsGroup
 from lectern.core.secrets import secret_or_value
 from lectern.errors import DependencyUnavailable
 from lectern.search.port import (
@@ -123,6 +125,17 @@ def _key(document_id: str) -> tuple[EntityType, uuid.UUID]:
     return entity_type, uuid.UUID(raw)
 
 
+class TypesenseSettings(SettingsGroup):
+    """The Typesense cluster, read only when ``LECTERN_SEARCH_BACKEND=typesense``."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_TYPESENSE_")
+
+    url: str | None = None
+    api_key: str | None = None
+    api_key_secret: str | None = None
+    collection: str = "lectern"
+
+
 class TypesenseIndex:
     def __init__(
         self,
@@ -144,17 +157,17 @@ class TypesenseIndex:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TypesenseIndex:
-        if not settings.typesense_url:
+    def from_settings(cls, settings: TypesenseSettings, *, secret_max_age: int) -> TypesenseIndex:
+        if not settings.url:
             raise DependencyUnavailable("search", "LECTERN_TYPESENSE_URL is not set")
         key = secret_or_value(
-            secret=settings.typesense_api_key_secret,
-            value=settings.typesense_api_key,
+            secret=settings.api_key_secret,
+            value=settings.api_key,
             dependency="search",
             setting="LECTERN_TYPESENSE_API_KEY",
-            max_age=settings.secret_max_age_seconds,
+            max_age=secret_max_age,
         )
-        return cls(settings.typesense_url, key, settings.typesense_collection)
+        return cls(settings.url, key, settings.collection)
 
     def close(self) -> None:
         self.client.close()
