@@ -68,7 +68,7 @@ def setup(stack: Any, data: bytes) -> uuid.UUID:
         doc_id = uuid.uuid4()
         key = f"documents/{owner.id}/{doc_id}"
         reply = stack.aws_client("s3").put_object(
-            Bucket=get_settings().s3_bucket, Key=key, Body=data, ContentType="application/pdf"
+            Bucket=get_settings().storage.bucket, Key=key, Body=data, ContentType="application/pdf"
         )
         db.add(
             Document(
@@ -167,7 +167,9 @@ def stages(data: bytes) -> dict[str, float]:
     t0 = time.perf_counter()
     extracted = extract(data, "application/pdf")
     t1 = time.perf_counter()
-    chunks = chunk_text(extracted.text, settings.chunk_words, settings.chunk_overlap_words)
+    chunks = chunk_text(
+        extracted.text, settings.ingest.chunk_words, settings.ingest.chunk_overlap_words
+    )
     t2 = time.perf_counter()
     embed_all(get_embedder(), [c.content for c in chunks])
     t3 = time.perf_counter()

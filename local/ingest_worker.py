@@ -75,13 +75,13 @@ class IngestWorker:
         from lectern.queue.factory import get_queue
 
         settings = get_settings()
-        url = queue_url or settings.ingest_queue_url
+        url = queue_url or settings.ingest.queue_url
         if not url:
             raise RuntimeError("LECTERN_INGEST_QUEUE_URL is not set")
         self.queue_url: str = url
         # The app's own SQS client: the same endpoint, timeouts and retries.
         self.sqs = sqs or get_queue().client
-        self.region = settings.aws_region
+        self.region = settings.aws.region
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds
         self._arn: str | None = None

@@ -1,5 +1,9 @@
 """Typed settings from the environment, validated at cold start.
 
+One group per concern (``get_settings().kv.url``, ``.search.backend`` ...), each reading
+the same ``LECTERN_*`` variables the settings always had: a group's prefix where the
+names share one, the old name itself (``validation_alias``) where they do not.
+
 In AWS the secrets are not in the environment: the settings name a Secrets Manager
 secret or an SSM parameter, and ``lectern.core.secrets`` fetches them through
 Powertools Parameters, cached for ``secret_max_age_seconds``.
@@ -10,7 +14,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lectern.core.cache import cached_client
 from lectern.core.secrets import secret_or_value
@@ -26,37 +30,88 @@ class SettingsGroup(BaseSettings):
     # Fields are set by name in code and tests, by their variables in the environment.
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # By name for the code only: the environment source would otherwise also read an
+        # aliased field as prefix + name (LECTERN_DATABASE_POOL_SIZE beside
+        # LECTERN_DB_POOL_SIZE), inventing variables nobody set before.
+        env_settings.config = SettingsConfigDict(
+            **{**env_settings.config, "populate_by_name": False}
+        )
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LECTERN_", extra="ignore")
 
-    env: Literal["local", "test", "dev", "prod"] = "local"
+class DatabaseSettings(SettingsGroup):
+    """Postgres: a SQLAlchemy URL (postgresql+pg8000://...), or the secret holding it."""
 
-    # Postgres: a SQLAlchemy URL (postgresql+pg8000://...), or the secret holding it.
-    database_url: str | None = None
-    database_url_secret: str | None = None
-    database_direct_url_secret: str | None = None
-    db_pool_size: int = Field(default=1, ge=1, le=50)
-    db_statement_timeout_ms: int = Field(default=5000, ge=100)
-    db_tls: bool = False
+    model_config = SettingsConfigDict(env_prefix="LECTERN_DATABASE_")
 
-    # Upstash Redis REST endpoint and its token (or the SSM parameter holding it).
-    kv_url: str | None = None
-    kv_token: str | None = None
-    kv_token_parameter: str | None = None
-    kv_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
-    kv_prefix: str = "lectern"
+    url: str | None = None
+    url_secret: str | None = None
+    # The direct (non-pooled) endpoint, for migrations.
+    direct_url_secret: str | None = None
+    pool_size: int = Field(default=1, ge=1, le=50, validation_alias="LECTERN_DB_POOL_SIZE")
+    statement_timeout_ms: int = Field(
+        default=5000, ge=100, validation_alias="LECTERN_DB_STATEMENT_TIMEOUT_MS"
+    )
+    tls: bool = Field(default=False, validation_alias="LECTERN_DB_TLS")
 
-    # Object storage: R2 (endpoint_url set) or S3.
-    s3_bucket: str = "lectern-local"
-    s3_endpoint_url: str | None = None
-    s3_region: str = "us-east-1"
-    s3_credentials_secret: str | None = None
-    # Endpoint for the other AWS services (SES, SQS): only set locally, to moto.
-    aws_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
 
-    mail_sender: str = "no-reply@lectern.local"
+class KvSettings(SettingsGroup):
+    """Upstash Redis REST endpoint and its token (or the SSM parameter holding it)."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_KV_")
+
+    url: str | None = None
+    token: str | None = None
+    token_parameter: str | None = None
+    timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    prefix: str = "lectern"
+
+
+class StorageSettings(SettingsGroup):
+    """Object storage: R2 (endpoint_url set) or S3."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_S3_")
+
+    bucket: str = "lectern-local"
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    # A secret holding {"access_key_id", "secret_access_key"} (R2).
+    credentials_secret: str | None = None
+
+
+class AwsSettings(SettingsGroup):
+    """The other AWS services (SES, SQS), and how long secrets are cached."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_AWS_")
+
+    # Only set locally, to moto.
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    secret_max_age_seconds: int = Field(
+        default=300, validation_alias="LECTERN_SECRET_MAX_AGE_SECONDS"
+    )
+
+
+class MailSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_MAIL_")
+
+    sender: str = "no-reply@lectern.local"
+
+
+class AuthSettings(SettingsGroup):
+    """Magic links, sessions and the login throttles."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_")
+
     magic_link_url: str = "http://localhost:3000/auth/magic"
     magic_link_ttl_minutes: int = Field(default=10, ge=1, le=15)
     session_ttl_hours: int = Field(default=168, ge=1, le=24 * 90)
@@ -67,47 +122,126 @@ class Settings(BaseSettings):
     magic_links_per_email: int = Field(default=5, ge=1)
     magic_link_window_seconds: int = Field(default=900, ge=1)
 
-    # Documents: uploads are presigned PUTs with the type and exact length signed in.
-    document_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
-    document_content_types: list[str] = Field(
+
+class DocumentSettings(SettingsGroup):
+    """Uploads are presigned PUTs with the type and exact length signed in."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_DOCUMENT_")
+
+    max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    content_types: list[str] = Field(
         default_factory=lambda: ["application/pdf", "text/markdown", "text/plain", "text/html"]
     )
-    upload_url_ttl_seconds: int = Field(default=600, ge=60, le=3600)
-    download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    upload_url_ttl_seconds: int = Field(
+        default=600, ge=60, le=3600, validation_alias="LECTERN_UPLOAD_URL_TTL_SECONDS"
+    )
+    download_url_ttl_seconds: int = Field(
+        default=300, ge=30, le=3600, validation_alias="LECTERN_DOWNLOAD_URL_TTL_SECONDS"
+    )
     # Uploads never completed are deleted (row and object) this long after they began.
-    abandoned_upload_hours: int = Field(default=24, ge=1)
-    # The SQS queue the ingest function reads ("process document/lesson" messages and the
-    # bucket's ObjectCreated notifications).
-    ingest_queue_url: str | None = None
+    abandoned_upload_hours: int = Field(
+        default=24, ge=1, validation_alias="LECTERN_ABANDONED_UPLOAD_HOURS"
+    )
+
+
+class IngestSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_INGEST_")
+
+    # The SQS queue the ingest function reads ("process document/lesson" messages and
+    # the bucket's ObjectCreated notifications).
+    queue_url: str | None = None
     # Chunking: words per chunk and words shared with the next one.
-    chunk_words: int = Field(default=180, ge=20, le=2000)
-    chunk_overlap_words: int = Field(default=30, ge=0, le=500)
+    chunk_words: int = Field(default=180, ge=20, le=2000, validation_alias="LECTERN_CHUNK_WORDS")
+    chunk_overlap_words: int = Field(
+        default=30, ge=0, le=500, validation_alias="LECTERN_CHUNK_OVERLAP_WORDS"
+    )
 
-    # Embeddings: "local" is deterministic and needs no model download.
-    embedder: Literal["local", "bedrock", "openai"] = "local"
-    embedding_dimensions: int = Field(default=256, ge=8, le=2000)
+
+class EmbeddingSettings(SettingsGroup):
+    """Which embedder, and its vectors' size; the provider's own settings are beside its
+    adapter."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_EMBEDDING_")
+
+    # "local" is deterministic and needs no model download.
+    provider: Literal["local", "bedrock", "openai"] = Field(
+        default="local", validation_alias="LECTERN_EMBEDDER"
+    )
+    dimensions: int = Field(default=256, ge=8, le=2000)
+
+
+class AiSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_AI_")
+
     # Answers: "local" quotes the best chunks; "bedrock" calls the Converse API.
-    llm: Literal["local", "bedrock"] = "local"
+    llm: Literal["local", "bedrock"] = Field(default="local", validation_alias="LECTERN_LLM")
     # Semantic searches and asks per learner per minute (each embeds the query).
-    ai_requests_per_minute: int = Field(default=30, ge=1)
+    requests_per_minute: int = Field(default=30, ge=1)
     # Monthly AI requests (ask) per plan.
-    ai_monthly_requests: dict[str, int] = Field(default_factory=lambda: {"free": 50, "pro": 2000})
+    monthly_requests: dict[str, int] = Field(default_factory=lambda: {"free": 50, "pro": 2000})
 
-    search_backend: Literal["postgres", "typesense"] = "postgres"
-    # Outbox rows that kept failing are kept this long for a look, then deleted.
-    outbox_poison_keep_days: int = Field(default=14, ge=1)
+
+class SearchSettings(SettingsGroup):
+    """Which full-text index; Typesense's own settings are beside its adapter."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_SEARCH_")
+
+    backend: Literal["postgres", "typesense"] = "postgres"
     # Outbox rows the search_sync drain handles per batch.
-    search_sync_batch: int = Field(default=200, ge=1, le=5000)
+    sync_batch: int = Field(default=200, ge=1, le=5000)
+
+
+class OutboxSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_OUTBOX_")
+
+    # Outbox rows that kept failing are kept this long for a look, then deleted.
+    poison_keep_days: int = Field(default=14, ge=1)
+
+
+class AnalyticsSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_ANALYTICS_")
 
     # Raw events are kept this long (whole monthly partitions are dropped after it).
-    analytics_retention_days: int = Field(default=90, ge=31, le=3650)
+    retention_days: int = Field(default=90, ge=31, le=3650)
     # Months of event partitions the scheduler keeps made ahead of today.
-    analytics_partitions_ahead: int = Field(default=2, ge=1, le=12)
+    partitions_ahead: int = Field(default=2, ge=1, le=12)
+
+
+class SharingSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_SHARE_")
+
     # Expired or revoked share links are deleted this long after they stopped working.
-    share_cleanup_after_days: int = Field(default=30, ge=1)
+    cleanup_after_days: int = Field(default=30, ge=1)
+
+
+class ApiSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_")
 
     cors_origins: list[str] = Field(default_factory=list)
-    secret_max_age_seconds: int = 300
+
+
+class Settings(BaseSettings):
+    """Every group; each reads its own variables (``LECTERN_KV_URL`` is ``kv.url``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_", extra="ignore")
+
+    env: Literal["local", "test", "dev", "prod"] = "local"
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    kv: KvSettings = Field(default_factory=KvSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    aws: AwsSettings = Field(default_factory=AwsSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ai: AiSettings = Field(default_factory=AiSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    sharing: SharingSettings = Field(default_factory=SharingSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def is_local(self) -> bool:
@@ -115,9 +249,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_local_defaults_in_aws(self) -> Settings:
-        if not self.is_local and self.kv_token == LOCAL_KV_TOKEN:
+        if not self.is_local and self.kv.token == LOCAL_KV_TOKEN:
             raise ValueError("LECTERN_KV_TOKEN holds the local emulator token outside local")
-        if not self.is_local and self.aws_endpoint_url:
+        if not self.is_local and self.aws.endpoint_url:
             raise ValueError("LECTERN_AWS_ENDPOINT_URL is for the local stack only")
         return self
 
@@ -129,19 +263,19 @@ def get_settings() -> Settings:
 
 def database_url(settings: Settings, *, direct: bool = False) -> str:
     return secret_or_value(
-        secret=settings.database_direct_url_secret if direct else settings.database_url_secret,
-        value=settings.database_url,
+        secret=settings.database.direct_url_secret if direct else settings.database.url_secret,
+        value=settings.database.url,
         dependency="database",
         setting="LECTERN_DATABASE_URL",
-        max_age=settings.secret_max_age_seconds,
+        max_age=settings.aws.secret_max_age_seconds,
     )
 
 
 def kv_token(settings: Settings) -> str:
     return secret_or_value(
-        parameter=settings.kv_token_parameter,
-        value=settings.kv_token,
+        parameter=settings.kv.token_parameter,
+        value=settings.kv.token,
         dependency="kv",
         setting="LECTERN_KV_TOKEN",
-        max_age=settings.secret_max_age_seconds,
+        max_age=settings.aws.secret_max_age_seconds,
     )

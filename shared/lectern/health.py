@@ -45,7 +45,7 @@ CHECKS: dict[str, Callable[[], None]] = {
 
 def _checks() -> dict[str, Callable[[], None]]:
     # The Postgres full-text adapter is up when the database is; Typesense is its own.
-    if get_settings().search_backend == "typesense":
+    if get_settings().search.backend == "typesense":
         return {**CHECKS, "search": check_search}
     return CHECKS
 

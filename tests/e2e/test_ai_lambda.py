@@ -87,7 +87,7 @@ def test_an_unknown_course_is_a_404_and_no_token_a_401():
 
 
 def test_ask_answers_with_citations_then_the_quota_runs_out(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(get_settings().ai_monthly_requests, "free", 2)
+    monkeypatch.setitem(get_settings().ai.monthly_requests, "free", 2)
     word = tag()
     learner = new_account()
     document = _notes(

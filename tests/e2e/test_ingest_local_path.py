@@ -206,7 +206,7 @@ def test_the_event_the_handler_gets_is_the_one_lambda_builds(
     }
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"].endswith(":lectern-ingest")
-    assert record["awsRegion"] == get_settings().aws_region
+    assert record["awsRegion"] == get_settings().aws.region
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
     assert {"SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"} <= set(
         record["attributes"]

@@ -595,7 +595,7 @@ def test_uploads_never_completed_are_deleted_with_their_objects(db):
     from lectern.storage.factory import get_storage
 
     owner = make_account(db)
-    bucket = get_settings().s3_bucket
+    bucket = get_settings().storage.bucket
 
     def document(status, age_hours):
         key = f"documents/{owner.id}/{uuid.uuid4()}"

@@ -57,7 +57,7 @@ def limit(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Set the free plan's monthly limit for one test."""
 
     def set_limit(value: int) -> None:
-        monkeypatch.setitem(get_settings().ai_monthly_requests, "free", value)
+        monkeypatch.setitem(get_settings().ai.monthly_requests, "free", value)
 
     return set_limit
 
@@ -243,7 +243,7 @@ def test_the_plan_sets_the_limit_and_past_months_do_not_count(db: Session, limit
     monthly = _monthly(db, learner.id)
     assert monthly is not None
     assert monthly.requests == 2
-    pro_limit = get_settings().ai_monthly_requests["pro"]
+    pro_limit = get_settings().ai.monthly_requests["pro"]
     assert service.ai_usage(db, learner.principal).limit == pro_limit  # type: ignore[arg-type]
 
 
@@ -269,5 +269,5 @@ def test_no_ai_usage_yet_reads_as_zero(db: Session):
     learner = make_account(db)
     summary = service.ai_usage(db, learner.principal)  # type: ignore[arg-type]
     assert (summary.requests, summary.tokens, summary.cost_cents) == (0, 0, 0.0)
-    assert summary.limit == get_settings().ai_monthly_requests["free"]
+    assert summary.limit == get_settings().ai.monthly_requests["free"]
     assert summary.month == datetime.now(UTC).strftime("%Y-%m")

@@ -108,7 +108,7 @@ def test_occurred_at_must_lie_within_retention_and_a_day_ahead(db):
 
     learner = make_account(db)
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    retention = timedelta(days=get_settings().analytics_retention_days)
+    retention = timedelta(days=get_settings().analytics.retention_days)
     for too_far in (now - retention - timedelta(seconds=1), now + timedelta(days=1, seconds=1)):
         batch = _batch(_event(when=now), _event(when=too_far))
         field = _invalid_field(lambda b=batch: _record(db, learner, b, now=now))

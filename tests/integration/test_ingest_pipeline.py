@@ -81,7 +81,7 @@ def notes(topic: str, sentences: int = 80) -> str:
 
 def put_object(stack: LocalStack, key: str, data: bytes, content_type: str) -> str:
     reply = stack.aws_client("s3").put_object(
-        Bucket=get_settings().s3_bucket, Key=key, Body=data, ContentType=content_type
+        Bucket=get_settings().storage.bucket, Key=key, Body=data, ContentType=content_type
     )
     return str(reply["ETag"]).strip('"')
 
@@ -172,7 +172,7 @@ def test_a_document_becomes_ready_with_its_chunks_vectors_and_owner(
     assert {(r.owner_id, r.course_id, r.source_version) for r in rows} == {
         (owner.id, course.id, doc.etag)
     }
-    assert {r.dims for r in rows} == {get_settings().embedding_dimensions}
+    assert {r.dims for r in rows} == {get_settings().embeddings.dimensions}
     assert all(abs(r.norm - 1.0) < 1e-4 for r in rows)
     assert all(r.token_count > 0 for r in rows)
     assert rows[0].content.startswith("Notes on the heart")
@@ -180,7 +180,7 @@ def test_a_document_becomes_ready_with_its_chunks_vectors_and_owner(
         text("SELECT name, dimensions FROM embedding_models WHERE id = :id"),
         {"id": rows[0].model_id},
     ).one()
-    assert model.dimensions == get_settings().embedding_dimensions
+    assert model.dimensions == get_settings().embeddings.dimensions
 
 
 def test_five_replays_leave_exactly_one_set_of_chunks(
@@ -412,7 +412,7 @@ def test_bytes_that_are_not_what_was_declared_fail_the_document_and_are_deleted(
     reason = doc.error
     assert reason and "not a PDF" in reason
     listed = stack.aws_client("s3").list_objects_v2(
-        Bucket=get_settings().s3_bucket, Prefix=doc.object_key
+        Bucket=get_settings().storage.bucket, Prefix=doc.object_key
     )
     assert listed.get("KeyCount", 0) == 0
     # A replay of the same event keeps the reason (the object is gone by now).

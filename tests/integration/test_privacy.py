@@ -106,7 +106,7 @@ def _document_and_ai_usage(db, learner, now):
     from lectern.storage.factory import get_storage
 
     key = f"documents/{learner.id}/{uuid.uuid4()}"
-    get_storage().client.put_object(Bucket=get_settings().s3_bucket, Key=key, Body=b"my notes")
+    get_storage().client.put_object(Bucket=get_settings().storage.bucket, Key=key, Body=b"my notes")
     month = now.date().replace(day=1)
     db.add_all(
         [
@@ -175,7 +175,7 @@ def _object_exists(key):
     from lectern.storage.factory import get_storage
 
     try:
-        get_storage().client.head_object(Bucket=get_settings().s3_bucket, Key=key)
+        get_storage().client.head_object(Bucket=get_settings().storage.bucket, Key=key)
     except ClientError:
         return False
     return True

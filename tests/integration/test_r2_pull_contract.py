@@ -243,7 +243,7 @@ def test_r2_events_reach_the_pipeline_and_are_acked(
     etag = (
         stack.aws_client("s3")
         .put_object(
-            Bucket=get_settings().s3_bucket, Key=key, Body=data, ContentType="text/markdown"
+            Bucket=get_settings().storage.bucket, Key=key, Body=data, ContentType="text/markdown"
         )["ETag"]
         .strip('"')
     )

@@ -649,7 +649,7 @@ def test_embed_rows_reach_the_ingest_queue(db: Session, author: Account) -> None
     report = sync.drain("embed")  # the real SQS client, against the stack's queue
     assert report.relayed >= 1
     assert ("embed", "lesson", lesson.id) not in outbox_rows(db, [lesson.id])
-    queue_url = get_settings().ingest_queue_url
+    queue_url = get_settings().ingest.queue_url
     found = False
     for _ in range(20):
         got = get_queue().client.receive_message(

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from lectern.config import Settings, database_url, kv_token
+from lectern.config import DatabaseSettings, KvSettings, Settings, database_url, kv_token
 from local.stack import LocalStack
 
 
@@ -28,7 +28,11 @@ def test_database_url_comes_from_its_secret_and_is_cached(aws: dict[str, str]):
     secrets.create_secret(
         Name="lectern/test/db-url", SecretString="postgresql+pg8000://u:p@neon/db"
     )
-    settings = Settings(env="dev", database_url_secret="lectern/test/db-url", kv_token="t")
+    settings = Settings(
+        env="dev",
+        database=DatabaseSettings(url_secret="lectern/test/db-url"),
+        kv=KvSettings(token="t"),
+    )
     assert database_url(settings) == "postgresql+pg8000://u:p@neon/db"
     secrets.put_secret_value(
         SecretId="lectern/test/db-url", SecretString="postgresql+pg8000://rotated"
@@ -44,9 +48,10 @@ def test_migrations_use_the_direct_endpoint_secret(aws: dict[str, str]):
     secrets.create_secret(Name="lectern/test/direct", SecretString="postgresql+pg8000://direct")
     settings = Settings(
         env="dev",
-        database_url_secret="lectern/test/pooled",
-        database_direct_url_secret="lectern/test/direct",
-        kv_token="t",
+        database=DatabaseSettings(
+            url_secret="lectern/test/pooled", direct_url_secret="lectern/test/direct"
+        ),
+        kv=KvSettings(token="t"),
     )
     assert database_url(settings) == "postgresql+pg8000://pooled"
     assert database_url(settings, direct=True) == "postgresql+pg8000://direct"
@@ -56,5 +61,5 @@ def test_kv_token_comes_from_an_ssm_secure_string(aws: dict[str, str]):
     boto3.client("ssm", **aws).put_parameter(
         Name="/lectern/test/kv-token", Value="upstash-secret", Type="SecureString"
     )
-    settings = Settings(env="prod", kv_token_parameter="/lectern/test/kv-token")
+    settings = Settings(env="prod", kv=KvSettings(token_parameter="/lectern/test/kv-token"))
     assert kv_token(settings) == "upstash-secret"

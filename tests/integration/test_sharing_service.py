@@ -171,7 +171,7 @@ def test_token_has_256_bits_and_only_its_hash_is_stored(db: Session, instructor:
 def test_url_opens_the_frontend_page_on_the_magic_link_origin(db: Session, instructor: Account):
     course = make_course(db, instructor)
     created = share(db, instructor, "course", course.id)
-    origin = urlsplit(get_settings().magic_link_url)
+    origin = urlsplit(get_settings().auth.magic_link_url)
     assert created.url == f"{origin.scheme}://{origin.netloc}/shared/{created.token}"
 
 

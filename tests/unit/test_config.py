@@ -3,7 +3,14 @@ import os
 import pytest
 from pydantic import ValidationError
 
-from lectern.config import LOCAL_KV_TOKEN, Settings
+from lectern.config import (
+    LOCAL_KV_TOKEN,
+    AuthSettings,
+    AwsSettings,
+    DatabaseSettings,
+    KvSettings,
+    Settings,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -15,27 +22,27 @@ def _no_lectern_environment(monkeypatch):
 
 def test_local_emulator_token_is_refused_outside_local():
     with pytest.raises(ValidationError, match="emulator token"):
-        Settings(env="prod", kv_token=LOCAL_KV_TOKEN)
-    assert Settings(env="test", kv_token=LOCAL_KV_TOKEN).kv_token == LOCAL_KV_TOKEN
+        Settings(env="prod", kv=KvSettings(token=LOCAL_KV_TOKEN))
+    assert Settings(env="test", kv=KvSettings(token=LOCAL_KV_TOKEN)).kv.token == LOCAL_KV_TOKEN
 
 
 def test_local_aws_endpoint_is_refused_in_aws():
     with pytest.raises(ValidationError, match="local stack only"):
-        Settings(env="dev", aws_endpoint_url="http://127.0.0.1:5000")
+        Settings(env="dev", aws=AwsSettings(endpoint_url="http://127.0.0.1:5000"))
 
 
 def test_magic_link_lifetime_is_capped_at_fifteen_minutes():
-    assert Settings().magic_link_ttl_minutes == 10
+    assert Settings().auth.magic_link_ttl_minutes == 10
     with pytest.raises(ValidationError):
-        Settings(magic_link_ttl_minutes=16)
+        Settings(auth=AuthSettings(magic_link_ttl_minutes=16))
 
 
 def test_settings_come_from_prefixed_environment(monkeypatch):
     monkeypatch.setenv("LECTERN_SESSION_TTL_HOURS", "12")
     monkeypatch.setenv("LECTERN_CORS_ORIGINS", '["https://app.example.com"]')
     settings = Settings()
-    assert settings.session_ttl_hours == 12
-    assert settings.cors_origins == ["https://app.example.com"]
+    assert settings.auth.session_ttl_hours == 12
+    assert settings.api.cors_origins == ["https://app.example.com"]
 
 
 def test_database_connections_use_tls_when_asked():
@@ -43,8 +50,8 @@ def test_database_connections_use_tls_when_asked():
 
     from lectern.db.engine import connect_args
 
-    assert "ssl_context" not in connect_args(Settings(db_tls=False))
-    context = connect_args(Settings(db_tls=True))["ssl_context"]
+    assert "ssl_context" not in connect_args(Settings(database=DatabaseSettings(tls=False)))
+    context = connect_args(Settings(database=DatabaseSettings(tls=True)))["ssl_context"]
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
 
@@ -54,7 +61,9 @@ def test_one_pre_pinged_connection_per_container_by_default():
 
     from lectern.db.engine import make_engine
 
-    engine = make_engine(Settings(database_url="postgresql+pg8000://u@db.invalid/lectern"))
+    engine = make_engine(
+        Settings(database=DatabaseSettings(url="postgresql+pg8000://u@db.invalid/lectern"))
+    )
     try:
         pool = engine.pool
         assert isinstance(pool, QueuePool)

@@ -72,7 +72,7 @@ def seconds_to_next_month(now: datetime) -> int:
 
 def monthly_limit(db: Session, user_id: uuid.UUID) -> int:
     plan = db.scalar(select(Profile.plan).where(Profile.user_id == user_id)) or "free"
-    return get_settings().ai_monthly_requests.get(plan, 0)
+    return get_settings().ai.monthly_requests.get(plan, 0)
 
 
 def reserve(db: Session, user_id: uuid.UUID, *, limit: int, now: datetime) -> date:

@@ -82,7 +82,7 @@ def record_client_events(
     group by, so nobody can pour events into a course they cannot see.
     """
     now = now or datetime.now(UTC)
-    oldest = now - timedelta(days=get_settings().analytics_retention_days)
+    oldest = now - timedelta(days=get_settings().analytics.retention_days)
     newest = now + MAX_FUTURE
     for i, event in enumerate(data.events):
         if not oldest <= event.occurred_at <= newest:

@@ -1,8 +1,8 @@
 """Analytics upkeep: event partitions, retention and the daily rollups.
 
-- ``partitions``: event partitions from this month to ``analytics_partitions_ahead``
+- ``partitions``: event partitions from this month to ``analytics.partitions_ahead``
   months ahead (``record_events`` also makes a missing one on demand).
-- ``retention``: drops whole monthly partitions older than ``analytics_retention_days``;
+- ``retention``: drops whole monthly partitions older than ``analytics.retention_days``;
   the rollups of those days stay.
 - ``rollups``: recomputes the daily rollups of every day that received events since the
   watermark (see ``lectern.analytics.rollups``).
@@ -32,7 +32,7 @@ def partitions_task(db: Session, run: Run) -> TaskResult:
 
     first = month_start(run.now.date())
     last = first
-    for _ in range(get_settings().analytics_partitions_ahead):
+    for _ in range(get_settings().analytics.partitions_ahead):
         last = next_month(last)
     _set_lock_timeout(db, DDL_LOCK_TIMEOUT_MS)
     made = ensure_partitions(db.connection(), first, last)
@@ -40,7 +40,7 @@ def partitions_task(db: Session, run: Run) -> TaskResult:
 
 
 def retention_cutoff(now: datetime) -> datetime:
-    return now - timedelta(days=get_settings().analytics_retention_days)
+    return now - timedelta(days=get_settings().analytics.retention_days)
 
 
 def retention_task(db: Session, run: Run) -> TaskResult:

@@ -84,7 +84,7 @@ def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
     install_error_handlers(app)
     # Innermost: refused text is answered like any other 422, with the request id.
     app.add_middleware(TextGuardMiddleware)
-    origins = get_settings().cors_origins
+    origins = get_settings().api.cors_origins
     if origins:
         app.add_middleware(
             CORSMiddleware,

@@ -59,7 +59,7 @@ def enqueue_everything(db: Session, *, embed: bool = False) -> None:
 
 
 def outbox_task(db: Session, run: Run) -> TaskResult:
-    cutoff = run.now - timedelta(days=get_settings().outbox_poison_keep_days)
+    cutoff = run.now - timedelta(days=get_settings().outbox.poison_keep_days)
     deleted = db.execute(
         text("DELETE FROM outbox WHERE attempts >= :attempts AND created_at < :cutoff"),
         {"attempts": MAX_ATTEMPTS, "cutoff": cutoff},

@@ -80,10 +80,10 @@ def jobs_engine() -> Engine:
     """The scheduled tasks' own engine: the app's TLS options, but a socket that waits out
     a long statement (the app's gives up after 10 s; a busy day's rollup may take longer),
     and no pool: a run every hour or so opens a connection per task rather than holding
-    one. Statements are bounded by ``db_statement_timeout_ms``, which the function's
+    one. Statements are bounded by ``database.statement_timeout_ms``, which the function's
     configuration raises (set per transaction, so it holds behind a transaction pooler)."""
     settings = get_settings()
-    socket_timeout = settings.db_statement_timeout_ms // 1000 + 30
+    socket_timeout = settings.database.statement_timeout_ms // 1000 + 30
     return create_engine(
         database_url(settings),
         poolclass=NullPool,
@@ -134,7 +134,7 @@ def _run_one(sessions: sessionmaker[Session], name: str, fn: TaskFn) -> dict[str
             db.execute(
                 select(
                     func.set_config(
-                        "statement_timeout", str(get_settings().db_statement_timeout_ms), True
+                        "statement_timeout", str(get_settings().database.statement_timeout_ms), True
                     )
                 )
             )

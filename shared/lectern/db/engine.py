@@ -1,7 +1,7 @@
 """One engine per container, made on first use; sessions per request.
 
 In Lambda a container serves one request at a time, so the pool holds exactly one
-connection (``db_pool_size`` = 1, no overflow) that is reused across invocations and
+connection (``database.pool_size`` = 1, no overflow) that is reused across invocations and
 pre-pinged, since Neon may have closed it while the container was frozen. The pooled
 Neon endpoint does the real pooling.
 """
@@ -23,7 +23,7 @@ from lectern.core.cache import cached_client
 def connect_args(settings: Settings) -> dict[str, Any]:
     """pg8000 options every connection uses: a connect timeout, and TLS for Neon."""
     args: dict[str, Any] = {"timeout": 10}
-    if settings.db_tls:
+    if settings.database.tls:
         args["ssl_context"] = ssl.create_default_context()
     return args
 
@@ -42,14 +42,14 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
     engine = create_engine(
         url or database_url(settings),
         poolclass=QueuePool,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.database.pool_size,
         max_overflow=0,
         pool_timeout=10,
         pool_pre_ping=True,
         pool_recycle=300,
         connect_args=connect_args(settings),
     )
-    set_statement_timeout(engine, settings.db_statement_timeout_ms)
+    set_statement_timeout(engine, settings.database.statement_timeout_ms)
     return engine
 
 
@@ -57,7 +57,7 @@ def make_oneshot_engine(url: str, settings: Settings | None = None) -> Engine:
     """An engine without a pool, for migrations and admin tasks: same TLS and timeout."""
     settings = settings or get_settings()
     engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(settings))
-    set_statement_timeout(engine, settings.db_statement_timeout_ms)
+    set_statement_timeout(engine, settings.database.statement_timeout_ms)
     return engine
 
 

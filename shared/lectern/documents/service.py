@@ -76,10 +76,10 @@ def document_out(doc: Document) -> DocumentOut:
 
 def create_document(db: Session, principal: Principal, data: DocumentIn) -> DocumentCreatedOut:
     settings = get_settings()
-    if data.size_bytes > settings.document_max_bytes:
-        raise PayloadTooLarge("size_bytes", f"must be at most {settings.document_max_bytes} bytes")
+    if data.size_bytes > settings.documents.max_bytes:
+        raise PayloadTooLarge("size_bytes", f"must be at most {settings.documents.max_bytes} bytes")
     kind = media_type(data.content_type)
-    accepted = sorted({media_type(t) for t in settings.document_content_types})
+    accepted = sorted({media_type(t) for t in settings.documents.content_types})
     if kind not in accepted:
         raise UnsupportedMediaType("content_type", f"must be one of {', '.join(accepted)}")
     if kind.startswith("text/") and charset(data.content_type) not in _UTF8_CHARSETS:
@@ -89,7 +89,7 @@ def create_document(db: Session, principal: Principal, data: DocumentIn) -> Docu
         catalog_access.course_for_view(db, principal, data.course_id)
     document_id = uuid7()
     key = object_key(principal.user_id, document_id)
-    ttl = settings.upload_url_ttl_seconds
+    ttl = settings.documents.upload_url_ttl_seconds
     # Taken before signing, so the expiry given never runs past the URL's own.
     expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
     url = get_storage().presign_put(
@@ -183,7 +183,7 @@ def download_document(db: Session, principal: Principal, document_id: uuid.UUID)
     doc = access.document_for_owner(db, principal, document_id)
     if doc.status == DocumentStatus.pending:
         raise Conflict(NOT_UPLOADED)
-    ttl = get_settings().download_url_ttl_seconds
+    ttl = get_settings().documents.download_url_ttl_seconds
     expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
     url = get_storage().presign_get(
         doc.object_key, expires_in=ttl, content_disposition=content_disposition(doc.filename)

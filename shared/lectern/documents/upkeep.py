@@ -1,5 +1,5 @@
 """Documents upkeep: ``uploads`` deletes documents whose upload never completed (row and
-object) after ``abandoned_upload_hours``.
+object) after ``documents.abandoned_upload_hours``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from lectern.core.upkeep import Run, TaskResult
 def uploads_task(db: Session, run: Run) -> TaskResult:
     from lectern.documents.service import purge_abandoned_uploads
 
-    older_than = timedelta(hours=get_settings().abandoned_upload_hours)
+    older_than = timedelta(hours=get_settings().documents.abandoned_upload_hours)
     deleted = 0
     while batch := purge_abandoned_uploads(db, older_than=older_than):
         deleted += batch

@@ -14,26 +14,26 @@ from lectern.embeddings.port import Embedder
 @cached_client
 def get_embedder() -> Embedder:
     settings = get_settings()
-    if settings.embedder == "bedrock":
+    if settings.embeddings.provider == "bedrock":
         from lectern.embeddings.bedrock import BedrockEmbedder, BedrockEmbeddingSettings
 
         bedrock = BedrockEmbeddingSettings()
         return BedrockEmbedder(
             bedrock.model_id,
-            settings.embedding_dimensions,
-            region=bedrock.region or settings.aws_region,
+            settings.embeddings.dimensions,
+            region=bedrock.region or settings.aws.region,
         )
-    if settings.embedder == "openai":
+    if settings.embeddings.provider == "openai":
         from lectern.embeddings.openai import OpenAIEmbedder, OpenAISettings, openai_api_key
 
         openai = OpenAISettings()
         return OpenAIEmbedder(
             openai.embedding_model,
-            settings.embedding_dimensions,
+            settings.embeddings.dimensions,
             base_url=openai.base_url,
             # Read on each call, so a rotated secret is picked up from the cache.
             api_key=lambda: openai_api_key(openai),
         )
     from lectern.embeddings.local import LocalEmbedder
 
-    return LocalEmbedder(settings.embedding_dimensions)
+    return LocalEmbedder(settings.embeddings.dimensions)

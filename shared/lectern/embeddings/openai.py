@@ -140,5 +140,5 @@ def openai_api_key(settings: OpenAISettings | None = None) -> str:
         value=settings.api_key,
         dependency="embeddings",
         setting="LECTERN_OPENAI_API_KEY",
-        max_age=get_settings().secret_max_age_seconds,
+        max_age=get_settings().aws.secret_max_age_seconds,
     )

@@ -10,7 +10,7 @@ from lectern.kv.port import key
 
 def issue_magic_token(email: str) -> str:
     token = new_token()
-    ttl = get_settings().magic_link_ttl_minutes * 60
+    ttl = get_settings().auth.magic_link_ttl_minutes * 60
     get_kv().set(key("magic", hash_token(token)), email, ex=ttl)
     return token
 

@@ -75,7 +75,7 @@ class Profile(Base):
     # XP earned in the ISO week starting on ``xp_week`` (a Monday): the weekly leaderboard.
     weekly_xp: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     xp_week: Mapped[date | None] = mapped_column(Date)
-    # The subscription plan: it sets the monthly AI quota (Settings.ai_monthly_requests).
+    # The subscription plan: it sets the monthly AI quota (Settings.ai.monthly_requests).
     plan: Mapped[str] = mapped_column(Text, nullable=False, server_default="free")
     preferences: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")

@@ -106,12 +106,12 @@ def request_magic_link(email: str) -> None:
     token = magic_links.issue_magic_token(email)
     # The link opens the frontend, which POSTs the token: a mail scanner that follows
     # links cannot burn it.
-    separator = "&" if "?" in settings.magic_link_url else "?"
-    link = f"{settings.magic_link_url}{separator}token={token}"
+    separator = "&" if "?" in settings.auth.magic_link_url else "?"
+    link = f"{settings.auth.magic_link_url}{separator}token={token}"
     text = (
         "Sign in to Lectern with this link:\n\n"
         f"{link}\n\n"
-        f"It works once and expires in {settings.magic_link_ttl_minutes} minutes. "
+        f"It works once and expires in {settings.auth.magic_link_ttl_minutes} minutes. "
         "If you did not ask for it, ignore this mail.\n"
     )
     get_mailer().send(email, "Your Lectern sign-in link", text)

@@ -36,7 +36,7 @@ def _user_sessions_key(user_id: uuid.UUID) -> str:
 
 
 def create_session(user_id: uuid.UUID, role: UserRole) -> IssuedSession:
-    ttl = get_settings().session_ttl_hours * 3600
+    ttl = get_settings().auth.session_ttl_hours * 3600
     token = new_token()
     token_hash = hash_token(token)
     now = int(time.time())

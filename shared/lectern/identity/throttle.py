@@ -37,16 +37,26 @@ def _check(name: str, identifier: str, limit: int, window_seconds: int) -> None:
 def check_login(email: str, ip: str | None) -> None:
     s = get_settings()
     # The account key is a hash: emails never sit in KV key names.
-    _check("login-account", hash_token(email), s.login_attempts_per_account, s.login_window_seconds)
+    _check(
+        "login-account",
+        hash_token(email),
+        s.auth.login_attempts_per_account,
+        s.auth.login_window_seconds,
+    )
     if ip:
-        _check("login-ip", ip, s.login_attempts_per_ip, s.login_window_seconds)
+        _check("login-ip", ip, s.auth.login_attempts_per_ip, s.auth.login_window_seconds)
 
 
 def check_magic_link(email: str) -> None:
     s = get_settings()
-    _check("magic-link", hash_token(email), s.magic_links_per_email, s.magic_link_window_seconds)
+    _check(
+        "magic-link",
+        hash_token(email),
+        s.auth.magic_links_per_email,
+        s.auth.magic_link_window_seconds,
+    )
 
 
 def check_ai_requests(user_id: str) -> None:
     s = get_settings()
-    _check("ai", user_id, s.ai_requests_per_minute, 60)
+    _check("ai", user_id, s.ai.requests_per_minute, 60)

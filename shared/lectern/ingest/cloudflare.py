@@ -155,7 +155,7 @@ def api_token(settings: CloudflareSettings) -> str:
         value=settings.api_token,
         dependency="cloudflare",
         setting="LECTERN_CLOUDFLARE_API_TOKEN",
-        max_age=get_settings().secret_max_age_seconds,
+        max_age=get_settings().aws.secret_max_age_seconds,
     )
 
 

@@ -126,10 +126,10 @@ def _read_object(key: str, etag: str) -> bytes | None:
 
     settings = get_settings()
     # One byte over the limit tells a file that is too large from one that just fits.
-    data = get_storage().read_if_match(key, etag, settings.document_max_bytes + 1)
+    data = get_storage().read_if_match(key, etag, settings.documents.max_bytes + 1)
     if data is None:
         return None
-    if len(data) > settings.document_max_bytes:
+    if len(data) > settings.documents.max_bytes:
         raise Unreadable(TOO_LARGE)
     return data
 
@@ -176,7 +176,9 @@ def process_document(
     except Unreadable as unreadable:
         return _fail(doc.id, version, unreadable.reason)
     settings = get_settings()
-    chunks = chunk_text(extracted.text, settings.chunk_words, settings.chunk_overlap_words)
+    chunks = chunk_text(
+        extracted.text, settings.ingest.chunk_words, settings.ingest.chunk_overlap_words
+    )
     embedder = get_embedder()
     model_id = ensure_model(embedder)
     vectors = embed_all(embedder, [c.content for c in chunks])
@@ -334,7 +336,9 @@ def process_lesson(lesson_id: uuid.UUID) -> Outcome:
             return Outcome("unchanged")
     settings = get_settings()
     chunks = chunk_text(
-        tidy(markdown_to_text(source)), settings.chunk_words, settings.chunk_overlap_words
+        tidy(markdown_to_text(source)),
+        settings.ingest.chunk_words,
+        settings.ingest.chunk_overlap_words,
     )
     vectors = embed_all(embedder, [c.content for c in chunks])
     with engine.begin() as conn:

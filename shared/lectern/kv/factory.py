@@ -16,6 +16,6 @@ def get_kv() -> Redis:
     from lectern.kv.upstash import make_kv
 
     settings = get_settings()
-    if not settings.kv_url:
+    if not settings.kv.url:
         raise RuntimeError("set LECTERN_KV_URL")
-    return make_kv(settings.kv_url, kv_token(settings), settings.kv_timeout_seconds)
+    return make_kv(settings.kv.url, kv_token(settings), settings.kv.timeout_seconds)

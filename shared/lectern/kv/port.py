@@ -15,4 +15,4 @@ class KVUnavailable(DependencyUnavailable):
 
 def key(*parts: str) -> str:
     """A key under the app's namespace: ``lectern:session:<hash>``."""
-    return ":".join((get_settings().kv_prefix, *parts))
+    return ":".join((get_settings().kv.prefix, *parts))

@@ -13,11 +13,11 @@ from lectern.llm.port import Llm
 @cached_client
 def get_llm() -> Llm:
     settings = get_settings()
-    if settings.llm == "bedrock":
+    if settings.ai.llm == "bedrock":
         from lectern.llm.bedrock import BedrockConverseLlm, BedrockLlmSettings
 
         bedrock = BedrockLlmSettings()
-        return BedrockConverseLlm(bedrock.model_id, region=bedrock.region or settings.aws_region)
+        return BedrockConverseLlm(bedrock.model_id, region=bedrock.region or settings.aws.region)
     from lectern.llm.extractive import ExtractiveAnswerer
 
     return ExtractiveAnswerer()

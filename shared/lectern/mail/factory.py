@@ -19,10 +19,10 @@ def get_mailer() -> Mailer:
     settings = get_settings()
     client = aws_client(
         "ses",
-        endpoint_url=settings.aws_endpoint_url,
-        region=settings.aws_region,
+        endpoint_url=settings.aws.endpoint_url,
+        region=settings.aws.region,
         connect_timeout=3,
         read_timeout=5,
         retries={"max_attempts": 2},
     )
-    return SesMailer(client, settings.mail_sender)
+    return SesMailer(client, settings.mail.sender)

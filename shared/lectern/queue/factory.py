@@ -19,10 +19,10 @@ def get_queue() -> IngestQueue:
     settings = get_settings()
     client = aws_client(
         "sqs",
-        endpoint_url=settings.aws_endpoint_url,
-        region=settings.aws_region,
+        endpoint_url=settings.aws.endpoint_url,
+        region=settings.aws.region,
         connect_timeout=3,
         read_timeout=5,
         retries={"max_attempts": 2},
     )
-    return SqsQueue(client, settings.ingest_queue_url)
+    return SqsQueue(client, settings.ingest.queue_url)

@@ -19,7 +19,7 @@ def get_index(db: Session) -> SearchIndex:
     """The configured index. The Postgres adapter works in the caller's session (one
     connection per Lambda container, and the drain's writes commit with its outbox
     deletes); the Typesense client is made once per container."""
-    if get_settings().search_backend == "typesense":
+    if get_settings().search.backend == "typesense":
         return get_typesense_index()
     from lectern.search.postgres import PostgresIndex
 
@@ -35,7 +35,7 @@ def get_typesense_index() -> TypesenseIndex:
     from lectern.search.typesense import TypesenseIndex, TypesenseSettings
 
     return TypesenseIndex.from_settings(
-        TypesenseSettings(), secret_max_age=get_settings().secret_max_age_seconds
+        TypesenseSettings(), secret_max_age=get_settings().aws.secret_max_age_seconds
     )
 
 
@@ -47,5 +47,5 @@ def reset_index() -> None:
 def check_search() -> None:
     """Health check of the search index. Postgres full-text is up when the database is
     (health.py reports it as such); Typesense answers its /health endpoint."""
-    if get_settings().search_backend == "typesense":
+    if get_settings().search.backend == "typesense":
         get_typesense_index().check()

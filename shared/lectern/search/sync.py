@@ -260,7 +260,7 @@ def drain(
         sessionmaker = get_sessionmaker()
     if send is None:
         send = _send_to_ingest_queue
-    size = batch_size or get_settings().search_sync_batch
+    size = batch_size or get_settings().search.sync_batch
     report = DrainReport(topic=topic)
     skip: set[int] = set()
     while True:

@@ -63,7 +63,7 @@ API_SHARE_PATH = "/v1/shared/"
 
 def share_url(token: str) -> str:
     """The link to hand out: the frontend's page when its origin is known, else the API."""
-    parts = urlsplit(get_settings().magic_link_url)
+    parts = urlsplit(get_settings().auth.magic_link_url)
     if parts.scheme in ("http", "https") and parts.netloc:
         return f"{parts.scheme}://{parts.netloc}{FRONTEND_SHARE_PATH}{token}"
     return f"{API_SHARE_PATH}{token}"

@@ -1,5 +1,5 @@
 """Sharing upkeep: ``shares`` deletes share links expired or revoked more than
-``share_cleanup_after_days`` ago.
+``sharing.cleanup_after_days`` ago.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from lectern.core.upkeep import Run, TaskResult
 
 
 def shares_task(db: Session, run: Run) -> TaskResult:
-    cutoff = run.now - timedelta(days=get_settings().share_cleanup_after_days)
+    cutoff = run.now - timedelta(days=get_settings().sharing.cleanup_after_days)
     deleted = db.execute(
         text("DELETE FROM shares WHERE expires_at < :cutoff OR revoked_at < :cutoff"),
         {"cutoff": cutoff},

@@ -20,21 +20,21 @@ def get_storage() -> ObjectStore:
 
     settings = get_settings()
     access_key_id = secret_access_key = None
-    if settings.s3_credentials_secret:
+    if settings.storage.credentials_secret:
         keys = json.loads(
             secret_or_value(
-                secret=settings.s3_credentials_secret,
+                secret=settings.storage.credentials_secret,
                 value=None,
                 dependency="storage",
                 setting="LECTERN_S3_CREDENTIALS",
-                max_age=settings.secret_max_age_seconds,
+                max_age=settings.aws.secret_max_age_seconds,
             )
         )
         access_key_id, secret_access_key = keys["access_key_id"], keys["secret_access_key"]
     client = aws_client(
         "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region=settings.s3_region,
+        endpoint_url=settings.storage.endpoint_url,
+        region=settings.storage.region,
         access_key_id=access_key_id,
         secret_access_key=secret_access_key,
         signature_version="s3v4",
@@ -43,4 +43,4 @@ def get_storage() -> ObjectStore:
         retries={"max_attempts": 2, "mode": "standard"},
         s3={"addressing_style": "path"},
     )
-    return S3Store(client, settings.s3_bucket)
+    return S3Store(client, settings.storage.bucket)
