@@ -35,8 +35,8 @@ from lectern.search import entries, sync
 from lectern.search.port import Viewer
 from lectern.search.typesense import TypesenseIndex, schema, synonym_set_name
 from tests.factories import make_account
-from tests.integration.test_search_outbox import FakeClock, question_in
-from tests.integration.test_search_postgres import assert_visibility, doc, visibility_entries
+from tests.integration.search.test_search_outbox import FakeClock, question_in
+from tests.integration.search.test_search_postgres import assert_visibility, doc, visibility_entries
 
 API_KEY = "contract-test-key"
 COLLECTION = "lectern_test"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from tests.factories import make_account
-from tests.integration.assessment_helpers import (
+from tests.integration.assessment.helpers import (
     make_bank,
     right_answer,
     unique,

@@ -12,7 +12,7 @@ import ast
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 # "" is the root package (lectern/__init__.py).
 PLUMBING = {"", "api", "core", "db", "config", "errors", "observability", "contexts", "privacy"}
 

@@ -24,7 +24,7 @@ from lectern.identity.models import Profile
 from lectern.llm.bedrock import BedrockConverseLlm
 from lectern.llm.port import Answer
 from tests.factories import Account, make_account, make_course
-from tests.integration.test_semantic_search import (
+from tests.integration.ai.test_semantic_search import (
     add_document_chunks,
     add_lesson_chunks,
     enroll,

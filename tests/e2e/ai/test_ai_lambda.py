@@ -13,7 +13,7 @@ from lectern.errors import DependencyUnavailable
 from lectern.llm.port import Answer
 from tests.e2e.conftest import invoke
 from tests.factories import new_account
-from tests.integration.test_semantic_search import add_document_chunks, tag
+from tests.integration.ai.test_semantic_search import add_document_chunks, tag
 
 PROBLEM = "application/problem+json"
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from tests.factories import make_account, sql_statements
-from tests.integration.assessment_helpers import (
+from tests.integration.assessment.helpers import (
     OPTIONS,
     make_bank,
     question_data,

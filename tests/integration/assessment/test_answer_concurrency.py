@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lectern.db.engine import get_sessionmaker
 from tests.factories import new_account
-from tests.integration.assessment_helpers import make_bank, right_answer, unique, wrong_answer
+from tests.integration.assessment.helpers import make_bank, right_answer, unique, wrong_answer
 
 LEARNERS = 20
 QUESTIONS = 10

@@ -12,7 +12,7 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from tests.factories import make_account, make_course, sql_statements
-from tests.integration.assessment_helpers import make_bank, right_answer, unique
+from tests.integration.assessment.helpers import make_bank, right_answer, unique
 
 
 def _batch(*events):

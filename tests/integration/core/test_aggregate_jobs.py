@@ -15,7 +15,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import select, text
 
 from tests.factories import make_account, new_account
-from tests.integration.assessment_helpers import make_bank, right_answer, unique, wrong_answer
+from tests.integration.assessment.helpers import make_bank, right_answer, unique, wrong_answer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from tests.e2e.conftest import invoke
 from tests.factories import new_account
-from tests.integration.assessment_helpers import question_data, unique
+from tests.integration.assessment.helpers import question_data, unique
 
 
 def call(method: str, path: str, token: str | None = None, **kw):

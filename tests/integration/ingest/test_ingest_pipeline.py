@@ -27,7 +27,7 @@ from local.events import LambdaContext
 from local.functions import load_module
 from local.stack import LocalStack
 from tests.factories import Account, make_account, make_course
-from tests.unit.test_extract_and_chunk import make_pdf
+from tests.unit.ingest.test_extract_and_chunk import make_pdf
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:lectern-ingest"
 
