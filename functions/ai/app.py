@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from lectern.ai import service
 from lectern.ai.schemas import AiUsageOut, AskIn, AskOut, SemanticSearchIn, SemanticSearchOut
+from lectern.ai.throttle import check_ai_requests
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
-from lectern.identity.throttle import check_ai_requests
 
 router = APIRouter(prefix="/v1", tags=["ai"])
 

@@ -13,8 +13,19 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
-# "" is the root package (lectern/__init__.py).
-PLUMBING = {"", "api", "core", "db", "config", "errors", "observability", "contexts", "privacy"}
+# "" is the root package (lectern/__init__.py); kv is the Upstash port core throttles with.
+PLUMBING = {
+    "",
+    "kv",
+    "api",
+    "core",
+    "db",
+    "config",
+    "errors",
+    "observability",
+    "contexts",
+    "privacy",
+}
 
 
 def _modules() -> dict[str, Path]:
