@@ -116,7 +116,11 @@ class AuthSettings(SettingsGroup):
     magic_link_ttl_minutes: int = Field(default=10, ge=1, le=15)
     session_ttl_hours: int = Field(default=168, ge=1, le=24 * 90)
 
-    login_attempts_per_account: int = Field(default=10, ge=1)
+    # Failed logins only, in login_window_seconds: per account and address together
+    # (what locks out, for that address only), per account from anywhere (a higher
+    # ceiling against guesses spread over addresses), and per address across accounts.
+    login_failures_per_account_ip: int = Field(default=10, ge=1)
+    login_attempts_per_account: int = Field(default=100, ge=1)
     login_attempts_per_ip: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     magic_links_per_email: int = Field(default=5, ge=1)

@@ -85,17 +85,20 @@ def register(db: Session, data: RegisterIn) -> AuthOut:
 
 
 def login(db: Session, data: LoginIn, ip: str | None) -> AuthOut:
-    throttle.check_login(data.email, ip)
+    had_failures = throttle.check_login(data.email, ip)
     user = _active_user_by_email(db, data.email)
     credential = db.get(Credential, user.id) if user else None
     # Unknown emails cost a full argon2 verification too, so timing says nothing.
     ok = passwords.verify_password(credential.password_hash if credential else None, data.password)
     if not ok or user is None or credential is None:
+        throttle.login_failed(data.email, ip)
         raise Unauthorized(INVALID_CREDENTIALS)
     if passwords.needs_rehash(credential.password_hash):
         credential.password_hash = passwords.hash_password(data.password)
     issued = sessions.create_session(user.id, user.profile.role)
     db.commit()
+    if had_failures:
+        throttle.login_succeeded(data.email, ip)
     return _auth_out(user, issued)
 
 

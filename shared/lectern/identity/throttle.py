@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from lectern.config import get_settings
-from lectern.core.throttle import check
+from lectern.core.throttle import check, clear, refuse_if_spent
+from lectern.errors import RateLimited
 from lectern.identity.tokens import hash_token
 
 
-def check_login(email: str, ip: str | None) -> None:
-    s = get_settings()
-    # The account key is a hash: emails never sit in KV key names.
-    check(
-        "login-account",
-        hash_token(email),
-        s.auth.login_attempts_per_account,
-        s.auth.login_window_seconds,
-    )
+def _login_counters(email: str, ip: str | None) -> list[tuple[str, str, int]]:
+    """(throttle, identifier, limit) of the failed-login counters this attempt is under.
+
+    One per account and address together, the one an owner's own typos fill: someone
+    guessing from elsewhere cannot lock them out with it. A higher one per account,
+    against guesses spread over many addresses, and one per address across accounts.
+    Account keys are hashes: emails never sit in KV key names.
+    """
+    auth = get_settings().auth
+    account = hash_token(email)
+    counters = [
+        (
+            "login-account-ip",
+            f"{account}:{hash_token(ip or '-')}",
+            auth.login_failures_per_account_ip,
+        ),
+        ("login-account", account, auth.login_attempts_per_account),
+    ]
     if ip:
-        check("login-ip", ip, s.auth.login_attempts_per_ip, s.auth.login_window_seconds)
+        counters.append(("login-ip", ip, auth.login_attempts_per_ip))
+    return counters
+
+
+def check_login(email: str, ip: str | None) -> bool:
+    """Before the password is checked: a 429 when a failure counter is full (one KV call).
+    Returns whether this account and address have failures to forget on success."""
+    window = get_settings().auth.login_window_seconds
+    counters = _login_counters(email, ip)
+    left = refuse_if_spent([(n, i, limit, window) for n, i, limit in counters])
+    return left[0] < counters[0][2]
+
+
+def login_failed(email: str, ip: str | None) -> None:
+    window = get_settings().auth.login_window_seconds
+    for name, identifier, limit in _login_counters(email, ip):
+        with contextlib.suppress(RateLimited):  # the count is what matters here
+            check(name, identifier, limit, window)
+
+
+def login_succeeded(email: str, ip: str | None) -> None:
+    """The owner got in: their own typos from this address are forgotten."""
+    name, identifier, _limit = _login_counters(email, ip)[0]
+    clear(name, identifier, get_settings().auth.login_window_seconds)
 
 
 def check_magic_link(email: str) -> None:

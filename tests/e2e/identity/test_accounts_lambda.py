@@ -207,7 +207,8 @@ def test_bad_or_missing_tokens_are_401(header: str):
 
 
 def test_kv_round_trips_per_login_and_per_authenticated_request(stack: LocalStack):
-    """One GET per authenticated request; a login is two limiter checks and one pipeline."""
+    """One GET per authenticated request; a login is one read of its failure counters and
+    one pipeline (the session)."""
     assert stack.emulator is not None
     email = unique_email()
     token, _ = _register(email)
@@ -219,7 +220,7 @@ def test_kv_round_trips_per_login_and_per_authenticated_request(stack: LocalStac
         invoke("auth", "POST", "/v1/auth/login", body={"email": email, "password": PASSWORD}).status
         == 200
     )
-    assert stack.emulator.request_count - before == 3
+    assert stack.emulator.request_count - before == 2
 
 
 def test_responses_carry_the_api_gateway_request_id():
@@ -259,3 +260,41 @@ def test_a_magic_link_account_does_not_publish_its_email(stack: LocalStack):
     assert name.startswith("Learner ")
     me = invoke("users", "GET", "/v1/me", token=signed_in.body["session"]["token"]).body
     assert me["email_verified"] is True and me["leaderboard_visible"] is True
+
+
+def _login(email: str, password: str, ip: str) -> int:
+    body = {"email": email, "password": password}
+    return invoke("auth", "POST", "/v1/auth/login", body=body, source_ip=ip).status
+
+
+def test_someone_elses_wrong_passwords_do_not_lock_the_owner_out():
+    """Finding: ten wrong passwords from anyone gave the owner's correct password a 429."""
+    email = unique_email()
+    _register(email)
+    attacker, owner = "198.51.100.7", "203.0.113.99"
+    assert [_login(email, "bad password", attacker) for _ in range(11)] == [401] * 10 + [429]
+    assert _login(email, PASSWORD, owner) == 200
+    # Only failures count, and a success clears the owner's own typos from that address.
+    for _ in range(3):
+        assert [_login(email, "typo typo", owner) for _ in range(9)] == [401] * 9
+        assert _login(email, PASSWORD, owner) == 200
+
+
+def test_guesses_spread_over_addresses_hit_the_account_ceiling(settings_env):
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_LOGIN_ATTEMPTS_PER_ACCOUNT", "5")
+    reset_clients()
+    email = unique_email()
+    _register(email)
+    statuses = [_login(email, "bad password", f"198.51.100.{n}") for n in range(6)]
+    assert statuses == [401] * 5 + [429]
+    reply = invoke(
+        "auth",
+        "POST",
+        "/v1/auth/login",
+        body={"email": email, "password": PASSWORD},
+        source_ip="203.0.113.5",
+    )
+    assert reply.status == 429 and reply.headers["content-type"] == "application/problem+json"
+    assert int(reply.headers["retry-after"]) >= 1
