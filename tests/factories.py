@@ -29,7 +29,10 @@ class Account:
         return self.user.id  # type: ignore[attr-defined]
 
 
-def make_account(db: Session, role: str = "student", name: str | None = None) -> Account:
+def make_account(
+    db: Session, role: str = "student", name: str | None = None, *, verified: bool = True
+) -> Account:
+    """A committed account; its address counts as verified unless ``verified=False``."""
     from lectern.core.principal import UserRole
     from lectern.identity.service import create_account
     from lectern.identity.sessions import create_session, resolve_session
@@ -42,6 +45,8 @@ def make_account(db: Session, role: str = "student", name: str | None = None) ->
         password=None,
         role=user_role,
     )
+    if verified:
+        user.email_verified_at = datetime.now(UTC)
     db.commit()
     issued = create_session(user.id, user_role)
     principal = resolve_session(issued.token)
@@ -49,12 +54,14 @@ def make_account(db: Session, role: str = "student", name: str | None = None) ->
     return Account(user=user, principal=principal, token=issued.token)
 
 
-def new_account(role: str = "student", name: str | None = None) -> Account:
+def new_account(
+    role: str = "student", name: str | None = None, *, verified: bool = True
+) -> Account:
     """Like ``make_account``, with its own short-lived database session (e2e tests)."""
     from lectern.db.engine import get_sessionmaker
 
     with get_sessionmaker()() as db:
-        return make_account(db, role, name)
+        return make_account(db, role, name, verified=verified)
 
 
 def make_course(

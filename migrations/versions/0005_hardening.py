@@ -1,4 +1,5 @@
-"""Hardening: verified emails, leaderboard opt-out, and who issued a certificate.
+"""Hardening: verified emails, leaderboard opt-out, who issued a certificate, and the
+platform's monthly AI spend.
 
 Revision ID: 0005_hardening
 Revises: 0004_documents_search
@@ -34,6 +35,24 @@ def upgrade() -> None:
         ["id"],
         ondelete="SET NULL",
     )
+    op.create_table(
+        "ai_spend_monthly",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("cost_cents", sa.Numeric(16, 4), server_default=sa.text("0"), nullable=False),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("cost_cents >= 0", name=op.f("ck_ai_spend_monthly_cost_not_negative")),
+        sa.PrimaryKeyConstraint("month", name=op.f("pk_ai_spend_monthly")),
+    )
+    # The month's spend so far, from the per-learner counters.
+    op.execute(
+        "INSERT INTO ai_spend_monthly (month, cost_cents)"
+        " SELECT month, sum(cost_cents) FROM ai_usage_monthly GROUP BY month"
+    )
     # Certificates issued before: their course's owner, where the course still exists.
     op.execute(
         "UPDATE certificates c SET issued_by = co.owner_id FROM courses co WHERE co.id = c.course_id"
@@ -41,6 +60,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("ai_spend_monthly")
     op.drop_constraint(op.f("fk_certificates_issued_by_users"), "certificates", type_="foreignkey")
     op.drop_column("certificates", "issued_by")
     op.drop_column("profiles", "leaderboard_visible")

@@ -181,8 +181,13 @@ class AiSettings(SettingsGroup):
     llm: Literal["local", "bedrock"] = Field(default="local", validation_alias="LECTERN_LLM")
     # Semantic searches and asks per learner per minute (each embeds the query).
     requests_per_minute: int = Field(default=30, ge=1)
-    # Monthly AI requests (ask) per plan.
+    # Monthly AI requests (ask) per plan, for verified addresses.
     monthly_requests: dict[str, int] = Field(default_factory=lambda: {"free": 50, "pro": 2000})
+    # Until the address is verified, whatever the plan: sign-ups are free to make.
+    trial_monthly_requests: int = Field(default=5, ge=0)
+    # What the whole platform may spend on models in a month (US cents); past it asks
+    # answer 503 until the next month.
+    monthly_spend_cap_cents: int = Field(default=50_000, ge=0)
 
 
 class SearchSettings(SettingsGroup):

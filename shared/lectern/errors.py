@@ -62,6 +62,16 @@ class RateLimited(DomainError):
         self.retry_after_seconds = max(1, retry_after_seconds)
 
 
+class BudgetExhausted(DomainError):
+    """The platform's spending limit for a paid service is reached until ``retry_after``."""
+
+    status, slug, title = 503, "budget-exhausted", "Spending limit reached"
+
+    def __init__(self, retry_after_seconds: int, detail: str) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
 class DependencyUnavailable(DomainError):
     """An outside system (database, kv, storage, mail ...) did not answer."""
 

@@ -62,3 +62,16 @@ class AiUsageMonthly(Base):
         Numeric(14, 4), nullable=False, server_default=text("0")
     )
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class AiSpendMonthly(Base):
+    """The whole platform's model spend in a month, checked against the spend cap."""
+
+    __tablename__ = "ai_spend_monthly"
+    __table_args__ = (CheckConstraint("cost_cents >= 0", name="cost_not_negative"),)
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    cost_cents: Mapped[Decimal] = mapped_column(
+        Numeric(16, 4), nullable=False, server_default=text("0")
+    )
+    updated_at: Mapped[datetime] = updated_at_column()

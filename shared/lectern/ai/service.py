@@ -66,6 +66,7 @@ def ask(db: Session, principal: Principal, data: AskIn) -> AskOut:
     if data.course_id is not None:
         access.course_for_view(db, principal, data.course_id)
     now = datetime.now(UTC)
+    usage.check_spend_cap(db, now)
     limit = usage.monthly_limit(db, principal.user_id)
     month = usage.reserve(db, principal.user_id, limit=limit, now=now)
     db.commit()

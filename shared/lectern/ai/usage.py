@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from lectern.ai.models import AiUsage
 from lectern.config import get_settings
-from lectern.errors import RateLimited
-from lectern.identity.models import Profile
+from lectern.errors import BudgetExhausted, RateLimited
+from lectern.identity.models import Profile, User
 from lectern.llm.port import Answer
 from lectern.observability import get_logger
 
@@ -71,8 +71,32 @@ def seconds_to_next_month(now: datetime) -> int:
 
 
 def monthly_limit(db: Session, user_id: uuid.UUID) -> int:
-    plan = db.scalar(select(Profile.plan).where(Profile.user_id == user_id)) or "free"
-    return get_settings().ai.monthly_requests.get(plan, 0)
+    """The plan's monthly requests once the address is verified; the trial's before."""
+    row = db.execute(
+        select(Profile.plan, User.email_verified_at)
+        .join(User, User.id == Profile.user_id)
+        .where(Profile.user_id == user_id)
+    ).one_or_none()
+    settings = get_settings().ai
+    plan_limit = settings.monthly_requests.get(row.plan if row else "free", 0)
+    if row is None or row.email_verified_at is None:
+        return min(plan_limit, settings.trial_monthly_requests)
+    return plan_limit
+
+
+def check_spend_cap(db: Session, now: datetime) -> None:
+    """Refuse while the platform's spend this month is at the cap. Calls already under
+    way may still finish past it: the overshoot is bounded by the asks in flight."""
+    cap = get_settings().ai.monthly_spend_cap_cents
+    spent = db.scalar(
+        text("SELECT cost_cents FROM ai_spend_monthly WHERE month = :month"),
+        {"month": month_start(now)},
+    )
+    if Decimal(spent or 0) >= cap:
+        raise BudgetExhausted(
+            seconds_to_next_month(now),
+            "The platform's AI budget for this month is used up; answers resume next month.",
+        )
 
 
 def reserve(db: Session, user_id: uuid.UUID, *, limit: int, now: datetime) -> date:
@@ -125,6 +149,14 @@ def record(db: Session, user_id: uuid.UUID, month: date, answer: Answer, kind: s
             output_tokens=answer.output_tokens,
             cost_cents=cost,
         )
+    )
+    db.execute(
+        text(
+            "INSERT INTO ai_spend_monthly (month, cost_cents) VALUES (:month, :cost)"
+            " ON CONFLICT (month) DO UPDATE"
+            " SET cost_cents = ai_spend_monthly.cost_cents + :cost, updated_at = now()"
+        ),
+        {"month": month, "cost": cost},
     )
     db.execute(
         text(

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lectern.db.errors import sqlstate
 from lectern.errors import (
+    BudgetExhausted,
     DependencyUnavailable,
     DomainError,
     InvalidField,
@@ -54,7 +55,7 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     exc = cast(DomainError, exc)
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | BudgetExhausted):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"

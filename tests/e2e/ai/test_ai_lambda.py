@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 
@@ -171,3 +172,55 @@ def test_ai_requests_are_throttled_per_learner_per_minute(settings_env: pytest.M
     assert used.body["requests"] == 0
     reply = invoke("ai", "POST", "/v1/search/semantic", body=search, token=other.token)
     assert reply.status == 200
+
+
+def test_an_unverified_address_gets_only_the_trial_quota(monkeypatch: pytest.MonkeyPatch):
+    """Finding: sign-ups are free, so the full AI quota of every new account could be
+    farmed. Until the address is verified, the trial quota applies whatever the plan."""
+    monkeypatch.setattr(get_settings().ai, "trial_monthly_requests", 2)
+    learner = new_account(verified=False)
+    asks = [
+        invoke("ai", "POST", "/v1/ai/ask", body={"question": "why?"}, token=learner.token)
+        for _ in range(3)
+    ]
+    assert [a.status for a in asks] == [200, 200, 429]
+    assert asks[2].body["type"] == "urn:lectern:problem:rate-limited"
+    usage = invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token).body
+    assert usage["limit"] == 2 and usage["requests"] == 2
+    verified = new_account()
+    assert invoke("ai", "GET", "/v1/me/ai-usage", token=verified.token).body["limit"] == 50
+
+
+def test_the_platform_spend_cap_stops_asks_for_the_month(monkeypatch: pytest.MonkeyPatch):
+    """Finding: nothing capped what the whole platform spends on models in a month."""
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from lectern.ai.usage import month_start
+
+    class Priced:
+        model = "anthropic.claude-3-haiku-20240307-v1:0"
+
+        def answer(self, question: str, passages: Sequence[str]) -> Answer:
+            return Answer("An answer.", (), 40_000, 8_000, self.model)  # 2 cents
+
+    monkeypatch.setattr(service, "get_llm", Priced)
+    with get_sessionmaker()() as db:
+        spent = db.scalar(
+            text("SELECT cost_cents FROM ai_spend_monthly WHERE month = :m"),
+            {"m": month_start(datetime.now(UTC))},
+        )
+    # The cap sits one cent above what the platform spent so far this month.
+    monkeypatch.setattr(get_settings().ai, "monthly_spend_cap_cents", int(Decimal(spent or 0)) + 1)
+    learner = new_account()
+    first = invoke("ai", "POST", "/v1/ai/ask", body={"question": "why?"}, token=learner.token)
+    assert first.status == 200, first.body
+    assert first.body["usage"]["cost_cents"] == 2
+    refused = invoke("ai", "POST", "/v1/ai/ask", body={"question": "why?"}, token=learner.token)
+    assert refused.status == 503
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.body["type"] == "urn:lectern:problem:budget-exhausted"
+    assert int(refused.headers["retry-after"]) >= 1
+    # The refused ask reserved nothing.
+    assert invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token).body["requests"] == 1
