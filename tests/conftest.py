@@ -18,6 +18,10 @@ os.environ["LECTERN_ENV"] = "test"
 os.environ["LECTERN_DB_POOL_SIZE"] = "20"
 # Throttling is tested with its own low limits; elsewhere many logins share one address.
 os.environ["LECTERN_LOGIN_ATTEMPTS_PER_IP"] = "100000"
+os.environ["LECTERN_REGISTRATIONS_PER_IP"] = "100000"
+os.environ["LECTERN_REGISTRATIONS_PER_HOUR"] = "1000000"
+os.environ["LECTERN_MAGIC_LINKS_PER_IP"] = "100000"
+os.environ["LECTERN_MAIL_PER_HOUR"] = "1000000"
 os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LecternTest"
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 os.environ.setdefault("POWERTOOLS_DEV", "false")

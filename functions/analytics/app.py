@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from lectern.analytics import service
 from lectern.analytics.schemas import AcceptedOut, DailyReportOut, EventBatchIn
+from lectern.analytics.throttle import check_event_batches
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
 
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/v1", tags=["analytics"])
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED)
 def post_events(body: EventBatchIn, principal: CurrentPrincipal, db: DbSession) -> AcceptedOut:
     """Up to 500 events of the caller's, written together or not at all."""
+    check_event_batches(str(principal.user_id))
     return service.record_client_events(db, principal, body)
 
 

@@ -1,4 +1,4 @@
-"""Function `auth`: register, password login, magic links, logout."""
+"""Function `auth`: register, password login, magic links, email verification, logout."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from lectern.identity import service
 from lectern.identity.schemas import (
     AcceptedOut,
     AuthOut,
+    EmailVerifiedOut,
     LoginIn,
     MagicLinkIn,
     RegisterIn,
@@ -23,8 +24,10 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
-def register(body: RegisterIn, db: DbSession) -> AuthOut:
-    result = service.register(db, body)
+def register(
+    body: RegisterIn, db: DbSession, ip: Annotated[str | None, Depends(client_ip)]
+) -> AuthOut:
+    result = service.register(db, body, ip)
     count("UserRegistered")
     return result
 
@@ -35,8 +38,8 @@ def login(body: LoginIn, db: DbSession, ip: Annotated[str | None, Depends(client
 
 
 @router.post("/magic-link", status_code=status.HTTP_202_ACCEPTED)
-def magic_link(body: MagicLinkIn) -> AcceptedOut:
-    service.request_magic_link(body.email)
+def magic_link(body: MagicLinkIn, ip: Annotated[str | None, Depends(client_ip)]) -> AcceptedOut:
+    service.request_magic_link(body.email, ip)
     count("MagicLinkSent")
     return AcceptedOut()
 
@@ -44,6 +47,18 @@ def magic_link(body: MagicLinkIn) -> AcceptedOut:
 @router.post("/magic-link/verify")
 def verify_magic_link(body: VerifyIn, db: DbSession) -> AuthOut:
     return service.verify_magic_link(db, body.token)
+
+
+@router.post("/email-verification", status_code=status.HTTP_202_ACCEPTED)
+def request_email_verification(principal: CurrentPrincipal, db: DbSession) -> AcceptedOut:
+    """Mail a link that verifies the caller's address (none once it is verified)."""
+    service.request_email_verification(db, principal)
+    return AcceptedOut()
+
+
+@router.post("/email-verification/confirm")
+def confirm_email_verification(body: VerifyIn, db: DbSession) -> EmailVerifiedOut:
+    return service.confirm_email_verification(db, body.token)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -113,6 +113,8 @@ class AuthSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_")
 
     magic_link_url: str = "http://localhost:3000/auth/magic"
+    # The frontend page that POSTs a verification link's token to .../confirm.
+    email_verification_url: str = "http://localhost:3000/auth/verify-email"
     magic_link_ttl_minutes: int = Field(default=10, ge=1, le=15)
     session_ttl_hours: int = Field(default=168, ge=1, le=24 * 90)
 
@@ -125,6 +127,18 @@ class AuthSettings(SettingsGroup):
     login_window_seconds: int = Field(default=900, ge=1)
     magic_links_per_email: int = Field(default=5, ge=1)
     magic_link_window_seconds: int = Field(default=900, ge=1)
+    # Per source address (API Gateway's sourceIp) in magic_link_window_seconds.
+    magic_links_per_ip: int = Field(default=20, ge=1)
+
+    # Sign-ups per source address and for the whole platform, per hour: each one costs a
+    # verification mail and a trial AI quota.
+    registrations_per_ip: int = Field(default=10, ge=1)
+    registrations_per_hour: int = Field(default=1000, ge=1)
+    # Every mail auth sends (magic links, verification links), per hour, platform-wide.
+    mail_per_hour: int = Field(default=2000, ge=1)
+    # Verification links: how long one works, and how many a user may ask for per hour.
+    email_verification_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
+    verification_mails_per_user: int = Field(default=5, ge=1)
 
 
 class DocumentSettings(SettingsGroup):
@@ -214,6 +228,8 @@ class AnalyticsSettings(SettingsGroup):
     retention_days: int = Field(default=90, ge=31, le=3650)
     # Months of event partitions the scheduler keeps made ahead of today.
     partitions_ahead: int = Field(default=2, ge=1, le=12)
+    # POST /v1/events batches per learner per minute (each holds up to 500 events).
+    event_batches_per_minute: int = Field(default=60, ge=1)
 
 
 class SharingSettings(SettingsGroup):

@@ -114,5 +114,9 @@ class MeOut(BaseModel):
     created_at: datetime
 
 
+class EmailVerifiedOut(BaseModel):
+    email_verified: bool
+
+
 class AcceptedOut(BaseModel):
     status: str = "accepted"

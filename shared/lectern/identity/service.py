@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
 from lectern.core.principal import Principal, UserRole
-from lectern.errors import Conflict, NotFound, Unauthorized
-from lectern.identity import magic_links, passwords, sessions, throttle
+from lectern.errors import Conflict, DependencyUnavailable, NotFound, RateLimited, Unauthorized
+from lectern.identity import email_verification, magic_links, passwords, sessions, throttle
 from lectern.identity.models import DELETED_USER_NAME, Credential, Profile, User
 from lectern.identity.schemas import (
     AuthOut,
+    EmailVerifiedOut,
     LoginIn,
     MeOut,
     MeUpdateIn,
@@ -31,6 +32,7 @@ from lectern.identity.schemas import (
     UserOut,
 )
 from lectern.mail.factory import get_mailer
+from lectern.observability import get_logger
 from lectern.privacy import erase_learning, export_learning
 from lectern.progress import leaderboards
 from lectern.storage.factory import get_storage
@@ -74,14 +76,56 @@ def create_account(
     return user
 
 
-def register(db: Session, data: RegisterIn) -> AuthOut:
+def register(db: Session, data: RegisterIn, ip: str | None = None) -> AuthOut:
+    # Throttled per address and platform-wide before any work: a 409 tells that an email
+    # has an account, so registering is also how one would enumerate them.
+    throttle.check_registration(ip)
     # The unique email is the check: a taken address fails at the flush, before hashing.
     user = create_account(
         db, email=data.email, name=data.name, password=data.password, role=UserRole.student
     )
     issued = sessions.create_session(user.id, user.profile.role)
     db.commit()
+    _mail_verification_link(user, best_effort=True)
     return _auth_out(user, issued)
+
+
+def _mail_verification_link(user: User, *, best_effort: bool = False) -> None:
+    """Mail a link that proves the address. After registration it is best effort: the
+    account exists either way, and ``POST /v1/auth/email-verification`` sends another."""
+    try:
+        throttle.check_verification_mail(str(user.id))
+        token = email_verification.issue_verification_token(user.id, user.email)
+        auth = get_settings().auth
+        separator = "&" if "?" in auth.email_verification_url else "?"
+        text = (
+            "Confirm your address for Lectern with this link:\n\n"
+            f"{auth.email_verification_url}{separator}token={token}\n\n"
+            f"It works once and expires in {auth.email_verification_ttl_hours} hours. "
+            "If you did not sign up, ignore this mail.\n"
+        )
+        get_mailer().send(user.email, "Confirm your Lectern address", text)
+    except (DependencyUnavailable, RateLimited):
+        if not best_effort:
+            raise
+        get_logger().warning("verification mail not sent at registration")
+
+
+def request_email_verification(db: Session, principal: Principal) -> None:
+    user = current_user(db, principal)
+    if user.email_verified_at is None:
+        _mail_verification_link(user)
+
+
+def confirm_email_verification(db: Session, token: str) -> EmailVerifiedOut:
+    proven = email_verification.consume_verification_token(token)
+    user = db.get(User, proven[0]) if proven else None
+    # The address must still be the account's: a link proves the address it was sent to.
+    if proven is None or user is None or user.deleted_at is not None or user.email != proven[1]:
+        raise Unauthorized("This verification link is invalid, expired or already used.")
+    user.email_verified_at = user.email_verified_at or datetime.now(UTC)
+    db.commit()
+    return EmailVerifiedOut(email_verified=True)
 
 
 def login(db: Session, data: LoginIn, ip: str | None) -> AuthOut:
@@ -102,9 +146,9 @@ def login(db: Session, data: LoginIn, ip: str | None) -> AuthOut:
     return _auth_out(user, issued)
 
 
-def request_magic_link(email: str) -> None:
+def request_magic_link(email: str, ip: str | None = None) -> None:
     """Mail a sign-in link. Same answer whether or not the account exists."""
-    throttle.check_magic_link(email)
+    throttle.check_magic_link(email, ip)
     settings = get_settings()
     token = magic_links.issue_magic_token(email)
     # The link opens the frontend, which POSTs the token: a mail scanner that follows

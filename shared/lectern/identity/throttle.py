@@ -55,11 +55,43 @@ def login_succeeded(email: str, ip: str | None) -> None:
     clear(name, identifier, get_settings().auth.login_window_seconds)
 
 
-def check_magic_link(email: str) -> None:
-    s = get_settings()
+HOUR = 3600
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to, for per-address limits: lower-cased, with
+    plus-addressing folded (``ann+7@x.org`` is ``ann@x.org``), so tags don't multiply
+    a limit."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def check_mail_budget() -> None:
+    """One mail more this hour, platform-wide: a flood of addresses can't run up SES."""
+    check("mail", "all", get_settings().auth.mail_per_hour, HOUR)
+
+
+def check_magic_link(email: str, ip: str | None = None) -> None:
+    auth = get_settings().auth
+    # Keys are hashes: emails never sit in KV key names.
     check(
         "magic-link",
-        hash_token(email),
-        s.auth.magic_links_per_email,
-        s.auth.magic_link_window_seconds,
+        hash_token(mailbox(email)),
+        auth.magic_links_per_email,
+        auth.magic_link_window_seconds,
     )
+    if ip:
+        check("magic-link-ip", ip, auth.magic_links_per_ip, auth.magic_link_window_seconds)
+    check_mail_budget()
+
+
+def check_registration(ip: str | None) -> None:
+    auth = get_settings().auth
+    if ip:
+        check("register-ip", ip, auth.registrations_per_ip, HOUR)
+    check("register", "all", auth.registrations_per_hour, HOUR)
+
+
+def check_verification_mail(user_id: str) -> None:
+    check("verify-mail", user_id, get_settings().auth.verification_mails_per_user, HOUR)
+    check_mail_budget()

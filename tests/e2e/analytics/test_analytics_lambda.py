@@ -211,3 +211,18 @@ def test_the_range_defaults_to_the_last_30_days_and_is_bounded():
     assert _fields(_daily(instructor, "from=2025-01-01&to=2026-01-02")) == ["from"]
     assert _fields(_daily(instructor, "from=2026-02-30")) == ["from"]
     assert _daily(instructor, "from=2024-01-01&to=2024-12-31").status == 200
+
+
+def test_event_batches_are_throttled_per_learner(settings_env):
+    """Finding: POST /v1/events had no throttle (500 events a request, unbounded)."""
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_ANALYTICS_EVENT_BATCHES_PER_MINUTE", "3")
+    reset_clients()
+    learner, other = new_account(), new_account()
+    replies = [_post(learner, [_event()]) for _ in range(4)]
+    assert [r.status for r in replies] == [202, 202, 202, 429]
+    assert _problem(replies[3], 429)["type"] == "urn:lectern:problem:rate-limited"
+    assert int(replies[3].headers["retry-after"]) >= 1
+    assert len(_stored(learner.id)) == 3  # the refused batch wrote nothing
+    assert _post(other, [_event()]).status == 202
