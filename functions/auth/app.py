@@ -1,4 +1,5 @@
-"""Function `auth`: register, password login, magic links, email verification, logout."""
+"""Function `auth`: register, password login, magic links, email verification, password
+resets, logout."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from fastapi import APIRouter, Depends, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession, client_ip
-from lectern.identity import service
+from lectern.identity import self_service, service
 from lectern.identity.schemas import (
     AcceptedOut,
     AuthOut,
     EmailVerifiedOut,
     LoginIn,
     MagicLinkIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
     RegisterIn,
     VerifyIn,
 )
@@ -59,6 +62,21 @@ def request_email_verification(principal: CurrentPrincipal, db: DbSession) -> Ac
 @router.post("/email-verification/confirm")
 def confirm_email_verification(body: VerifyIn, db: DbSession) -> EmailVerifiedOut:
     return service.confirm_email_verification(db, body.token)
+
+
+@router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED)
+def request_password_reset(
+    body: PasswordResetIn, db: DbSession, ip: Annotated[str | None, Depends(client_ip)]
+) -> AcceptedOut:
+    """Mail a single-use reset link if the address has an account; 202 either way."""
+    self_service.request_password_reset(db, body.email, ip)
+    return AcceptedOut()
+
+
+@router.post("/password-reset/confirm")
+def confirm_password_reset(body: PasswordResetConfirmIn, db: DbSession) -> AuthOut:
+    """Set the new password, end every older session and start a new one."""
+    return self_service.confirm_password_reset(db, body)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,16 +1,24 @@
-"""Function `users`: the caller's own account, its export and deletion; admin role changes."""
+"""Function `users`: the caller's own account, its password and sessions, its export and
+deletion; admin role changes."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from lectern.api.app import create_app, lambda_handler
-from lectern.api.deps import AdminPrincipal, CurrentPrincipal, DbSession
-from lectern.identity import service
-from lectern.identity.schemas import MeOut, MeUpdateIn, RoleIn, UserOut
+from lectern.api.deps import AdminPrincipal, CurrentPrincipal, DbSession, client_ip
+from lectern.identity import self_service, service
+from lectern.identity.schemas import (
+    MeOut,
+    MeUpdateIn,
+    PasswordChangeIn,
+    RoleIn,
+    SessionListOut,
+    UserOut,
+)
 
 router = APIRouter(prefix="/v1", tags=["users"])
 
@@ -33,6 +41,39 @@ def export_me(principal: CurrentPrincipal, db: DbSession) -> dict[str, Any]:
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
 def delete_me(principal: CurrentPrincipal, db: DbSession) -> Response:
     service.delete_me(db, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    body: PasswordChangeIn,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    ip: Annotated[str | None, Depends(client_ip)],
+) -> Response:
+    """Set a new password (the current one is required when there is one); every other
+    session of the caller ends."""
+    self_service.change_password(db, principal, body, ip)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me/sessions")
+def list_sessions(principal: CurrentPrincipal) -> SessionListOut:
+    return self_service.list_sessions(principal)
+
+
+@router.delete("/me/sessions/{id}", status_code=status.HTTP_204_NO_CONTENT)
+def end_session(
+    id: Annotated[str, Path(min_length=1, max_length=64)], principal: CurrentPrincipal
+) -> Response:
+    self_service.end_session(principal, id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/me/sessions", status_code=status.HTTP_204_NO_CONTENT)
+def end_other_sessions(principal: CurrentPrincipal) -> Response:
+    """End every session of the caller but the one making this call."""
+    self_service.end_other_sessions(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

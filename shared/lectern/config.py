@@ -139,6 +139,14 @@ class AuthSettings(SettingsGroup):
     # Verification links: how long one works, and how many a user may ask for per hour.
     email_verification_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
     verification_mails_per_user: int = Field(default=5, ge=1)
+    # Password resets: the frontend page that POSTs the mailed token to .../confirm, how
+    # long a link works (at most 15 minutes), and how many mails per mailbox and per
+    # source address in password_reset_window_seconds.
+    password_reset_url: str = "http://localhost:3000/auth/reset-password"  # noqa: S105 - a URL
+    password_reset_ttl_minutes: int = Field(default=15, ge=1, le=15)
+    password_resets_per_email: int = Field(default=3, ge=1)
+    password_resets_per_ip: int = Field(default=20, ge=1)
+    password_reset_window_seconds: int = Field(default=900, ge=1)
 
 
 class DocumentSettings(SettingsGroup):

@@ -120,3 +120,30 @@ class EmailVerifiedOut(BaseModel):
 
 class AcceptedOut(BaseModel):
     status: str = "accepted"
+
+
+class PasswordChangeIn(_In):
+    current_password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)] | None = (
+        Field(default=None, description="Required when the account has a password.")
+    )
+    new_password: Annotated[Password, Field(json_schema_extra={"format": "password"})]
+
+
+class PasswordResetIn(_In):
+    email: Email
+
+
+class PasswordResetConfirmIn(_In):
+    token: Token
+    new_password: Annotated[Password, Field(json_schema_extra={"format": "password"})]
+
+
+class SessionInfoOut(BaseModel):
+    id: str = Field(description="Not the token: an id to end this session by.")
+    created_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+class SessionListOut(BaseModel):
+    items: list[SessionInfoOut]

@@ -7,6 +7,7 @@ every live session; expired members are pruned whenever a session is created.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -82,6 +83,52 @@ def _live_sessions(user_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
     keys = [_session_key(h) for h in hashes]
     values = get_kv().mget(*keys)
     return [(k, json.loads(raw)) for k, raw in zip(keys, values, strict=True) if raw]
+
+
+def public_id(token_hash: str) -> str:
+    """A session's id for its owner's list: derived from the token's hash, so it costs no
+    storage, and one-way, so neither the token nor its KV key can be read back from it."""
+    return hashlib.sha256(f"session-id:{token_hash}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    id: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+
+
+def live_sessions(user_id: uuid.UUID) -> list[LiveSession]:
+    """The user's live sessions, newest first (two KV calls: the index, then one MGET)."""
+    found = [
+        LiveSession(
+            id=public_id(session_key.rsplit(":", 1)[1]),
+            token_hash=session_key.rsplit(":", 1)[1],
+            created_at=datetime.fromtimestamp(data["iat"], UTC),
+            expires_at=datetime.fromtimestamp(data["exp"], UTC),
+        )
+        for session_key, data in _live_sessions(user_id)
+    ]
+    return sorted(found, key=lambda s: s.created_at, reverse=True)
+
+
+def revoke_hashes(user_id: uuid.UUID, token_hashes: list[str]) -> None:
+    """End these sessions of the user at once (one pipelined call)."""
+    if not token_hashes:
+        return
+    pipe = get_kv().pipeline()
+    for token_hash in token_hashes:
+        pipe.delete(_session_key(token_hash))
+    pipe.zrem(_user_sessions_key(user_id), *token_hashes)
+    pipe.exec()
+
+
+def revoke_other_sessions(user_id: uuid.UUID, keep: str | None) -> int:
+    """End every live session of the user but ``keep`` (a token hash); how many ended."""
+    others = [h for h in _live_session_hashes(user_id) if h != keep]
+    revoke_hashes(user_id, others)
+    return len(others)
 
 
 def list_sessions(user_id: uuid.UUID) -> list[dict[str, str]]:

@@ -1,4 +1,5 @@
-"""Identity's throttles: logins and magic links (``lectern.core.throttle`` sliding windows)."""
+"""Identity's throttles: logins, magic links and password resets (``lectern.core.throttle``
+sliding windows)."""
 
 from __future__ import annotations
 
@@ -94,4 +95,14 @@ def check_registration(ip: str | None) -> None:
 
 def check_verification_mail(user_id: str) -> None:
     check("verify-mail", user_id, get_settings().auth.verification_mails_per_user, HOUR)
+    check_mail_budget()
+
+
+def check_password_reset(email: str, ip: str | None = None) -> None:
+    """Counted whether or not the address has an account, so a 429 says nothing of it."""
+    auth = get_settings().auth
+    window = auth.password_reset_window_seconds
+    check("password-reset", hash_token(mailbox(email)), auth.password_resets_per_email, window)
+    if ip:
+        check("password-reset-ip", ip, auth.password_resets_per_ip, window)
     check_mail_budget()

@@ -34,6 +34,7 @@ class World:
     exam: dict[str, Any]
     share: dict[str, Any]
     document: dict[str, Any]  # the learner's, uploaded and completed
+    session: dict[str, Any]  # one of the learner's sessions (its public id)
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +124,24 @@ def _world(actors: dict[str, Account | None]) -> World:
     )
     document = _document(learner)
     return World(
-        live, live_module, live_lesson, draft, draft_lesson, question, exam, share, document
+        live,
+        live_module,
+        live_lesson,
+        draft,
+        draft_lesson,
+        question,
+        exam,
+        share,
+        document,
+        _session(learner),
     )
+
+
+def _session(owner: Account) -> dict[str, Any]:
+    from lectern.identity import sessions
+
+    issued = sessions.create_session(owner.id, owner.principal.role)  # type: ignore[attr-defined]
+    return {"id": sessions.public_id(sessions.hash_token(issued.token))}
 
 
 def _document(owner: Account) -> dict[str, Any]:
@@ -160,7 +177,9 @@ def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, An
     document = invoke(
         "documents", "GET", f"/v1/documents/{world.document['id']}", token=learner.token
     )
+    own_sessions = invoke("users", "GET", "/v1/me/sessions", token=learner.token)
     return {
+        "sessions": (own_sessions.status, own_sessions.body),
         "document": (document.status, document.body),
         "course": (course.status, course.body),
         "draft": (draft.status, draft.body),
@@ -184,7 +203,7 @@ class Case:
     shared_with_other_owner: bool = False
 
 
-C, P, A, S, D = "courses", "progress", "assessments", "sharing", "documents"
+C, P, A, S, D, U = "courses", "progress", "assessments", "sharing", "documents", "users"
 INS, LRN = "instructor", "learner"
 CASES: dict[str, Case] = {
     "read draft course": Case(C, "GET", "/v1/courses/{draft}", INS, 200, 200),
@@ -233,6 +252,8 @@ CASES: dict[str, Case] = {
     "complete document": Case(D, "POST", "/v1/documents/{document}/complete", LRN, 202, 404),
     "download document": Case(D, "GET", "/v1/documents/{document}/download", LRN, 200, 404),
     "delete document": Case(D, "DELETE", "/v1/documents/{document}", LRN, 204, 404),
+    # A session is its holder's alone: anyone else's id is unknown to the caller.
+    "end session": Case(U, "DELETE", "/v1/me/sessions/{session}", LRN, 204, 404),
 }
 
 
