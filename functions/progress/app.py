@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
@@ -33,6 +33,13 @@ def enroll(
     id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, body: EnrollIn | None = None
 ) -> EnrollmentOut:
     return service.enroll(db, principal, id)
+
+
+@router.delete("/courses/{id}/enroll", status_code=status.HTTP_204_NO_CONTENT)
+def unenroll(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+    """Leave the course; progress is kept for a return, certificates stay."""
+    service.unenroll(db, principal, id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me/enrollments")

@@ -28,6 +28,8 @@ class Enrollment(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
         Index("ix_enrollments_user_id_enrolled_at", "user_id", "enrolled_at"),
+        # The roster: a course's enrollments newest first, by keyset (enrolled_at, id).
+        Index("ix_enrollments_course_id_enrolled_at_id", "course_id", "enrolled_at", "id"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress_fraction"),
         CheckConstraint("completed_lessons >= 0", name="completed_lessons_not_negative"),
     )
@@ -37,7 +39,7 @@ class Enrollment(Base):
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
     course_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), nullable=False
     )
     completed_lessons: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default=text("0")
@@ -45,6 +47,8 @@ class Enrollment(Base):
     progress: Mapped[float] = mapped_column(Float, nullable=False, server_default=text("0"))
     enrolled_at: Mapped[datetime] = created_at_column()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The learner's latest lesson completion or quiz answer in the course (the roster's).
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LessonCompletion(Base):

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -48,6 +48,7 @@ from lectern.progress.schemas import (
 
 ALREADY_ENROLLED = "You are already enrolled in this course."
 ENROLL_FIRST = "Enroll in the course first."
+NOT_ENROLLED = "You are not enrolled in this course."
 CERTIFICATE_NOT_FOUND = "No such certificate."
 
 # Crockford base32: no I, L, O or U, so a code read aloud or retyped survives.
@@ -103,6 +104,7 @@ def enroll(db: Session, principal: Principal, course_id: uuid.UUID) -> Enrollmen
     if row is None:
         db.rollback()
         raise Conflict(ALREADY_ENROLLED)
+    restored = _restore_progress(db, principal.user_id, course.id)
     get_store().record(
         db,
         [
@@ -115,7 +117,73 @@ def enroll(db: Session, principal: Principal, course_id: uuid.UUID) -> Enrollmen
         ],
     )
     db.commit()
-    return EnrollmentOut.model_validate(row._asdict())
+    return EnrollmentOut.model_validate(restored or row._asdict())
+
+
+def _restore_progress(
+    db: Session, user_id: uuid.UUID, course_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """A learner who left and came back finds their progress: lesson completions outlive
+    the enrollment, and the new one is recounted from them (None when there were none)."""
+    completed, total = _counts(db, user_id, course_id)
+    if completed == 0:
+        return None
+    last = db.scalar(
+        select(func.max(LessonCompletion.completed_at)).where(
+            LessonCompletion.user_id == user_id, LessonCompletion.course_id == course_id
+        )
+    )
+    progress = min(1.0, completed / total) if total else 0.0
+    return (
+        db.execute(
+            update(Enrollment)
+            .where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+            .values(
+                completed_lessons=completed,
+                progress=progress,
+                completed_at=last if progress >= 1.0 else None,
+                last_activity_at=last,
+            )
+            .returning(
+                Enrollment.course_id,
+                Enrollment.progress,
+                Enrollment.completed_lessons,
+                Enrollment.enrolled_at,
+                Enrollment.completed_at,
+            )
+        )
+        .one()
+        ._asdict()
+    )
+
+
+def unenroll(db: Session, principal: Principal, course_id: uuid.UUID) -> None:
+    """Leave a course. Lesson completions, quiz attempts and certificates stay, so a
+    return restores the progress; what enrollment grants (lessons, resources, quizzes,
+    their passages in search) ends with the row, at once."""
+    access.course_for_view(db, principal, course_id)
+    gone = db.execute(
+        delete(Enrollment)
+        .where(Enrollment.user_id == principal.user_id, Enrollment.course_id == course_id)
+        .returning(Enrollment.id)
+    ).scalar()
+    if gone is None:
+        db.rollback()
+        raise NotFound(NOT_ENROLLED)
+    db.commit()
+
+
+def touch_activity(db: Session, user_id: uuid.UUID, course_id: uuid.UUID, at: datetime) -> None:
+    """Move the enrollment's last activity forward (never back), in the caller's transaction."""
+    db.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.user_id == user_id,
+            Enrollment.course_id == course_id,
+            or_(Enrollment.last_activity_at.is_(None), Enrollment.last_activity_at < at),
+        )
+        .values(last_activity_at=at)
+    )
 
 
 def list_enrollments(
@@ -235,6 +303,7 @@ def _record_completion(
     """
     completed, total = counts
     now = datetime.now(UTC)
+    enrollment.last_activity_at = now
     enrollment.completed_lessons = completed
     enrollment.progress = min(1.0, completed / total) if total else 0.0
     award = xp.award_xp(

@@ -178,7 +178,9 @@ def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, An
         "documents", "GET", f"/v1/documents/{world.document['id']}", token=learner.token
     )
     own_sessions = invoke("users", "GET", "/v1/me/sessions", token=learner.token)
+    enrollments = invoke("progress", "GET", "/v1/me/enrollments", token=learner.token)
     return {
+        "enrollments": (enrollments.status, enrollments.body),
         "sessions": (own_sessions.status, own_sessions.body),
         "document": (document.status, document.body),
         "course": (course.status, course.body),
@@ -230,6 +232,8 @@ CASES: dict[str, Case] = {
     "update lesson": Case(C, "PATCH", "/v1/lessons/{live_lesson}", INS, 200, 200, {"title": "T"}),
     "delete lesson": Case(C, "DELETE", "/v1/lessons/{live_lesson}", INS, 204, 204),
     "enroll in draft": Case(P, "POST", "/v1/courses/{draft}/enroll", INS, 201, 201),
+    # Leaving is for the enrolled learner: nobody else is enrolled in the learner's stead.
+    "leave course": Case(P, "DELETE", "/v1/courses/{live}/enroll", LRN, 204, 404),
     # Completing is for enrolled learners: the admin is not enrolled.
     "complete lesson": Case(P, "POST", "/v1/lessons/{live_lesson}/complete", LRN, 200, 403),
     "read question": Case(A, "GET", "/v1/questions/{question}", INS, 200, 200),
