@@ -1,4 +1,5 @@
-"""Function `assessments`: the question bank (authors), exams and answers, performance."""
+"""Function `assessments`: the question bank (authors), exams and answers, performance;
+course quizzes, whose attempts are exams."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
-from lectern.assessment import exams, performance, questions
+from lectern.assessment import exams, performance, questions, quizzes
 from lectern.assessment.schemas import (
     ExamAnswerIn,
     ExamAnswerOut,
@@ -26,6 +27,9 @@ from lectern.assessment.schemas import (
     QuestionOut,
     QuestionQuery,
     QuestionUpdateIn,
+    QuizIn,
+    QuizListOut,
+    QuizOut,
 )
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
@@ -127,6 +131,24 @@ def my_exams(
 @router.get("/me/performance")
 def my_performance(principal: CurrentPrincipal, db: DbSession) -> PerformanceOut:
     return performance.performance(db, principal)
+
+
+@router.post("/courses/{id}/quizzes", status_code=status.HTTP_201_CREATED)
+def create_quiz(id: uuid.UUID, body: QuizIn, principal: CurrentPrincipal, db: DbSession) -> QuizOut:
+    """A quiz of the caller's own questions, a fixed list or a draw rule (owner or admin)."""
+    return quizzes.create_quiz(db, principal, id, body)
+
+
+@router.get("/courses/{id}/quizzes")
+def list_quizzes(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> QuizListOut:
+    """The course's quizzes (enrolled learners, the owner, admins)."""
+    return quizzes.list_quizzes(db, principal, id)
+
+
+@router.post("/quizzes/{id}/attempts", status_code=status.HTTP_201_CREATED, responses=_NO_QUESTIONS)
+def start_quiz_attempt(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
+    """Start an attempt: an exam (same shape and routes as POST /v1/exams)."""
+    return quizzes.start_attempt(db, principal, id)
 
 
 app = create_app(router, title="Lectern assessments")

@@ -1,4 +1,5 @@
-"""Function `progress`: enrollments, lesson completion, certificates, stats and leaderboards."""
+"""Function `progress`: enrollments, lesson completion, certificates, stats and leaderboards;
+a course's roster for its owner."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
-from lectern.progress import service
+from lectern.progress import roster, service
 from lectern.progress.leaderboards import Period
 from lectern.progress.schemas import (
     CertificateOut,
@@ -22,6 +23,8 @@ from lectern.progress.schemas import (
     EnrollmentItemOut,
     EnrollmentOut,
     LeaderboardOut,
+    LearnerDetailOut,
+    RosterItemOut,
     StatsOut,
 )
 
@@ -40,6 +43,27 @@ def unenroll(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Respo
     """Leave the course; progress is kept for a return, certificates stay."""
     service.unenroll(db, principal, id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/courses/{id}/enrollments")
+def course_roster(
+    id: uuid.UUID,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
+) -> Page[RosterItemOut]:
+    """The course's learners, newest enrollment first (owner or admin; names, and emails
+    for admins only)."""
+    return roster.roster(db, principal, id, limit=limit, cursor=cursor)
+
+
+@router.get("/courses/{id}/learners/{user_id}")
+def course_learner(
+    id: uuid.UUID, user_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession
+) -> LearnerDetailOut:
+    """One enrolled learner's progress, completed lessons and quiz attempts."""
+    return roster.learner_detail(db, principal, id, user_id)
 
 
 @router.get("/me/enrollments")

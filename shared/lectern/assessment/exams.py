@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ from lectern.assessment.models import (
     QuestionOption,
     QuestionStats,
     QuestionType,
+    Quiz,
 )
 from lectern.assessment.schemas import (
     ExamAnswerIn,
@@ -59,6 +60,7 @@ from lectern.core.pagination import Page, keyset_rows
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, InvalidField
 from lectern.progress import leaderboards
+from lectern.progress.models import Enrollment
 from lectern.progress.xp import Award, Reason, award_xp
 
 XP_FOR_CORRECT = {Difficulty.easy: 2, Difficulty.medium: 4, Difficulty.hard: 6}
@@ -147,21 +149,47 @@ def create_exam(
     ids = select_question_ids(
         db, principal.user_id, criteria, data.size, adaptive=data.adaptive, rng=rng
     )
+    limit = data.time_limit_minutes * 60 if data.time_limit_minutes else None
+    return start_exam(
+        db,
+        principal,
+        ids,
+        mode=data.mode,
+        time_limit_seconds=limit,
+        adaptive=data.adaptive,
+        criteria=criteria.stored(),
+    )
+
+
+def start_exam(
+    db: Session,
+    principal: Principal,
+    ids: Sequence[uuid.UUID],
+    *,
+    mode: ExamMode,
+    time_limit_seconds: int | None,
+    adaptive: bool = False,
+    criteria: dict[str, str] | None = None,
+    quiz_id: uuid.UUID | None = None,
+) -> ExamOut:
+    """Store an exam of these questions (in this order), note the exposures, record
+    ``exam_started`` and commit: every way an exam begins, a bank draw or a quiz attempt."""
     if not ids:
         raise Conflict(NO_QUESTIONS)
     now = _now()
-    limit = data.time_limit_minutes * 60 if data.time_limit_minutes else None
+    limit = time_limit_seconds
     exam = Exam(
         id=uuid7(),
         user_id=principal.user_id,
-        mode=data.mode,
+        mode=mode,
         status=ExamStatus.active,
-        adaptive=data.adaptive,
-        criteria=criteria.stored(),
+        adaptive=adaptive,
+        criteria=criteria or {},
         size=len(ids),
         time_limit_seconds=limit,
         deadline_at=now + timedelta(seconds=limit) if limit else None,
         created_at=now,
+        quiz_id=quiz_id,
     )
     db.add(exam)
     db.flush()
@@ -174,6 +202,14 @@ def create_exam(
         )
     )
     record_exposures(db, principal.user_id, ids, now)
+    context: dict[str, object] = {
+        "exam_id": str(exam.id),
+        "mode": exam.mode.value,
+        "size": exam.size,
+    }
+    if quiz_id is not None:
+        context["quiz_id"] = str(quiz_id)
+        _touch_course_activity(db, exam, now)
     get_store().record(
         db,
         [
@@ -181,13 +217,28 @@ def create_exam(
                 type=EventType.exam_started,
                 occurred_at=now,
                 user_id=principal.user_id,
-                context={"exam_id": str(exam.id), "mode": exam.mode.value, "size": exam.size},
+                context=context,
             )
         ],
     )
     out = exam_views.exam_out(db, exam, now)
     db.commit()
     return out
+
+
+def _touch_course_activity(db: Session, exam: Exam, now: datetime) -> None:
+    """A quiz attempt is activity in the quiz's course: its enrollment's last activity
+    moves forward (never back), in this transaction, one statement."""
+    course_id = select(Quiz.course_id).where(Quiz.id == exam.quiz_id).scalar_subquery()
+    db.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.user_id == exam.user_id,
+            Enrollment.course_id == course_id,
+            or_(Enrollment.last_activity_at.is_(None), Enrollment.last_activity_at < now),
+        )
+        .values(last_activity_at=now)
+    )
 
 
 def get_exam(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamOut:
@@ -309,6 +360,8 @@ def answer(
             now=now,
         )
     _count_answer(db, principal.user_id, question, correct)
+    if exam.quiz_id is not None:
+        _touch_course_activity(db, exam, now)
     db.commit()
     if award is not None:
         leaderboards.publish([award])

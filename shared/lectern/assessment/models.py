@@ -133,6 +133,8 @@ class Exam(Base):
     __tablename__ = "exams"
     __table_args__ = (
         Index("ix_exams_user_id_created_at", "user_id", "created_at"),
+        # A course's quiz attempts, per learner (the roster and a learner's detail).
+        Index("ix_exams_quiz_id_user_id", "quiz_id", "user_id"),
         CheckConstraint("size > 0", name="size_positive"),
         CheckConstraint(
             "time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"
@@ -161,6 +163,11 @@ class Exam(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     correct_count: Mapped[int | None] = mapped_column(Integer)
     score: Mapped[float | None] = mapped_column(Float)
+    # An attempt at a course quiz; None for an exam drawn from the bank. A deleted quiz
+    # leaves its attempts as plain exams.
+    quiz_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("quizzes.id", ondelete="SET NULL")
+    )
 
 
 class ExamQuestion(Base):
@@ -247,3 +254,53 @@ class QuestionExposure(Base):
         index=True,
     )
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Quiz(Base):
+    """A course's quiz: a fixed list of its author's questions (``quiz_questions``) or a
+    draw rule over them (``draw_size`` with optional topic and difficulty). An attempt is
+    an exam (``exams.quiz_id``), so answers, XP and performance stay in one place."""
+
+    __tablename__ = "quizzes"
+    __table_args__ = (
+        Index("ix_quizzes_course_id_created_at", "course_id", "created_at"),
+        CheckConstraint(
+            "time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"
+        ),
+        CheckConstraint("draw_size IS NULL OR draw_size > 0", name="draw_size_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), nullable=False
+    )
+    # The lesson it belongs with, if any; the quiz outlives the lesson.
+    lesson_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("lessons.id", ondelete="SET NULL"), index=True
+    )
+    # Whose questions it holds or draws from.
+    author_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    mode: Mapped[ExamMode] = mapped_column(exam_mode_enum, nullable=False)
+    time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
+    draw_size: Mapped[int | None] = mapped_column(Integer)
+    draw_topic: Mapped[str | None] = mapped_column(Text)
+    draw_difficulty: Mapped[Difficulty | None] = mapped_column(difficulty_enum)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class QuizQuestion(Base):
+    __tablename__ = "quiz_questions"
+
+    quiz_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("quizzes.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("questions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)

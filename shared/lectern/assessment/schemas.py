@@ -335,3 +335,57 @@ class PerformanceOut(BaseModel):
     weak_topics: list[str] = Field(
         description="Topics with at least 3 answers and under 60% correct, weakest first."
     )
+
+
+QuizTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class QuizDrawIn(_In):
+    size: int = Field(ge=1, le=MAX_EXAM_SIZE)
+    topic: Topic | None = None
+    difficulty: Difficulty | None = None
+
+
+class QuizIn(_In):
+    title: QuizTitle
+    lesson_id: uuid.UUID | None = None
+    mode: ExamMode
+    time_limit_minutes: int | None = Field(default=None, ge=1, le=MAX_TIME_LIMIT_MINUTES)
+    question_ids: list[uuid.UUID] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_EXAM_SIZE,
+        description="A fixed list of the author's questions, in order (or give draw).",
+    )
+    draw: QuizDrawIn | None = Field(
+        default=None, description="Draw from the author's questions at each attempt."
+    )
+
+    @field_validator("question_ids")
+    @classmethod
+    def _distinct(cls, value: list[uuid.UUID] | None) -> list[uuid.UUID] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("a question is listed twice")
+        return value
+
+
+class QuizDrawOut(BaseModel):
+    size: int
+    topic: str | None
+    difficulty: Difficulty | None
+
+
+class QuizOut(BaseModel):
+    id: uuid.UUID
+    course_id: uuid.UUID
+    lesson_id: uuid.UUID | None
+    title: str
+    mode: ExamMode
+    time_limit_minutes: int | None
+    question_count: int = Field(description="Questions an attempt holds (at most, for a draw).")
+    draw: QuizDrawOut | None
+    created_at: datetime
+
+
+class QuizListOut(BaseModel):
+    items: list[QuizOut]

@@ -164,6 +164,25 @@ def _complete_statement(
     return text(_annotated(source, adaptive)).bindparams(**params, user_id=user_id, limit=limit)
 
 
+def _author_statement(
+    criteria: ExamCriteria, user_id: uuid.UUID, author_id: uuid.UUID, start: float, limit: int
+) -> TextClause:
+    """Up to ``limit`` of one author's matching questions, in key order from a random
+    start (wrapping round): a course quiz draws from its author's questions alone, a set
+    one author writes, so its cost follows that author's bank (``ix_questions_owner_id_id``)
+    rather than walking the whole bank's key index for their rows."""
+    difficulty_expr = ":difficulty" if criteria.difficulty is not None else None
+    where, params = _where(criteria, difficulty_expr)
+    source = (
+        "(SELECT q.id, q.topic FROM questions q"  # noqa: S608 - fixed columns only
+        f" WHERE q.owner_id = :author_id AND {where}"
+        " ORDER BY q.random_key < :start, q.random_key LIMIT :limit) AS w"
+    )
+    return text(_annotated(source, False)).bindparams(
+        **params, user_id=user_id, author_id=author_id, start=start, limit=limit
+    )
+
+
 def topic_weight(answered: int, correct: int) -> float:
     """How much a topic needs practice: 1 - smoothed accuracy, never below the floor."""
     accuracy = (correct + PRIOR_CORRECT) / (answered + PRIOR_CORRECT + PRIOR_WRONG)
@@ -203,10 +222,14 @@ def draw_candidates(
     rng: random.Random,
     *,
     adaptive: bool = False,
+    author_id: uuid.UUID | None = None,
 ) -> list[Candidate]:
     """Distinct eligible questions matching ``criteria``, about ``OVERSAMPLE * size`` of
     them, or every match when the matching set is small."""
     want = max(OVERSAMPLE * size, MIN_CANDIDATES)
+    if author_id is not None:
+        rows = db.execute(_author_statement(criteria, user_id, author_id, rng.random(), want)).all()
+        return [_candidate(row, False) for row in rows]
     starts = [rng.random() for _ in range(math.ceil(want / RUN_LENGTH))]
     difficulties: list[Difficulty] | None = None
     if spreads_difficulties(criteria):
@@ -249,13 +272,16 @@ def select_question_ids(
     *,
     adaptive: bool = False,
     rng: random.Random | None = None,
+    author_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
     """Up to ``size`` distinct eligible questions for ``user_id``'s next exam, in exam
     order: unseen ones first (by weight when adaptive), then the longest unseen. Reads
     only (one statement, two when the matching set is small); ``record_exposures``
-    notes the draw."""
+    notes the draw. With ``author_id``, only that author's questions are drawn."""
     rng = rng or secrets.SystemRandom()
-    candidates = draw_candidates(db, user_id, criteria, size, rng, adaptive=adaptive)
+    candidates = draw_candidates(
+        db, user_id, criteria, size, rng, adaptive=adaptive, author_id=author_id
+    )
     unseen = [c for c in candidates if c.last_seen_at is None]
     seen = [c for c in candidates if c.last_seen_at is not None]
     seen.sort(key=attrgetter("last_seen_at"))

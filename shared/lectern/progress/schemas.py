@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lectern.assessment.models import ExamStatus
 from lectern.progress.leaderboards import Period
 
 
@@ -96,3 +97,46 @@ class LeaderboardOut(BaseModel):
     period: Period
     entries: list[LeaderboardEntryOut]
     me: StandingOut
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+class LearnerRefOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str | None = Field(
+        default=None, exclude_if=_is_none, description="Present for admins only."
+    )
+
+
+class RosterItemOut(BaseModel):
+    user: LearnerRefOut
+    progress: float
+    completed_lessons: int
+    enrolled_at: datetime
+    completed_at: datetime | None
+    last_activity_at: datetime | None
+    quiz_attempts: int = Field(description="Completed attempts at the course's quizzes.")
+    quiz_average: float | None = Field(description="Their mean score, 0..1; null before any.")
+
+
+class QuizAttemptOut(BaseModel):
+    quiz_id: uuid.UUID
+    quiz_title: str
+    status: ExamStatus
+    score: float | None
+    started_at: datetime
+    completed_at: datetime | None
+
+
+class LearnerDetailOut(BaseModel):
+    user: LearnerRefOut
+    progress: float
+    completed_lessons: int
+    enrolled_at: datetime
+    completed_at: datetime | None
+    last_activity_at: datetime | None
+    lessons_completed: list[uuid.UUID]
+    quiz_attempts: list[QuizAttemptOut]

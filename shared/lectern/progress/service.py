@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -171,19 +171,6 @@ def unenroll(db: Session, principal: Principal, course_id: uuid.UUID) -> None:
         db.rollback()
         raise NotFound(NOT_ENROLLED)
     db.commit()
-
-
-def touch_activity(db: Session, user_id: uuid.UUID, course_id: uuid.UUID, at: datetime) -> None:
-    """Move the enrollment's last activity forward (never back), in the caller's transaction."""
-    db.execute(
-        update(Enrollment)
-        .where(
-            Enrollment.user_id == user_id,
-            Enrollment.course_id == course_id,
-            or_(Enrollment.last_activity_at.is_(None), Enrollment.last_activity_at < at),
-        )
-        .values(last_activity_at=at)
-    )
 
 
 def list_enrollments(

@@ -35,6 +35,8 @@ class World:
     share: dict[str, Any]
     document: dict[str, Any]  # the learner's, uploaded and completed
     session: dict[str, Any]  # one of the learner's sessions (its public id)
+    learner: dict[str, Any]  # the enrolled learner, as the roster names them
+    quiz: dict[str, Any]  # a quiz of the live course, of the instructor's question
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +136,16 @@ def _world(actors: dict[str, Account | None]) -> World:
         share,
         document,
         _session(learner),
+        {"id": str(learner.id)},
+        _ok(
+            invoke(
+                "assessments",
+                "POST",
+                f"/v1/courses/{live['id']}/quizzes",
+                token=instructor.token,
+                body={"title": "Q", "mode": "exam", "question_ids": [question["id"]]},
+            )
+        ),
     )
 
 
@@ -179,7 +191,17 @@ def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, An
     )
     own_sessions = invoke("users", "GET", "/v1/me/sessions", token=learner.token)
     enrollments = invoke("progress", "GET", "/v1/me/enrollments", token=learner.token)
+    exams = invoke("assessments", "GET", "/v1/me/exams", token=learner.token)
+    quizzes = invoke(
+        "assessments", "GET", f"/v1/courses/{world.live['id']}/quizzes", token=owner.token
+    )
+    roster = invoke(
+        "progress", "GET", f"/v1/courses/{world.live['id']}/enrollments", token=owner.token
+    )
     return {
+        "exams": (exams.status, exams.body),
+        "quizzes": (quizzes.status, quizzes.body),
+        "roster": (roster.status, roster.body),
         "enrollments": (enrollments.status, enrollments.body),
         "sessions": (own_sessions.status, own_sessions.body),
         "document": (document.status, document.body),
@@ -234,6 +256,23 @@ CASES: dict[str, Case] = {
     "enroll in draft": Case(P, "POST", "/v1/courses/{draft}/enroll", INS, 201, 201),
     # Leaving is for the enrolled learner: nobody else is enrolled in the learner's stead.
     "leave course": Case(P, "DELETE", "/v1/courses/{live}/enroll", LRN, 204, 404),
+    "course roster": Case(P, "GET", "/v1/courses/{live}/enrollments", INS, 200, 200),
+    "learner detail": Case(P, "GET", "/v1/courses/{live}/learners/{learner}", INS, 200, 200),
+    "create quiz": Case(
+        A,
+        "POST",
+        "/v1/courses/{live}/quizzes",
+        INS,
+        201,
+        201,
+        {"title": "Q2", "mode": "practice", "question_ids": ["{question}"]},
+    ),
+    # Quizzes are listed to the course's enrolled learners and to its owner.
+    "list quizzes": Case(
+        A, "GET", "/v1/courses/{live}/quizzes", LRN, 200, 200, shared_with_other_owner=True
+    ),
+    # Attempts are for enrolled learners: neither the owner nor an admin is enrolled.
+    "attempt quiz": Case(A, "POST", "/v1/quizzes/{quiz}/attempts", LRN, 201, 403),
     # Completing is for enrolled learners: the admin is not enrolled.
     "complete lesson": Case(P, "POST", "/v1/lessons/{live_lesson}/complete", LRN, 200, 403),
     "read question": Case(A, "GET", "/v1/questions/{question}", INS, 200, 200),
@@ -275,7 +314,15 @@ def _body(case: Case, world: World) -> dict[str, Any] | None:
     if case.body is None:
         return None
     ids = _ids(world)
-    return {k: v.format(**ids) if isinstance(v, str) else v for k, v in case.body.items()}
+    return {k: _fill(v, ids) for k, v in case.body.items()}
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value
 
 
 def _call(case: Case, world: World, account: Account | None):
