@@ -1,4 +1,5 @@
-"""Function `documents`: presigned uploads, the completion check, downloads and deletion."""
+"""Function `documents`: presigned uploads, the completion check, downloads and deletion;
+documents attached to lessons as resources."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
-from lectern.documents import service
+from lectern.documents import resources, service
 from lectern.documents.schemas import (
     CompleteOut,
     DocumentCreatedOut,
     DocumentIn,
     DocumentOut,
     DownloadOut,
+    ResourceCreatedOut,
+    ResourceIn,
+    ResourceListOut,
 )
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -89,6 +93,37 @@ def download_document(
 @router.delete("/documents/{id}", status_code=status.HTTP_204_NO_CONTENT, responses=_DELETE_ERRORS)
 def delete_document(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
     service.delete_document(db, principal, id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/lessons/{id}/resources",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "The document is not ready, or already attached."}},
+)
+def attach_resource(
+    id: uuid.UUID, body: ResourceIn, principal: CurrentPrincipal, db: DbSession
+) -> ResourceCreatedOut:
+    """Attach one of the caller's own ready documents to a lesson of their course."""
+    return resources.attach(db, principal, id, body.document_id)
+
+
+@router.get("/lessons/{id}/resources")
+def list_resources(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ResourceListOut:
+    """A lesson's resources (enrolled learners, the course's owner, admins)."""
+    return resources.list_resources(db, principal, id)
+
+
+@router.get("/resources/{id}/download")
+def download_resource(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> DownloadOut:
+    """A short-lived presigned URL for whoever may read the resource's lesson."""
+    return resources.download(db, principal, id)
+
+
+@router.delete("/resources/{id}", status_code=status.HTTP_204_NO_CONTENT)
+def detach_resource(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+    """Detach it (owner or admin): the document stays, learners' access ends at once."""
+    resources.detach(db, principal, id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

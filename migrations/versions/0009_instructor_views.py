@@ -1,5 +1,5 @@
 """Instructor views and course content: the roster's index and each enrollment's last
-activity; course quizzes, whose attempts are exams.
+activity; course quizzes, whose attempts are exams; documents attached to lessons.
 
 Revision ID: 0009_instructor_views
 Revises: 0005_hardening
@@ -119,9 +119,54 @@ def upgrade() -> None:
         ondelete="SET NULL",
     )
     op.create_index("ix_exams_quiz_id_user_id", "exams", ["quiz_id", "user_id"], unique=False)
+    op.create_table(
+        "lesson_resources",
+        sa.Column("id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("lesson_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("course_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("document_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_lesson_resources_course_id_courses"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_lesson_resources_document_id_documents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["lesson_id"],
+            ["lessons.id"],
+            name=op.f("fk_lesson_resources_lesson_id_lessons"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lesson_resources")),
+        sa.UniqueConstraint(
+            "lesson_id", "document_id", name=op.f("uq_lesson_resources_lesson_id_document_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_lesson_resources_document_id"), "lesson_resources", ["document_id"], unique=False
+    )
+    op.create_index(
+        "ix_lesson_resources_course_id_document_id",
+        "lesson_resources",
+        ["course_id", "document_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("lesson_resources")
     op.drop_index("ix_exams_quiz_id_user_id", table_name="exams")
     op.drop_constraint(op.f("fk_exams_quiz_id_quizzes"), "exams", type_="foreignkey")
     op.drop_column("exams", "quiz_id")

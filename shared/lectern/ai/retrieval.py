@@ -1,7 +1,8 @@
 """Semantic search: the chunks nearest a query among those the caller may see.
 
 Visible chunks are the caller's own document chunks (documents are private, even from
-admins) and the lesson chunks of courses whose lessons the caller may read, as
+admins), and the lesson chunks and lesson resources' chunks (documents attached to a
+lesson, ``lesson_resources``) of courses whose lessons the caller may read, as
 ``lectern.catalog.access`` decides: the owner, an admin, or a learner enrolled in the
 published course.
 
@@ -100,21 +101,39 @@ def nearest_sql(model_id: int, dimensions: int, visibility: str) -> str:
     )
 
 
+# A lesson resource's chunks are a document's, visible with the lessons of its course:
+# the subquery reads the attachments as they are now, so a detached resource or a
+# learner who left the course stops seeing them at the next search.
+_RESOURCE_ANY = (
+    "(source_type = 'document' AND document_id IN (SELECT document_id FROM lesson_resources))"
+)
+_RESOURCE_IN = (
+    "(source_type = 'document' AND document_id IN"
+    " (SELECT document_id FROM lesson_resources WHERE course_id = ANY(:courses)))"
+)
+_RESOURCE_OF_COURSE = (
+    "(source_type = 'document' AND document_id IN"
+    " (SELECT document_id FROM lesson_resources WHERE course_id = :course_id))"
+)
+
+
 def _visibility(
     db: Session, principal: Principal, course_id: uuid.UUID | None
 ) -> tuple[str, dict[str, object]]:
     params: dict[str, object] = {"me": principal.user_id}
-    clauses = ["(source_type = 'document' AND owner_id = :me)"]
+    own = "(source_type = 'document' AND owner_id = :me)"
     courses = lesson_course_ids(db, principal)
     if course_id is not None:
-        if courses is None or course_id in courses:
-            clauses.append("source_type = 'lesson'")
         params["course_id"] = course_id
-        return "(" + " OR ".join(clauses) + ") AND course_id = :course_id", params
+        clauses = [f"({own} AND course_id = :course_id)"]
+        if courses is None or course_id in courses:
+            clauses += ["(source_type = 'lesson' AND course_id = :course_id)", _RESOURCE_OF_COURSE]
+        return " OR ".join(clauses), params
+    clauses = [own]
     if courses is None:
-        clauses.append("source_type = 'lesson'")
+        clauses += ["source_type = 'lesson'", _RESOURCE_ANY]
     elif courses:
-        clauses.append("(source_type = 'lesson' AND course_id = ANY(:courses))")
+        clauses += ["(source_type = 'lesson' AND course_id = ANY(:courses))", _RESOURCE_IN]
         params["courses"] = courses
     return " OR ".join(clauses), params
 

@@ -145,3 +145,32 @@ class Chunk(Base):
     )
     embedding: Mapped[list[float]] = mapped_column(Vector(), nullable=False)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class LessonResource(Base):
+    """A ready document its owner attached to a lesson of their course: the course's
+    enrolled learners may list and download it, and its chunks answer their semantic
+    searches and asks (``lectern.ai.retrieval``) for as long as it stays attached and
+    they stay enrolled. The course is kept beside the lesson for that filter."""
+
+    __tablename__ = "lesson_resources"
+    __table_args__ = (
+        UniqueConstraint("lesson_id", "document_id"),
+        Index("ix_lesson_resources_course_id_document_id", "course_id", "document_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    lesson_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("lessons.id", ondelete="CASCADE"), nullable=False
+    )
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), nullable=False
+    )
+    # Deleting (or erasing) the document detaches it everywhere.
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("documents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    created_at: Mapped[datetime] = created_at_column()

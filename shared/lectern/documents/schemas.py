@@ -82,3 +82,27 @@ class DocumentOut(BaseModel):
 class DownloadOut(BaseModel):
     url: str
     expires_at: datetime
+
+
+class ResourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: uuid.UUID = Field(description="One of the caller's own documents, ready.")
+
+
+class ResourceCreatedOut(BaseModel):
+    id: uuid.UUID
+    lesson_id: uuid.UUID
+    document_id: uuid.UUID
+    filename: str
+
+
+class ResourceOut(BaseModel):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+
+
+class ResourceListOut(BaseModel):
+    items: list[ResourceOut]

@@ -37,6 +37,8 @@ class World:
     session: dict[str, Any]  # one of the learner's sessions (its public id)
     learner: dict[str, Any]  # the enrolled learner, as the roster names them
     quiz: dict[str, Any]  # a quiz of the live course, of the instructor's question
+    resource: dict[str, Any]  # the instructor's ready document, attached to the live lesson
+    spare_document: dict[str, Any]  # another ready document of the instructor's
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +148,36 @@ def _world(actors: dict[str, Account | None]) -> World:
                 body={"title": "Q", "mode": "exam", "question_ids": [question["id"]]},
             )
         ),
+        _ok(
+            invoke(
+                "documents",
+                "POST",
+                f"/v1/lessons/{live_lesson['id']}/resources",
+                token=instructor.token,
+                body={"document_id": _ready_document(instructor)},
+            )
+        ),
+        {"id": _ready_document(instructor)},
     )
+
+
+def _ready_document(owner: Account) -> str:
+    """A document as ingest leaves it (ready), made straight through the ORM."""
+    from lectern.db.engine import get_sessionmaker
+    from lectern.documents.models import Document, DocumentStatus
+
+    with get_sessionmaker()() as db:
+        doc = Document(
+            owner_id=owner.id,
+            filename="handout.txt",
+            content_type="text/plain",
+            size_bytes=10,
+            object_key=f"documents/{owner.id}/{uuid.uuid4()}",
+            status=DocumentStatus.ready,
+        )
+        db.add(doc)
+        db.commit()
+        return str(doc.id)
 
 
 def _session(owner: Account) -> dict[str, Any]:
@@ -198,7 +229,11 @@ def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, An
     roster = invoke(
         "progress", "GET", f"/v1/courses/{world.live['id']}/enrollments", token=owner.token
     )
+    resources = invoke(
+        "documents", "GET", f"/v1/lessons/{world.live_lesson['id']}/resources", token=owner.token
+    )
     return {
+        "resources": (resources.status, resources.body),
         "exams": (exams.status, exams.body),
         "quizzes": (quizzes.status, quizzes.body),
         "roster": (roster.status, roster.body),
@@ -295,6 +330,23 @@ CASES: dict[str, Case] = {
     "complete document": Case(D, "POST", "/v1/documents/{document}/complete", LRN, 202, 404),
     "download document": Case(D, "GET", "/v1/documents/{document}/download", LRN, 200, 404),
     "delete document": Case(D, "DELETE", "/v1/documents/{document}", LRN, 204, 404),
+    # Only the owner attaches, and only their own document: the admin's reach stops there.
+    "attach resource": Case(
+        D,
+        "POST",
+        "/v1/lessons/{live_lesson}/resources",
+        INS,
+        201,
+        404,
+        {"document_id": "{spare_document}"},
+    ),
+    "list resources": Case(
+        D, "GET", "/v1/lessons/{live_lesson}/resources", LRN, 200, 200, shared_with_other_owner=True
+    ),
+    "download resource": Case(
+        D, "GET", "/v1/resources/{resource}/download", LRN, 200, 200, shared_with_other_owner=True
+    ),
+    "detach resource": Case(D, "DELETE", "/v1/resources/{resource}", INS, 204, 204),
     # A session is its holder's alone: anyone else's id is unknown to the caller.
     "end session": Case(U, "DELETE", "/v1/me/sessions/{session}", LRN, 204, 404),
 }
