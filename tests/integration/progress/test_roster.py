@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from tests.factories import make_account, make_course, sql_statements
 
@@ -61,6 +62,15 @@ def test_a_learners_detail_lists_completed_lessons(db):
     service.enroll(db, learner.principal, course.id)
     service.complete_lesson(db, learner.principal, lessons[2].id)
     service.complete_lesson(db, learner.principal, lessons[0].id)
+    # One transaction gives both completions the same now(); set them apart so the
+    # order by completion time is what the assertion sees.
+    db.execute(
+        text(
+            "UPDATE lesson_completions SET completed_at = completed_at - interval '1 hour'"
+            " WHERE user_id = :user AND lesson_id = :lesson"
+        ),
+        {"user": learner.id, "lesson": lessons[2].id},
+    )
     detail = roster.learner_detail(db, owner.principal, course.id, learner.id)
     assert detail.lessons_completed == [lessons[2].id, lessons[0].id]
     assert detail.user.name == learner.user.profile.display_name  # type: ignore[attr-defined]
