@@ -20,9 +20,11 @@ class LambdaContext:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:lectern-local"
     log_group_name: str = "/aws/lambda/lectern-local"
     log_stream_name: str = "local"
+    # What Lambda would say is left: an HTTP function's 15 s unless told otherwise.
+    remaining_ms: int = 15_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 15_000
+        return self.remaining_ms
 
 
 def http_event(

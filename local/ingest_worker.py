@@ -16,6 +16,7 @@ from local.events import LambdaContext
 from local.functions import load_module
 
 BATCH_SIZE = 10  # the SQS event source mapping's batch size in template.yaml
+TIMEOUT_MS = 300_000  # the ingest function's Timeout in template.yaml
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -112,7 +113,9 @@ class IngestWorker:
         event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in messages]}
         handler = load_module("ingest", "handler.py").handler
         try:
-            result = handler(event, LambdaContext(function_name="lectern-ingest"))
+            result = handler(
+                event, LambdaContext(function_name="lectern-ingest", remaining_ms=TIMEOUT_MS)
+            )
         except Exception as exc:
             # As in AWS: a handler that raises fails the whole batch; it comes back later.
             print(f"[ingest] batch failed: {type(exc).__name__}: {exc}", flush=True)

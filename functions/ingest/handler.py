@@ -7,6 +7,11 @@ Powertools' batch processor; the answer lists only the records that failed
 (``ReportBatchItemFailures``), so SQS retries those alone and, after the queue's
 ``maxReceiveCount``, moves them to the dead-letter queue. Processing is idempotent by
 (document, ETag) and (lesson, text hash), so a redelivered record changes nothing.
+
+A job is started only while the invocation has its whole budget left
+(``LECTERN_INGEST_JOB_SECONDS`` and the write after it): the records a long batch leaves
+are handed back untouched (reported failed, so SQS offers them again) rather than cut by
+the Lambda timeout, which would send the whole batch back, a half-embedded file with it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from lectern.ingest.messages import MalformedMessage, parse_message
-from lectern.ingest.pipeline import run_job
+from lectern.ingest.pipeline import run_job, seconds_needed
 from lectern.observability import get_logger, get_metrics
 
 logger = get_logger()
@@ -36,7 +41,13 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 _metrics_lock = threading.Lock()
 
 
-def _record_handler(counts: Counter[str]) -> Any:
+class Deferred(Exception):
+    """Too little of the invocation is left to start a job: the record goes back as it is."""
+
+
+def _record_handler(counts: Counter[str], context: Any) -> Any:
+    time_left = getattr(context, "get_remaining_time_in_millis", None)
+
     def handle(record: SQSRecord) -> None:
         try:
             jobs = parse_message(record.body)
@@ -48,6 +59,13 @@ def _record_handler(counts: Counter[str]) -> Any:
             )
             raise
         for job in jobs:
+            if time_left is not None and time_left() < seconds_needed() * 1000:
+                counts["IngestJobDeferred"] += 1
+                logger.info(
+                    "too little time left to start an ingest job; the message goes back",
+                    extra={"message_id": record.message_id, "job": repr(job)},
+                )
+                raise Deferred
             try:
                 outcome = run_job(job)
             except Exception as exc:
@@ -64,6 +82,8 @@ def _record_handler(counts: Counter[str]) -> Any:
                 raise
             counts[f"IngestSource{outcome.status.title()}"] += 1
             counts["IngestChunksWritten"] += outcome.chunks if outcome.status == "ready" else 0
+            # Many of these at once is someone feeding the pipeline bombs: worth an alarm.
+            counts["IngestOverLimit"] += 1 if outcome.limit else 0
             logger.info(
                 "ingest job done",
                 extra={
@@ -72,6 +92,7 @@ def _record_handler(counts: Counter[str]) -> Any:
                     "status": outcome.status,
                     "chunks": outcome.chunks,
                     "reason": outcome.reason,
+                    "limit": outcome.limit,
                 },
             )
 
@@ -94,7 +115,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         response: dict[str, Any] = process_partial_response(
             event=event,
-            record_handler=_record_handler(counts),
+            record_handler=_record_handler(counts, context),
             processor=processor,
             context=context,
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from lectern.errors import DependencyUnavailable
 from lectern.ingest.cloudflare import CloudflareSettings, client_from_settings, drain, http_client
-from lectern.ingest.pipeline import handle_message
+from lectern.ingest.pipeline import handle_message, seconds_needed
 from lectern.observability import count, get_logger, get_metrics
 
 logger = get_logger()
@@ -37,7 +37,13 @@ def handler(_event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
         if client is None:
             return {"status": "disabled"}
         time_left = getattr(context, "get_remaining_time_in_millis", None)
-        summary = drain(client, _process, time_left_ms=time_left)
+        # Each message may be a document's whole budget: one starts only with that left.
+        summary = drain(
+            client,
+            _process,
+            time_left_ms=time_left,
+            reserve_ms=max(60_000, int(seconds_needed() * 1000)),
+        )
     if summary.acked:
         count("R2EventsAcked", summary.acked)
     if summary.retried:

@@ -169,6 +169,16 @@ class DocumentSettings(SettingsGroup):
         default=24, ge=1, validation_alias="LECTERN_ABANDONED_UPLOAD_HOURS"
     )
 
+    # What one learner may keep: documents, and the bytes they declared (pending uploads
+    # included, so an upload's room is taken when its URL is handed out).
+    quota_documents: int = Field(default=200, ge=1)
+    quota_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
+    # Uploads begun per hour: per learner, per source address, platform-wide. Each one
+    # can become a paid extraction and embedding run.
+    uploads_per_user: int = Field(default=30, ge=1)
+    uploads_per_ip: int = Field(default=60, ge=1)
+    uploads_per_hour: int = Field(default=2000, ge=1)
+
 
 class IngestSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_INGEST_")
@@ -181,6 +191,19 @@ class IngestSettings(SettingsGroup):
     chunk_overlap_words: int = Field(
         default=30, ge=0, le=500, validation_alias="LECTERN_CHUNK_OVERLAP_WORDS"
     )
+
+    # What one document may cost to read; past any of them it ends failed, once, with the
+    # reason, and nothing is embedded. Reading stops as soon as a cap is crossed.
+    max_pages: int = Field(default=1000, ge=1)
+    max_characters: int = Field(default=1_000_000, ge=1)
+    max_chunks: int = Field(default=1500, ge=1)
+    # Bytes a PDF's streams unpack to (and characters of text it yields) per byte
+    # uploaded: text PDFs stay under about 10; a compression bomb runs to hundreds.
+    max_expansion: float = Field(default=50.0, gt=1)
+    # Download, extraction and embedding of one document; the handler starts a job only
+    # with this and a margin for the write left before the Lambda timeout, so a timeout
+    # never sends a half-done job back to the queue to be paid for again.
+    job_seconds: float = Field(default=120.0, gt=0, le=600)
 
 
 class EmbeddingSettings(SettingsGroup):

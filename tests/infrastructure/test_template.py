@@ -380,6 +380,22 @@ def test_statement_timeout_fires_before_the_function_timeout(logical_id: str) ->
     assert timeout_ms < int(effective(logical_id, "Timeout")) * 1000
 
 
+def test_the_ingest_queue_outlasts_the_function_that_fits_two_whole_jobs() -> None:
+    """A job starts only with its whole budget left; a batch must fit at least two, and
+    the local worker must give the handler the time Lambda would."""
+    from lectern.config import IngestSettings
+    from lectern.ingest.pipeline import WRITE_MARGIN_SECONDS
+    from local.ingest_worker import TIMEOUT_MS
+
+    timeout = int(effective("IngestFunction", "Timeout"))
+    environment = effective_environment("IngestFunction")
+    job_seconds = float(environment.get("LECTERN_INGEST_JOB_SECONDS", IngestSettings().job_seconds))
+    assert timeout >= 2 * (job_seconds + WRITE_MARGIN_SECONDS)
+    queue = template()["Resources"]["IngestQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert timeout * 1000 == TIMEOUT_MS
+
+
 @pytest.mark.parametrize("logical_id", sorted(functions()))
 def test_function_logs_to_a_group_with_retention(logical_id: str) -> None:
     log_group = (effective(logical_id, "LoggingConfig") or {}).get("LogGroup")

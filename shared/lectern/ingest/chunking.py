@@ -121,7 +121,11 @@ def _overlap(sentences: list[_Sentence], overlap_words: int) -> list[_Sentence]:
     return taken
 
 
-def chunk_text(text: str, chunk_words: int = 180, overlap_words: int = 30) -> list[TextChunk]:
+def chunk_text(
+    text: str, chunk_words: int = 180, overlap_words: int = 30, *, max_chunks: int | None = None
+) -> list[TextChunk]:
+    """The chunks of ``text``; with ``max_chunks``, cutting stops at one chunk past it
+    (more than ``max_chunks`` returned means the text is over the cap)."""
     if chunk_words < 1 or overlap_words < 0:
         raise ValueError("chunk_words must be positive and overlap_words not negative")
     overlap_words = min(overlap_words, chunk_words // 2)
@@ -137,6 +141,8 @@ def chunk_text(text: str, chunk_words: int = 180, overlap_words: int = 30) -> li
     for sentence in _sentences(text, chunk_words):
         if fresh and words + sentence.words > chunk_words:
             emit()
+            if max_chunks is not None and len(chunks) > max_chunks:
+                return chunks
             current = _overlap(current, overlap_words)
             # The carried sentences give way to a long next sentence.
             while current and sum(s.words for s in current) + sentence.words > chunk_words:

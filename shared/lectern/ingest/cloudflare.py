@@ -29,8 +29,10 @@ from lectern.observability import get_logger
 
 logger = get_logger()
 
-# How long a pulled batch stays leased to us: longer than a batch takes to process.
-VISIBILITY_TIMEOUT_MS = 120_000
+# How long a pulled batch stays leased to us: the function's Timeout. A message starts
+# only with its whole budget left in the run (``reserve_ms``), so none is still being
+# worked on when its lease ends and the next run pulls it again.
+VISIBILITY_TIMEOUT_MS = 300_000
 BATCH_SIZE = 10  # the API's maximum is 100; ingest work per message is heavy
 MAX_RETRY_DELAY_SECONDS = 900
 
@@ -178,6 +180,42 @@ def client_from_settings(settings: CloudflareSettings, http: Any) -> QueueClient
     )
 
 
+def _process_batch(
+    messages: list[PulledMessage],
+    process: Callable[[str], None],
+    out_of_time: Callable[[], bool],
+) -> tuple[list[str], list[tuple[str, int]], bool]:
+    """Leases to ack, leases to retry (with their delays), and whether time ran short."""
+    acks: list[str] = []
+    retries: list[tuple[str, int]] = []
+    short = False
+    for message in messages:
+        if out_of_time():
+            retries.append((message.lease_id, 0))
+            short = True
+            continue
+        started = time.monotonic()
+        try:
+            process(message.body)
+        except Exception as exc:
+            retries.append((message.lease_id, retry_delay(message.attempts)))
+            logger.warning(
+                "R2 event failed; it will be retried",
+                extra={
+                    "message_id": message.id,
+                    "attempts": message.attempts,
+                    "error": type(exc).__name__,
+                },
+            )
+        else:
+            acks.append(message.lease_id)
+            logger.debug(
+                "R2 event done",
+                extra={"message_id": message.id, "ms": (time.monotonic() - started) * 1000},
+            )
+    return acks, retries, short
+
+
 def drain(
     client: QueueClient,
     process: Callable[[str], None],
@@ -189,10 +227,16 @@ def drain(
     reserve_ms: int = 60_000,
 ) -> PullSummary:
     """Pull and process batches until the queue is empty, ``max_batches`` were taken, or
-    less than ``reserve_ms`` is left. ``process`` raises for a message to be retried."""
+    less than ``reserve_ms`` is left. ``process`` raises for a message to be retried. A
+    message is started only with ``reserve_ms`` left; the ones a batch leaves when time
+    runs short are handed back at once, untouched."""
+
+    def out_of_time() -> bool:
+        return time_left_ms is not None and time_left_ms() < reserve_ms
+
     summary = PullSummary()
     while summary.batches < max_batches:
-        if time_left_ms is not None and time_left_ms() < reserve_ms:
+        if out_of_time():
             summary.stopped = "time"
             break
         try:
@@ -205,28 +249,7 @@ def drain(
         if not messages:
             break
         summary.pulled += len(messages)
-        acks: list[str] = []
-        retries: list[tuple[str, int]] = []
-        for message in messages:
-            started = time.monotonic()
-            try:
-                process(message.body)
-            except Exception as exc:
-                retries.append((message.lease_id, retry_delay(message.attempts)))
-                logger.warning(
-                    "R2 event failed; it will be retried",
-                    extra={
-                        "message_id": message.id,
-                        "attempts": message.attempts,
-                        "error": type(exc).__name__,
-                    },
-                )
-            else:
-                acks.append(message.lease_id)
-                logger.debug(
-                    "R2 event done",
-                    extra={"message_id": message.id, "ms": (time.monotonic() - started) * 1000},
-                )
+        acks, retries, short = _process_batch(messages, process, out_of_time)
         try:
             client.ack(acks, retries)
         except QueueUnavailable as exc:
@@ -236,6 +259,9 @@ def drain(
             break
         summary.acked += len(acks)
         summary.retried += len(retries)
+        if short:
+            summary.stopped = "time"
+            break
         if len(messages) < batch_size:
             break  # short polling: a short batch means the queue is empty for now
     return summary

@@ -7,14 +7,21 @@ sentence is never cut by the file's line width.
 
 A file that cannot be read raises ``Unreadable`` with a sentence its owner can act on;
 retrying such a file cannot help, so the pipeline marks the document failed instead.
+A file over one of the ``Limits`` (pages, characters, unpacked bytes, time) raises
+``OverLimit``, an ``Unreadable``, as soon as the cap is crossed: a small upload can
+unpack to gigabytes, so nothing is read whole and checked afterwards.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 
 ENCRYPTED = "This PDF is password-protected; remove the password and upload it again."
 DAMAGED = "This PDF could not be read; the file may be damaged. Export it again and re-upload it."
@@ -33,20 +40,97 @@ class Unreadable(Exception):
         self.reason = reason
 
 
+class OverLimit(Unreadable):
+    """The file is over a cap on what one document may cost; ``limit`` names the cap
+    (``pages``, ``characters``, ``expansion``, ``time``, ``chunks``) for the metrics."""
+
+    def __init__(self, limit: str, reason: str) -> None:
+        super().__init__(reason)
+        self.limit = limit
+
+
+_SPLIT = "Split it into smaller files and upload those."
+
+
+def too_many_pages(pages: int, limit: int) -> OverLimit:
+    return OverLimit("pages", f"The PDF has {pages:,} pages; the limit is {limit:,}. {_SPLIT}")
+
+
+def too_much_text(limit: int) -> OverLimit:
+    return OverLimit(
+        "characters",
+        f"The file has more than {limit:,} characters of text; the limit is {limit:,}. {_SPLIT}",
+    )
+
+
+def too_many_chunks(limit: int) -> OverLimit:
+    return OverLimit(
+        "chunks",
+        f"The file's text makes more than {limit:,} passages to index; the limit is {limit:,}. "
+        + _SPLIT,
+    )
+
+
+def unpacks_too_far(ratio: float) -> OverLimit:
+    return OverLimit(
+        "expansion",
+        f"The PDF unpacks to more than {ratio:g} times its own size, which documents do not; "
+        "it was not read. If it is a real document, print it to a new PDF and upload that.",
+    )
+
+
+def too_slow(seconds: float) -> OverLimit:
+    return OverLimit(
+        "time",
+        f"Reading the file took longer than {seconds:g} seconds, the most one document may "
+        f"take. {_SPLIT}",
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on reading one file; None is no cap. ``deadline`` is a ``time.monotonic()``
+    value, the end of the ``seconds`` the job was given."""
+
+    max_pages: int | None = None
+    max_characters: int | None = None
+    # Bytes unpacked from the file's streams, and characters of text, per byte uploaded.
+    max_expansion: float | None = None
+    seconds: float | None = None
+    deadline: float | None = None
+
+    @classmethod
+    def starting_now(
+        cls, *, max_pages: int, max_characters: int, max_expansion: float, seconds: float
+    ) -> Limits:
+        return cls(max_pages, max_characters, max_expansion, seconds, time.monotonic() + seconds)
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise too_slow(self.seconds or 0)
+
+    def check_characters(self, count: int) -> None:
+        if self.max_characters is not None and count > self.max_characters:
+            raise too_much_text(self.max_characters)
+
+
+NO_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Extracted:
     text: str
     page_count: int | None = None
 
 
-def extract(data: bytes, content_type: str) -> Extracted:
+def extract(data: bytes, content_type: str, limits: Limits = NO_LIMITS) -> Extracted:
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/pdf":
-        return extract_pdf(data)
+        return extract_pdf(data, limits)
     if kind in ("text/markdown", "text/x-markdown"):
-        text = markdown_to_text(decode_text(data))
+        text = markdown_to_text(decode_text(data), limits)
     elif kind == "text/html":
-        text = html_to_text(decode_text(data))
+        text = html_to_text(decode_text(data), limits)
     elif kind == "text/plain":
         text = join_soft_wraps(decode_text(data))
     else:
@@ -54,7 +138,11 @@ def extract(data: bytes, content_type: str) -> Extracted:
             f"Files of type {kind or 'unknown'} cannot be read; "
             "upload a PDF, Markdown, HTML or plain text file."
         )
+    # Text formats unpack nothing: their work is linear in an upload already capped in
+    # size, so the characters are counted once, here.
     text = tidy(text)
+    limits.check_characters(len(text))
+    limits.check_time()
     if not text:
         raise Unreadable(NO_TEXT)
     return Extracted(text)
@@ -119,9 +207,101 @@ def join_soft_wraps(text: str) -> str:
 # --- PDF --------------------------------------------------------------------------------
 
 
-def extract_pdf(data: bytes) -> Extracted:
+# The most a PDF's decoders may produce from one stream, whatever the file's size
+# (pypdf's own default): the per-file expansion bound is usually far lower.
+_MAX_STREAM_BYTES = 75_000_000
+# Operators of a content stream between two looks at the clock: pypdf's text extraction
+# grows faster than linearly with a page's text, so a page is watched while it is read.
+_OPERATORS_PER_CLOCK_CHECK = 64
+
+
+class _PdfReading:
+    """What one PDF has cost so far, against its limits; raises OverLimit past one."""
+
+    def __init__(self, limits: Limits, size: int) -> None:
+        self.limits = limits
+        self.max_unpacked = (
+            None if limits.max_expansion is None else int(limits.max_expansion * max(size, 1))
+        )
+        self.unpacked = 0
+        self.characters = 0
+        self.page_characters = 0
+        self.operators = 0
+
+    @property
+    def stream_limit(self) -> int:
+        # One byte over the bound tells "too far" (pypdf raises) from "just fits".
+        if self.max_unpacked is None:
+            return _MAX_STREAM_BYTES
+        return min(_MAX_STREAM_BYTES, self.max_unpacked + 1)
+
+    def add_unpacked(self, count: int) -> None:
+        self.unpacked += count
+        if self.max_unpacked is not None and self.unpacked > self.max_unpacked:
+            raise unpacks_too_far(self.limits.max_expansion or 0)
+
+    def add_text(self, count: int) -> None:
+        self.characters += count
+        self.limits.check_characters(self.characters)
+        if self.max_unpacked is not None and self.characters > self.max_unpacked:
+            raise unpacks_too_far(self.limits.max_expansion or 0)
+
+    # pypdf's visitors: called for every operator, and for every piece of text shown.
+    def operator(self, *_args: Any) -> None:
+        self.operators += 1
+        if self.operators % _OPERATORS_PER_CLOCK_CHECK == 0:
+            self.limits.check_time()
+
+    def text_piece(self, text: Any, *_args: Any) -> None:
+        self.page_characters += len(text)
+        self.limits.check_characters(self.characters + self.page_characters)
+
+
+@contextmanager
+def _pdf_limits(reading: _PdfReading) -> Iterator[None]:
+    """pypdf's decoders stop (LimitReachedError) past the bound, instead of unpacking a
+    bomb whole into memory first."""
+    from pypdf import apply_configuration
+
+    bound = reading.stream_limit
+    with apply_configuration(
+        zlib_maximum_output_length=bound,
+        lzw_maximum_output_length=bound,
+        run_length_maximum_output_length=bound,
+        brotli_maximum_output_length=bound,
+        array_based_stream_maximum_output_length=bound,
+    ):
+        yield
+
+
+def _declared_page_count(reader: Any) -> int | None:
+    """The page tree's own /Count, read before the tree is walked (it may lie: the walk
+    counts again)."""
+    try:
+        count = reader.root_object["/Pages"].get_object().get("/Count")
+    except Exception:
+        return None
+    return int(count) if isinstance(count, int) else None
+
+
+def extract_pdf(data: bytes, limits: Limits = NO_LIMITS) -> Extracted:
+    from pypdf.errors import LimitReachedError
+
+    reading = _PdfReading(limits, len(data))
+    try:
+        with _pdf_limits(reading):
+            return _read_pdf(data, limits, reading)
+    except LimitReachedError:
+        # A stream past the bound, or a structure past pypdf's own caps: either way the
+        # file asks for far more work than its size, and none of it is done.
+        if limits.max_expansion is None:
+            raise Unreadable(DAMAGED) from None
+        raise unpacks_too_far(limits.max_expansion) from None
+
+
+def _open_pdf(data: bytes, limits: Limits) -> list[Any]:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError
+    from pypdf.errors import DependencyError, LimitReachedError
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -132,18 +312,42 @@ def extract_pdf(data: bytes) -> Extracted:
                 raise Unreadable(ENCRYPTED) from None
             if not opened:
                 raise Unreadable(ENCRYPTED)
+        if limits.max_pages is not None:
+            declared = _declared_page_count(reader)
+            if declared is not None and declared > limits.max_pages:
+                raise too_many_pages(declared, limits.max_pages)
         pages = list(reader.pages)
-    except Unreadable:
+    except (Unreadable, LimitReachedError):
         raise
     except Exception as exc:  # pypdf reports damage through many exception types
         raise Unreadable(DAMAGED) from exc
+    if limits.max_pages is not None and len(pages) > limits.max_pages:
+        raise too_many_pages(len(pages), limits.max_pages)
+    return pages
 
+
+def _read_pdf(data: bytes, limits: Limits, reading: _PdfReading) -> Extracted:
+    from pypdf.errors import LimitReachedError
+
+    pages = _open_pdf(data, limits)
     texts: list[str] = []
     for page in pages:
+        limits.check_time()
+        reading.page_characters = 0
         try:
-            texts.append(join_soft_wraps(page.extract_text() or ""))
+            contents = page.get_contents()
+            # Decoded once here and kept on the stream object: extraction reuses it.
+            reading.add_unpacked(len(contents.get_data()) if contents is not None else 0)
+            text = page.extract_text(
+                visitor_operand_before=reading.operator, visitor_text=reading.text_piece
+            )
+        except (OverLimit, LimitReachedError):
+            raise
         except Exception:  # noqa: S112 - one bad page must not lose the others
             continue
+        text = join_soft_wraps(text or "")
+        reading.add_text(len(text))
+        texts.append(text)
     text = tidy("\n\n".join(texts))
     if not text:
         raise Unreadable(NO_PDF_TEXT)
@@ -269,12 +473,19 @@ class _MarkdownText:
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
-def markdown_to_text(markdown: str) -> str:
+# Lines of Markdown, or characters of HTML, between two looks at the clock.
+_LINES_PER_CLOCK_CHECK = 4096
+_HTML_SLICE = 256 * 1024
+
+
+def markdown_to_text(markdown: str, limits: Limits = NO_LIMITS) -> str:
     parser = _MarkdownText()
     markdown = markdown.replace("\r\n", "\n").replace("\r", "\n")
     # YAML front matter (Jekyll, Hugo, Obsidian) is metadata, not text.
     markdown = _FRONT_MATTER.sub("", markdown, count=1)
-    for raw in markdown.split("\n"):
+    for number, raw in enumerate(markdown.split("\n")):
+        if number % _LINES_PER_CLOCK_CHECK == 0:
+            limits.check_time()
         parser.feed(raw)
     parser.flush()
     return "\n".join(parser.out)
@@ -344,8 +555,12 @@ class _HTMLText(HTMLParser):
             self.pieces.append(" ")
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, limits: Limits = NO_LIMITS) -> str:
     parser = _HTMLText()
-    parser.feed(html)
+    # The parser takes its input in pieces (a tag cut in two is held over), so the clock
+    # is looked at between them.
+    for start in range(0, len(html), _HTML_SLICE):
+        limits.check_time()
+        parser.feed(html[start : start + _HTML_SLICE])
     parser.close()
     return "".join(parser.pieces)

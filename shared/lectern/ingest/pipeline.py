@@ -9,6 +9,9 @@ finds the version already written (nothing to do) or replaces the source's chunk
 A document's version is its object's ETag; a lesson's is the SHA-256 of the text cut.
 Files that cannot be read leave the document ``failed`` with a sentence for its owner and
 are not retried; outages (database, storage, embedder) raise, so the message is retried.
+So do files over a cap on what one document may cost (pages, characters, unpacked bytes,
+chunks, ``job_seconds`` of work): reading stops at the cap, nothing is embedded past it,
+and the failure is recorded against the ETag, so a redelivery does nothing.
 """
 
 from __future__ import annotations
@@ -28,16 +31,28 @@ from lectern.db.engine import get_engine, get_sessionmaker
 from lectern.documents.events import record_upload
 from lectern.documents.models import Document, DocumentStatus
 from lectern.embeddings.factory import get_embedder
-from lectern.embeddings.port import embed_all, vector_literal
+from lectern.embeddings.port import Embedder, embed_all, vector_literal
 from lectern.embeddings.registry import ensure_model
 from lectern.ingest.chunking import TextChunk, chunk_text
-from lectern.ingest.extract import Extracted, Unreadable, extract, markdown_to_text, tidy
+from lectern.ingest.extract import (
+    Extracted,
+    Limits,
+    OverLimit,
+    Unreadable,
+    extract,
+    markdown_to_text,
+    tidy,
+    too_many_chunks,
+)
 from lectern.ingest.messages import Job, LessonJob, normalize_etag, parse_message
 
 GONE = "The uploaded file is no longer in storage; upload it again."
 TOO_LARGE = "The file is larger than uploads may be."
 # Rows per INSERT statement: well under Postgres' 65,535 bind parameters.
 INSERT_BATCH = 250
+# What the one write transaction after a job's budget may take (chunks at the cap, the
+# index updates, the commit): a job is started only with both left.
+WRITE_MARGIN_SECONDS = 30.0
 
 # Documents whose object has not (or no longer) passed the check.
 _NOT_ACCEPTED = (DocumentStatus.pending, DocumentStatus.failed)
@@ -54,6 +69,13 @@ class Outcome:
     chunks: int = 0
     pages: int | None = None
     reason: str | None = None
+    # The cap a failed document was over (``pages``, ``time`` ...), for the metrics.
+    limit: str | None = None
+
+
+def seconds_needed() -> float:
+    """The time a job may take at most: its budget, then the write."""
+    return get_settings().ingest.job_seconds + WRITE_MARGIN_SECONDS
 
 
 class ObjectChanged(Exception):
@@ -167,21 +189,36 @@ def process_document(
         and doc.status in (DocumentStatus.ready, DocumentStatus.failed)
     ):
         return Outcome("unchanged", chunks=doc.chunk_count, pages=doc.page_count)
+    ingest = get_settings().ingest
+    # The budget runs from here: the download is part of the job.
+    limits = Limits.starting_now(
+        max_pages=ingest.max_pages,
+        max_characters=ingest.max_characters,
+        max_expansion=ingest.max_expansion,
+        seconds=ingest.job_seconds,
+    )
     fetched = _fetch_or_fail(doc, wanted)
     if isinstance(fetched, Outcome):
         return fetched
     version, data = fetched
     try:
-        extracted = extract(data, doc.content_type)
+        extracted = extract(data, doc.content_type, limits)
+        chunks = chunk_text(
+            extracted.text,
+            ingest.chunk_words,
+            ingest.chunk_overlap_words,
+            max_chunks=ingest.max_chunks,
+        )
+        if len(chunks) > ingest.max_chunks:
+            raise too_many_chunks(ingest.max_chunks)
+        embedder = get_embedder()
+        model_id = ensure_model(embedder)
+        vectors = _embed_within(embedder, [c.content for c in chunks], limits)
     except Unreadable as unreadable:
-        return _fail(doc.id, version, unreadable.reason)
-    settings = get_settings()
-    chunks = chunk_text(
-        extracted.text, settings.ingest.chunk_words, settings.ingest.chunk_overlap_words
-    )
-    embedder = get_embedder()
-    model_id = ensure_model(embedder)
-    vectors = embed_all(embedder, [c.content for c in chunks])
+        outcome = _fail(doc.id, version, unreadable.reason)
+        if isinstance(unreadable, OverLimit) and outcome.status == "failed":
+            return Outcome("failed", reason=unreadable.reason, limit=unreadable.limit)
+        return outcome
     return _write_document(
         doc.id,
         version=version,
@@ -190,6 +227,16 @@ def process_document(
         vectors=vectors,
         model_id=model_id,
     )
+
+
+def _embed_within(embedder: Embedder, texts: Sequence[str], limits: Limits) -> list[list[float]]:
+    """``embed_all``, batch by batch, stopping (OverLimit) once the job's time is up: what
+    a slow provider would run past the Lambda timeout is not paid for again on a retry."""
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), embedder.max_batch):
+        limits.check_time()
+        vectors.extend(embedder.embed(texts[start : start + embedder.max_batch]))
+    return vectors
 
 
 def _fetch_or_fail(doc: Document, wanted: str | None) -> tuple[str, bytes] | Outcome:

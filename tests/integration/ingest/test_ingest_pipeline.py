@@ -25,6 +25,7 @@ from lectern.ingest.extract import ENCRYPTED, NOT_UTF8
 from lectern.ingest.pipeline import lesson_source, lesson_version
 from local.events import LambdaContext
 from local.functions import load_module
+from local.ingest_worker import TIMEOUT_MS
 from local.stack import LocalStack
 from tests.factories import Account, make_account, make_course
 from tests.unit.ingest.test_extract_and_chunk import make_pdf
@@ -66,7 +67,9 @@ def sqs_event(*bodies: Any) -> tuple[dict[str, Any], list[str]]:
 def invoke(*bodies: Any) -> tuple[list[str], list[str]]:
     """Run the handler on one batch; the message ids, and those reported failed."""
     event, ids = sqs_event(*bodies)
-    result = handler()(event, LambdaContext(function_name="lectern-ingest"))
+    result = handler()(
+        event, LambdaContext(function_name="lectern-ingest", remaining_ms=TIMEOUT_MS)
+    )
     return ids, [f["itemIdentifier"] for f in result["batchItemFailures"]]
 
 

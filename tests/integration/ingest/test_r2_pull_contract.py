@@ -161,6 +161,29 @@ def test_full_batches_are_pulled_until_a_short_one():
     assert (summary.batches, summary.acked) == (3, 5)
 
 
+def test_messages_a_run_has_no_time_left_for_are_handed_back_untouched():
+    fake = FakeQueues(
+        [[pulled({"n": i}, lease=f"l{i}") for i in range(4)], [pulled({}, lease="x")]]
+    )
+    left = iter([200_000, 200_000, 200_000, 100_000, 100_000])
+    seen: list[str] = []
+    summary = drain(
+        client_for(fake), seen.append, time_left_ms=lambda: next(left), reserve_ms=150_000
+    )
+    # The run checked before the pull and before each message: two fit, two go back at
+    # once (no delay), and no further batch is pulled.
+    assert seen == ['{"n": 0}', '{"n": 1}']
+    _, _, ack = fake.calls()[-1]
+    assert [a["lease_id"] for a in ack["acks"]] == [
+        pulled({}, lease=f"l{i}")["lease_id"] for i in (0, 1)
+    ]
+    assert ack["retries"] == [
+        {"lease_id": pulled({}, lease=f"l{i}")["lease_id"], "delay_seconds": 0} for i in (2, 3)
+    ]
+    assert len(fake.batches) == 1
+    assert (summary.acked, summary.retried, summary.stopped) == (2, 2, "time")
+
+
 def test_an_empty_queue_is_one_pull_and_no_ack():
     fake = FakeQueues([])
     summary = drain(client_for(fake), lambda body: None)
