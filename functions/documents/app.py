@@ -4,12 +4,12 @@ documents attached to lessons as resources."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from lectern.api.app import create_app, lambda_handler
-from lectern.api.deps import CurrentPrincipal, DbSession
+from lectern.api.deps import CurrentPrincipal, DbSession, client_ip
 from lectern.api.params import CursorParam, LimitParam
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.documents import resources, service
@@ -31,8 +31,17 @@ Responses = dict[int | str, dict[str, Any]]
 _NOT_FOUND: Responses = {404: {"description": "No such document, or not the caller's."}}
 _CREATE_ERRORS: Responses = {
     404: {"description": "The course does not exist or the caller cannot see it."},
+    409: {
+        "description": "The caller's document or storage quota is used up "
+        "(document-quota-exceeded, storage-quota-exceeded: with limit and used); deleting "
+        "documents makes room."
+    },
     413: {"description": "size_bytes is over the upload limit."},
     415: {"description": "content_type is not an accepted document type."},
+    429: {
+        "description": "Too many uploads begun this hour by the caller, from their address "
+        "or platform-wide; Retry-After says when to try again."
+    },
 }
 _COMPLETE_ERRORS: Responses = {
     **_NOT_FOUND,
@@ -54,9 +63,12 @@ _DELETE_ERRORS: Responses = {
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, responses=_CREATE_ERRORS)
 def create_document(
-    body: DocumentIn, principal: CurrentPrincipal, db: DbSession
+    body: DocumentIn,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    ip: Annotated[str | None, Depends(client_ip)],
 ) -> DocumentCreatedOut:
-    return service.create_document(db, principal, body)
+    return service.create_document(db, principal, body, ip)
 
 
 @router.post(

@@ -54,6 +54,19 @@ class UnsupportedMediaType(InvalidField):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
+class QuotaExceeded(DomainError):
+    """A per-user allowance is used up until the user frees some of it (409): not a
+    matter of waiting, so no Retry-After. ``limit`` and ``used`` go in the problem."""
+
+    status, slug, title = 409, "quota-exceeded", "Quota exceeded"
+
+    def __init__(self, detail: str, *, limit: int, used: int, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.limit = limit
+        self.used = used
+        self.field = field
+
+
 class RateLimited(DomainError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 

@@ -17,6 +17,7 @@ from lectern.errors import (
     DependencyUnavailable,
     DomainError,
     InvalidField,
+    QuotaExceeded,
     RateLimited,
     Unauthorized,
 )
@@ -61,6 +62,10 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, InvalidField):
         extra["errors"] = [{"field": exc.field, "message": exc.message}]
+    if isinstance(exc, QuotaExceeded):
+        extra.update(limit=exc.limit, used=exc.used)
+        if exc.field:
+            extra["errors"] = [{"field": exc.field, "message": exc.detail}]
     if isinstance(exc, DependencyUnavailable):
         get_logger().warning("dependency unavailable", dependency=exc.dependency, reason=exc.reason)
         extra["dependency"] = exc.dependency

@@ -28,11 +28,14 @@ def limiter(name: str, limit: int, window_seconds: int) -> Ratelimit:
     )
 
 
-def check(name: str, identifier: str, limit: int, window_seconds: int) -> None:
-    """Count one request of ``identifier``; a 429 (with Retry-After) past the limit."""
+def check(
+    name: str, identifier: str, limit: int, window_seconds: int, detail: str | None = None
+) -> None:
+    """Count one request of ``identifier``; a 429 (with Retry-After, and ``detail`` if
+    given) past the limit."""
     result = limiter(name, limit, window_seconds).limit(identifier)
     if not result.allowed:
-        raise RateLimited(math.ceil(max(1.0, result.reset - time.time())))
+        raise RateLimited(math.ceil(max(1.0, result.reset - time.time())), detail)
 
 
 def remaining(windows: Sequence[tuple[str, str, int, int]]) -> list[tuple[int, float]]:

@@ -21,7 +21,7 @@ from lectern.config import get_settings
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, keyset_page
 from lectern.core.principal import Principal
-from lectern.documents import access
+from lectern.documents import access, quota, throttle
 from lectern.documents.events import record_upload
 from lectern.documents.models import Document, DocumentStatus
 from lectern.documents.schemas import (
@@ -74,7 +74,12 @@ def document_out(doc: Document) -> DocumentOut:
     )
 
 
-def create_document(db: Session, principal: Principal, data: DocumentIn) -> DocumentCreatedOut:
+def create_document(
+    db: Session, principal: Principal, data: DocumentIn, ip: str | None = None
+) -> DocumentCreatedOut:
+    """A pending document and its presigned PUT. Checked first, in this order: the
+    declared size and type, the upload throttle, the course, the owner's quotas (under a
+    lock held to the commit); a refusal writes nothing."""
     settings = get_settings()
     if data.size_bytes > settings.documents.max_bytes:
         raise PayloadTooLarge("size_bytes", f"must be at most {settings.documents.max_bytes} bytes")
@@ -85,8 +90,10 @@ def create_document(db: Session, principal: Principal, data: DocumentIn) -> Docu
     if kind.startswith("text/") and charset(data.content_type) not in _UTF8_CHARSETS:
         # Text is read as UTF-8; saying otherwise would only fail at completion.
         raise UnsupportedMediaType("content_type", "text must be UTF-8")
+    throttle.check_uploads(str(principal.user_id), ip)
     if data.course_id is not None:
         catalog_access.course_for_view(db, principal, data.course_id)
+    quota.reserve(db, principal.user_id, data.size_bytes)
     document_id = uuid7()
     key = object_key(principal.user_id, document_id)
     ttl = settings.documents.upload_url_ttl_seconds
