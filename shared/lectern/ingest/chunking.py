@@ -56,20 +56,30 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(max(len(text) / 4, len(text.split()) * 4 / 3))
 
 
+# Characters read back from a period for the word before it: abbreviations, initials and
+# list numbers are short, and reading back to the sentence's start instead would make a
+# long line of "Dr. Dr. Dr." quadratic.
+_WORD_WINDOW = 64
+
+
 def _ends_sentence(line: str, start: int, match: re.Match[str]) -> bool:
     end = match.end()
     if end >= len(line) or line[end].islower():
         return False
     if line[match.start()] != ".":
         return True
-    before = line[start : match.start() + 1].split()
-    if not before:
+    stop = match.start() + 1
+    words = line[max(start, stop - _WORD_WINDOW) : stop].split()
+    if not words:
         return False
-    word = before[-1].strip("\"'([\u201c\u2018").rstrip(".")
+    word = words[-1].strip("\"'([\u201c\u2018").rstrip(".")
     if word.lower() in _ABBREVIATIONS or _INITIALS.fullmatch(word + "."):
         return False
-    # "1. Introduction": a list number at the start of a line is no sentence.
-    return not (word.isdigit() and len(before) == 1)
+    if not word.isdigit():
+        return True
+    # "1. Introduction": a list number at the start of a line is no sentence. (Read once
+    # per sentence end at most: a number with words before it ends the sentence.)
+    return bool(line[start : stop - len(words[-1])].strip())
 
 
 def split_sentences(line: str) -> list[str]:

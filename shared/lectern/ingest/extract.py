@@ -182,25 +182,31 @@ def join_soft_wraps(text: str) -> str:
     A word hyphenated across the wrap ("exam-" / "ple") is joined whole.
     """
     out: list[str] = []
-    current = ""
+    # The paragraph being joined, in pieces: joined once at its end, since adding to one
+    # growing string (or searching it) line by line is quadratic in a paragraph's length.
+    parts: list[str] = []
+
+    def flush() -> None:
+        if parts:
+            out.append("".join(parts))
+            parts.clear()
+
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = raw.strip()
         if not line:
-            if current:
-                out.append(current)
+            flush()
             out.append("")
-            current = ""
-        elif not current:
-            current = line
+        elif not parts:
+            parts.append(line)
         elif _LIST_ITEM.match(line):
-            out.append(current)
-            current = line
-        elif _HYPHENATED.search(current) and line[:1].islower():
-            current = current[:-1] + line
+            flush()
+            parts.append(line)
+        elif _HYPHENATED.search(parts[-1][-2:]) and line[:1].islower():
+            parts[-1] = parts[-1][:-1]
+            parts.append(line)
         else:
-            current = f"{current} {line}"
-    if current:
-        out.append(current)
+            parts.extend((" ", line))
+    flush()
     return "\n".join(out)
 
 
@@ -411,13 +417,18 @@ class _MarkdownText:
 
     def __init__(self) -> None:
         self.out: list[str] = []
-        self.current: str | None = None  # the paragraph or list item being joined
+        # The paragraph or list item being joined, in pieces (joined once, at its end).
+        self.current: list[str] | None = None
         self.fence: str | None = None
 
+    def take(self) -> str:
+        text, self.current = " ".join(self.current or ()).strip(), None
+        return text
+
     def flush(self) -> None:
-        if self.current:
-            self.out.append(self.current)
-        self.current = None
+        text = self.take()
+        if text:
+            self.out.append(text)
 
     def block(self, text: str) -> None:
         self.flush()
@@ -438,8 +449,7 @@ class _MarkdownText:
             self.flush()
             self.out.append("")
         elif self.current is not None and _SETEXT_UNDERLINE.match(line):
-            heading, self.current = self.current, None
-            self.block(heading)
+            self.block(self.take())
         elif heading_match := _ATX_HEADING.match(line):
             self.block(strip_inline(heading_match.group(1) or ""))
         elif _REFERENCE_DEF.match(line) or (_TABLE_SEPARATOR.match(line) and "-" in line):
@@ -464,10 +474,13 @@ class _MarkdownText:
             self.out.append("")
         elif item := _MD_LIST_ITEM.match(line):
             self.flush()
-            self.current = strip_inline(line[item.end() :])
+            self.current = [strip_inline(line[item.end() :])]
         else:
             text = strip_inline(line)
-            self.current = text if not self.current else f"{self.current} {text}"
+            if self.current is None:
+                self.current = [text]
+            else:
+                self.current.append(text)
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
