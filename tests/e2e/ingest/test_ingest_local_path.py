@@ -23,6 +23,7 @@ from lectern.db.engine import get_sessionmaker
 from local.ingest_worker import IngestWorker
 from local.stack import LocalStack
 from tests.e2e.conftest import invoke
+from tests.e2e.ingest.conftest import queue_depth
 from tests.factories import new_account
 
 TEXT = "\n\n".join(
@@ -61,34 +62,6 @@ def chunk_count(doc_id: uuid.UUID) -> int:
             db.scalar(text("SELECT count(*) FROM chunks WHERE document_id = :d"), {"d": doc_id})
             or 0
         )
-
-
-def queue_depth(stack: LocalStack) -> tuple[int, int]:
-    """(visible, in flight) messages on the ingest queue."""
-    attributes = stack.aws_client("sqs").get_queue_attributes(
-        QueueUrl=stack.env["LECTERN_INGEST_QUEUE_URL"],
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return (
-        int(attributes["ApproximateNumberOfMessages"]),
-        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-    )
-
-
-@pytest.fixture
-def worker(stack: LocalStack) -> IngestWorker:
-    worker = IngestWorker(stack.env["LECTERN_INGEST_QUEUE_URL"], sqs=stack.aws_client("sqs"))
-    worker.run_once()  # what earlier tests left visible on the shared queue
-    return worker
-
-
-@pytest.fixture
-def in_flight(stack: LocalStack, worker: IngestWorker) -> int:
-    """Messages already in flight (failed earlier, waiting out the visibility timeout):
-    the queue's counts are compared against it."""
-    visible, hidden = queue_depth(stack)
-    assert visible == 0
-    return hidden
 
 
 def test_an_upload_is_processed_from_the_bucket_notification(
