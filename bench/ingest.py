@@ -161,14 +161,20 @@ def stages(data: bytes) -> dict[str, float]:
     from lectern.embeddings.factory import get_embedder
     from lectern.embeddings.port import embed_all
     from lectern.ingest.chunking import chunk_text
-    from lectern.ingest.extract import extract
+    from lectern.ingest.extract import Limits, extract
 
-    settings = get_settings()
+    ingest = get_settings().ingest
     t0 = time.perf_counter()
-    extracted = extract(data, "application/pdf")
+    limits = Limits.starting_now(
+        max_pages=ingest.max_pages,
+        max_characters=ingest.max_characters,
+        max_expansion=ingest.max_expansion,
+        seconds=ingest.job_seconds,
+    )
+    extracted = extract(data, "application/pdf", limits)
     t1 = time.perf_counter()
     chunks = chunk_text(
-        extracted.text, settings.ingest.chunk_words, settings.ingest.chunk_overlap_words
+        extracted.text, ingest.chunk_words, ingest.chunk_overlap_words, max_chunks=ingest.max_chunks
     )
     t2 = time.perf_counter()
     embed_all(get_embedder(), [c.content for c in chunks])
@@ -190,6 +196,11 @@ def main() -> None:
     with embedded_stack(POWERTOOLS_METRICS_DISABLED="true") as stack:
         from local.events import LambdaContext
         from local.functions import load_module
+        from local.ingest_worker import TIMEOUT_MS
+
+        def context() -> LambdaContext:
+            # A fresh invocation with the function's whole timeout: jobs start only then.
+            return LambdaContext(function_name="lectern-ingest", remaining_ms=TIMEOUT_MS)
 
         handler = load_module("ingest", "handler.py").handler
         doc_id = setup(stack, data)
@@ -199,11 +210,11 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             # The first run loads pypdf, registers the model and builds its index: the
             # cold start, excluded as for a warm container.
-            handler(sqs_event(doc_id), LambdaContext(function_name="lectern-ingest"))
+            handler(sqs_event(doc_id), context())
             for _ in range(args.runs):
                 reset(doc_id)
                 t0 = time.perf_counter()
-                reply = handler(sqs_event(doc_id), LambdaContext(function_name="lectern-ingest"))
+                reply = handler(sqs_event(doc_id), context())
                 times.append(time.perf_counter() - t0)
                 if reply["batchItemFailures"]:
                     raise RuntimeError(f"the handler failed the record: {reply}")
