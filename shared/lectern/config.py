@@ -233,6 +233,27 @@ class AiSettings(SettingsGroup):
     # What the whole platform may spend on models in a month (US cents); past it asks
     # answer 503 until the next month.
     monthly_spend_cap_cents: int = Field(default=50_000, ge=0)
+    # Messages one conversation may hold (user and assistant each count): past it a new
+    # message is refused and the learner starts another chat.
+    chat_max_messages: int = Field(default=100, ge=2, le=1000)
+    # Earlier turns sent to the model with a new message, newest first, within this many
+    # (estimated) tokens.
+    chat_history_tokens: int = Field(default=1500, ge=0, le=20_000)
+
+
+class StudySettings(SettingsGroup):
+    """Spaced repetition with FSRS (the ``fsrs`` package's scheduler and defaults)."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_STUDY_")
+
+    # New cards a learner starts a day unless their preferences say otherwise (Anki's 20).
+    new_cards_per_day: int = Field(default=20, ge=0, le=9999)
+    # The recall probability FSRS schedules for, and the longest interval it may give.
+    desired_retention: float = Field(default=0.9, ge=0.7, le=0.99)
+    maximum_interval_days: int = Field(default=36500, ge=1, le=36500)
+    # FSRS spreads review intervals of 3+ days by a few percent so cards learnt together
+    # do not stay together; off gives the bare intervals (tests compare them).
+    fuzz: bool = True
 
 
 class SearchSettings(SettingsGroup):
@@ -293,6 +314,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ai: AiSettings = Field(default_factory=AiSettings)
+    study: StudySettings = Field(default_factory=StudySettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)

@@ -13,6 +13,7 @@ INSTALLED: tuple[str, ...] = (
     "lectern.catalog.context",
     "lectern.documents.context",
     "lectern.ai.context",
+    "lectern.study.context",
     "lectern.search.context",
     "lectern.core.context",
 )

@@ -85,6 +85,12 @@ class BudgetExhausted(DomainError):
         self.retry_after_seconds = max(1, retry_after_seconds)
 
 
+class BadModelReply(DomainError):
+    """A model answered, but not in the shape asked for: nothing of it is kept (502)."""
+
+    status, slug, title = 502, "bad-model-reply", "Bad reply from the model"
+
+
 class DependencyUnavailable(DomainError):
     """An outside system (database, kv, storage, mail ...) did not answer."""
 

@@ -18,6 +18,7 @@ CTE puts its few out-of-order rows back in order, as pgvector's README shows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, text, union
@@ -146,17 +147,20 @@ def search_chunks(
     k: int,
     course_id: uuid.UUID | None = None,
     iterative: bool = True,
+    vector: Sequence[float] | None = None,
 ) -> list[Hit]:
     """The k visible chunks nearest ``query``, best first.
 
     ``course_id`` limits the search to one course, which the caller must be able to see
     (else NotFound). ``iterative=False`` is pgvector's single pass, for benches and for
-    the test that shows what iterative scans prevent.
+    the test that shows what iterative scans prevent. ``vector`` is the query already
+    embedded by the configured embedder (a conversation blends it with what came before).
     """
     embedder = get_embedder()
     # Before the session takes its connection: the registry may need one of its own.
     model_id = ensure_model(embedder)
-    [vector] = embedder.embed([query])
+    if vector is None:
+        [vector] = embedder.embed([query])
     if course_id is not None:
         access.course_for_view(db, principal, course_id)
     visibility, params = _visibility(db, principal, course_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from lectern.core.principal import Principal
 from lectern.embeddings.factory import get_embedder
 from lectern.embeddings.registry import ensure_model
 from lectern.llm.factory import get_llm
-from lectern.observability import count, get_logger
+from lectern.observability import count
 
 # Passages an answer is drawn from: enough to cover a question, few enough to read.
 ASK_PASSAGES = 6
@@ -42,17 +42,6 @@ def semantic_search(db: Session, principal: Principal, data: SemanticSearchIn) -
             for h in hits
         ]
     )
-
-
-def _release_quietly(db: Session, principal: Principal, month: date) -> None:
-    try:
-        db.rollback()
-        usage.release(db, principal.user_id, month)
-        db.commit()
-    except Exception:
-        # The failure being reported matters more; a lost release costs one request.
-        db.rollback()
-        get_logger().warning("ai quota release failed", user_id=str(principal.user_id))
 
 
 def ask(db: Session, principal: Principal, data: AskIn) -> AskOut:
@@ -78,7 +67,7 @@ def ask(db: Session, principal: Principal, data: AskIn) -> AskOut:
         db.commit()
         answer = get_llm().answer(data.question, [h.content for h in hits])
     except BaseException:
-        _release_quietly(db, principal, month)
+        usage.release_quietly(db, principal.user_id, month)
         raise
     cost = usage.record(db, principal.user_id, month, answer, kind="ask")
     db.commit()

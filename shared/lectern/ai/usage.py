@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -21,7 +22,6 @@ from lectern.ai.models import AiUsage
 from lectern.config import get_settings
 from lectern.errors import BudgetExhausted, RateLimited
 from lectern.identity.models import Profile, User
-from lectern.llm.port import Answer
 from lectern.observability import get_logger
 
 # US cents per 1,000 input and output tokens (Bedrock on-demand list prices, us-east-1).
@@ -125,6 +125,17 @@ def reserve(db: Session, user_id: uuid.UUID, *, limit: int, now: datetime) -> da
     return month
 
 
+class Metered(Protocol):
+    """What a model call used: an ``Answer`` or ``Cards`` of the LLM port."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+
+
 def release(db: Session, user_id: uuid.UUID, month: date) -> None:
     """Give back a reservation whose call failed; the caller commits."""
     db.execute(
@@ -136,7 +147,20 @@ def release(db: Session, user_id: uuid.UUID, month: date) -> None:
     )
 
 
-def record(db: Session, user_id: uuid.UUID, month: date, answer: Answer, kind: str) -> Decimal:
+def release_quietly(db: Session, user_id: uuid.UUID, month: date) -> None:
+    """Roll back and give the reservation back, in its own transaction, after a failure
+    that is on its way to the client."""
+    try:
+        db.rollback()
+        release(db, user_id, month)
+        db.commit()
+    except Exception:
+        # The failure being reported matters more; a lost release costs one request.
+        db.rollback()
+        get_logger().warning("ai quota release failed", user_id=str(user_id))
+
+
+def record(db: Session, user_id: uuid.UUID, month: date, answer: Metered, kind: str) -> Decimal:
     """One usage row and the month's totals, in the caller's transaction; the cost."""
     cost = cost_cents(answer.model, answer.input_tokens, answer.output_tokens)
     db.add(

@@ -5,49 +5,35 @@ A sentence scores by the question's content words it contains; a word matches it
 stem or a near spelling (character trigrams), so "mitocondria" still finds "mitochondria".
 The best sentences are quoted in passage order with ``[n]`` markers; when nothing matches,
 it says so instead of guessing.
+
+In a conversation the new message's words count double and the last user turns' words
+once, so a follow-up ("and after that stage?") is read in the light of what came before.
+Flashcards come from ``lectern.llm.cloze``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lectern.llm.port import NO_ANSWER, Answer, estimate_tokens
+from lectern.llm.cloze import MODEL, cloze_cards
+from lectern.llm.port import NO_ANSWER, Answer, Cards, Turn, estimate_tokens
+from lectern.llm.words import sentences, stem, terms
 
-MODEL = "local-extractive"
+__all__ = ["MODEL", "ExtractiveAnswerer", "sentences", "stem", "terms"]
+
 MAX_SENTENCES = 3
 MAX_SENTENCE_CHARS = 400
+# User turns of the history whose words help read a follow-up, and their weight beside
+# the new message's.
+HISTORY_USER_TURNS = 2
+MESSAGE_WEIGHT = 2
+HISTORY_WEIGHT = 1
 # A sentence must match at least this share of the best sentence's score to be quoted.
 RELATIVE_CUTOFF = 0.5
 # Trigram overlap (Jaccard) for two spellings of one word; short words must match exactly.
 FUZZY_MIN_LENGTH = 5
 FUZZY_JACCARD = 0.5
-
-WORD = re.compile(r"[^\W_]+", re.UNICODE)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-MARKUP = re.compile(r"^[\s#>*\-+|`]+|[*_`]+")
-STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before
-    being between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers him his how i if in into is it its itself
-    just me more most my no nor not now of off on once only or other our out over own same
-    she should so some such than that the their them then there these they this those
-    through to too under until up very was we were what when where which while who whom
-    why will with would you your yours explain describe tell give define meaning mean""".split()  # noqa: SIM905 - a word list reads best as words
-)
-SUFFIXES = ("ies", "ing", "ed", "es", "s")
-
-
-def stem(word: str) -> str:
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def terms(text: str) -> set[str]:
-    return {stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 
 def _trigrams(word: str) -> set[str]:
@@ -77,42 +63,52 @@ class _Candidate:
     score: int
 
 
-def sentences(passage: str) -> list[str]:
-    out = []
-    for raw in SENTENCE_END.split(passage):
-        sentence = MARKUP.sub("", raw).strip()
-        if len(WORD.findall(sentence)) >= 2:
-            out.append(sentence)
-    return out
-
-
 def _quote(sentence: str) -> str:
     if len(sentence) > MAX_SENTENCE_CHARS:
         sentence = sentence[: MAX_SENTENCE_CHARS - 1].rstrip() + "…"
     return f'"{sentence}"'
 
 
+def _best_sentences(weights: dict[str, int], passages: Sequence[str], prompt: str) -> Answer:
+    """Quote the sentences whose matched terms weigh the most (``weights``: term -> weight)."""
+    candidates = [
+        _Candidate(
+            index,
+            position,
+            sentence,
+            sum(w for t, w in weights.items() if _matches(t, terms(sentence))),
+        )
+        for index, passage in enumerate(passages)
+        for position, sentence in enumerate(sentences(passage))
+    ]
+    best = max((c.score for c in candidates), default=0)
+    input_tokens = estimate_tokens(prompt + "".join(passages))
+    if best == 0:
+        return Answer(NO_ANSWER, (), input_tokens, estimate_tokens(NO_ANSWER), MODEL)
+    # Best first (earlier passages rank higher), then shown in reading order.
+    chosen = sorted(
+        (c for c in candidates if c.score >= best * RELATIVE_CUTOFF),
+        key=lambda c: (-c.score, c.passage, c.position),
+    )[:MAX_SENTENCES]
+    chosen.sort(key=lambda c: (c.passage, c.position))
+    lines = [f"- {_quote(c.text)} [{c.passage + 1}]" for c in chosen]
+    text = "From your material:\n" + "\n".join(lines)
+    cited = tuple(sorted({c.passage for c in chosen}))
+    return Answer(text, cited, input_tokens, estimate_tokens(text), MODEL)
+
+
 class ExtractiveAnswerer:
     model = MODEL
 
     def answer(self, question: str, passages: Sequence[str]) -> Answer:
-        wanted = terms(question)
-        candidates = [
-            _Candidate(index, position, sentence, sum(_matches(t, terms(sentence)) for t in wanted))
-            for index, passage in enumerate(passages)
-            for position, sentence in enumerate(sentences(passage))
-        ]
-        best = max((c.score for c in candidates), default=0)
-        input_tokens = estimate_tokens(question + "".join(passages))
-        if best == 0:
-            return Answer(NO_ANSWER, (), input_tokens, estimate_tokens(NO_ANSWER), MODEL)
-        # Best first (earlier passages rank higher), then shown in reading order.
-        chosen = sorted(
-            (c for c in candidates if c.score >= best * RELATIVE_CUTOFF),
-            key=lambda c: (-c.score, c.passage, c.position),
-        )[:MAX_SENTENCES]
-        chosen.sort(key=lambda c: (c.passage, c.position))
-        lines = [f"- {_quote(c.text)} [{c.passage + 1}]" for c in chosen]
-        text = "From your material:\n" + "\n".join(lines)
-        cited = tuple(sorted({c.passage for c in chosen}))
-        return Answer(text, cited, input_tokens, estimate_tokens(text), MODEL)
+        return _best_sentences(dict.fromkeys(terms(question), 1), passages, question)
+
+    def converse(self, history: Sequence[Turn], message: str, passages: Sequence[str]) -> Answer:
+        earlier = [t.content for t in history if t.role == "user"][-HISTORY_USER_TURNS:]
+        weights = dict.fromkeys(terms(" ".join(earlier)), HISTORY_WEIGHT)
+        weights.update(dict.fromkeys(terms(message), MESSAGE_WEIGHT))
+        prompt = message + "".join(t.content for t in history)
+        return _best_sentences(weights, passages, prompt)
+
+    def make_cards(self, passages: Sequence[str], count: int) -> Cards:
+        return cloze_cards(passages, count)

@@ -39,6 +39,7 @@ class World:
     quiz: dict[str, Any]  # a quiz of the live course, of the instructor's question
     resource: dict[str, Any]  # the instructor's ready document, attached to the live lesson
     spare_document: dict[str, Any]  # another ready document of the instructor's
+    study_item: dict[str, Any]  # the learner's flashcard
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +159,15 @@ def _world(actors: dict[str, Account | None]) -> World:
             )
         ),
         {"id": _ready_document(instructor)},
+        _ok(
+            invoke(
+                "study",
+                "POST",
+                "/v1/study/items",
+                token=learner.token,
+                body={"type": "flashcard", "front": "Mine?", "back": "Yes"},
+            )
+        ),
     )
 
 
@@ -232,7 +242,11 @@ def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, An
     resources = invoke(
         "documents", "GET", f"/v1/lessons/{world.live_lesson['id']}/resources", token=owner.token
     )
+    study_item = invoke(
+        "study", "GET", f"/v1/study/items/{world.study_item['id']}", token=learner.token
+    )
     return {
+        "study_item": (study_item.status, study_item.body),
         "resources": (resources.status, resources.body),
         "exams": (exams.status, exams.body),
         "quizzes": (quizzes.status, quizzes.body),
@@ -263,6 +277,7 @@ class Case:
 
 
 C, P, A, S, D, U = "courses", "progress", "assessments", "sharing", "documents", "users"
+ST = "study"
 INS, LRN = "instructor", "learner"
 CASES: dict[str, Case] = {
     "read draft course": Case(C, "GET", "/v1/courses/{draft}", INS, 200, 200),
@@ -349,6 +364,15 @@ CASES: dict[str, Case] = {
     "detach resource": Case(D, "DELETE", "/v1/resources/{resource}", INS, 204, 204),
     # A session is its holder's alone: anyone else's id is unknown to the caller.
     "end session": Case(U, "DELETE", "/v1/me/sessions/{session}", LRN, 204, 404),
+    # Study items are their learner's alone, admins included.
+    "read study item": Case(ST, "GET", "/v1/study/items/{study_item}", LRN, 200, 404),
+    "update study item": Case(
+        ST, "PATCH", "/v1/study/items/{study_item}", LRN, 200, 404, {"front": "Changed?"}
+    ),
+    "delete study item": Case(ST, "DELETE", "/v1/study/items/{study_item}", LRN, 204, 404),
+    "review study item": Case(
+        ST, "POST", "/v1/study/items/{study_item}/reviews", LRN, 201, 404, {"rating": "good"}
+    ),
 }
 
 
@@ -456,6 +480,20 @@ MASS_ASSIGNMENT: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
         "/v1/shares",
         LRN,
         {"entity_type": "exam", "entity_id": "{exam}", "token": "mine"},
+    ),
+    "create study item": (
+        ST,
+        "POST",
+        "/v1/study/items",
+        LRN,
+        {"type": "flashcard", "front": "Q", "back": "A", "user_id": "{live}"},
+    ),
+    "review study item": (
+        ST,
+        "POST",
+        "/v1/study/items/{study_item}/reviews",
+        LRN,
+        {"rating": "good", "stability": 100},
     ),
     "upload document": (
         D,

@@ -92,8 +92,34 @@ def _learning_records(db, learner, author):
         )
     )
     _document_and_ai_usage(db, learner, now)
+    _study(db, learner, lesson)
     db.commit()
     return course
+
+
+def _study(db, learner, lesson):
+    """A flashcard tied to a lesson, reviewed once."""
+    from lectern.study import reviews
+    from lectern.study.models import ItemType, StudyItem
+    from lectern.study.scheduling import new_card
+    from lectern.study.schemas import ReviewIn
+
+    now = datetime.now(UTC)
+    schedule = new_card(now)
+    item = StudyItem(
+        user_id=learner.id,
+        type=ItemType.flashcard,
+        front="Q",
+        back="A",
+        lesson_id=lesson.id,
+        course_id=lesson.course_id,
+        state=schedule.state,
+        step=schedule.step,
+        due=schedule.due,
+    )
+    db.add(item)
+    db.commit()
+    reviews.review(db, learner.principal, item.id, ReviewIn(rating="good"), now=now)
 
 
 def _document_and_ai_usage(db, learner, now):

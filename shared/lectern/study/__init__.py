@@ -1,0 +1,1 @@
+"""Study: flashcards and notes, scheduled for review with FSRS, and cards made from material."""
