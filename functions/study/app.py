@@ -8,15 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AwareDatetime
 
+from lectern.ai.throttle import check_ai_requests
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
-from lectern.study import items, reviews
+from lectern.study import generate, items, reviews
 from lectern.study.models import ItemType
 from lectern.study.schemas import (
     DEFAULT_QUEUE,
     MAX_CLIENT_ID,
+    GenerateIn,
+    GenerateOut,
     ItemIn,
     ItemOut,
     ItemUpdateIn,
@@ -39,6 +42,22 @@ _PLACEMENT: Responses = {
 @router.post("/items", status_code=status.HTTP_201_CREATED, responses=_PLACEMENT)
 def create_item(body: ItemIn, principal: CurrentPrincipal, db: DbSession) -> ItemOut:
     return items.create_item(db, principal, body)
+
+
+@router.post(
+    "/items/generate",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        403: {"description": "The lesson's course is not one the caller is enrolled in."},
+        404: {"description": "No such lesson, or no such document of the caller's."},
+        409: {"description": "The source has no processed text yet."},
+        429: {"description": "Monthly AI quota used up, or too many AI requests this minute."},
+        502: {"description": "The model's reply was not valid cards; nothing was stored."},
+    },
+)
+def generate_items(body: GenerateIn, principal: CurrentPrincipal, db: DbSession) -> GenerateOut:
+    check_ai_requests(str(principal.user_id))
+    return generate.generate(db, principal, body)
 
 
 @router.get("/items")

@@ -3,6 +3,7 @@ Idempotency-Key, the queue, stats, and bad input named by field."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -145,3 +146,93 @@ def test_anonymous_callers_get_401():
     ):
         reply = invoke("study", method, path, body={} if method == "POST" else None)
         assert reply.status == 401, (method, path)
+
+
+def _own_document(owner: Any) -> str:
+    from lectern.db.engine import get_sessionmaker
+    from tests.integration.ai.test_semantic_search import add_document_chunks
+    from tests.integration.study.test_generate import MITOSIS
+
+    with get_sessionmaker()() as db:
+        document_id, _ = add_document_chunks(db, owner, MITOSIS)
+    return str(document_id)
+
+
+def test_cards_are_generated_from_the_learners_document():
+    learner = new_account()
+    document_id = _own_document(learner)
+    reply = invoke(
+        "study",
+        "POST",
+        "/v1/study/items/generate",
+        token=learner.token,
+        body={"document_id": document_id, "count": 3},
+    )
+    assert reply.status == 201, reply.body
+    assert 1 <= len(reply.body["items"]) <= 3
+    assert all(
+        "[...]" in i["front"] and i["document_id"] == document_id for i in reply.body["items"]
+    )
+    usage = invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token)
+    assert usage.body["requests"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"count": 0}, "count"),
+        ({"count": 21}, "count"),
+        ({"count": "5"}, "count"),
+        ({}, "lesson_id"),
+        ({"lesson_id": "not-an-id"}, "lesson_id"),
+        ({"front": "Q"}, "front"),
+    ],
+)
+def test_bad_generation_requests_are_a_422_naming_the_field(body: dict[str, Any], field: str):
+    learner = new_account()
+    document_id = _own_document(learner)
+    if field in ("count", "front"):
+        body = {"document_id": document_id, **body}
+    reply = invoke("study", "POST", "/v1/study/items/generate", token=learner.token, body=body)
+    assert reply.status == 422, reply.body
+    assert field in {e["field"] for e in reply.body["errors"]}, reply.body
+    both = {"document_id": document_id, "lesson_id": str(uuid.uuid4())}
+    reply = invoke("study", "POST", "/v1/study/items/generate", token=learner.token, body=both)
+    assert reply.status == 422 and reply.body["errors"][0]["field"] == "document_id"
+    usage = invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token)
+    assert usage.body["requests"] == 0
+
+
+def test_a_bad_model_reply_is_a_502_problem_through_the_handler(monkeypatch: pytest.MonkeyPatch):
+    import boto3
+    from botocore.stub import Stubber
+
+    from lectern.llm.bedrock import BedrockConverseLlm
+    from lectern.study import generate
+    from tests.integration.study.test_generate import HAIKU, tool_reply
+
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    monkeypatch.setattr(
+        generate, "get_llm", lambda: BedrockConverseLlm(HAIKU, region="x", client=client)
+    )
+    learner = new_account()
+    document_id = _own_document(learner)
+    with Stubber(client) as stub:
+        stub.add_response("converse", tool_reply({"cards": [{"front": "Q", "back": "A"}]}))
+        reply = invoke(
+            "study",
+            "POST",
+            "/v1/study/items/generate",
+            token=learner.token,
+            body={"document_id": document_id},
+        )
+    assert reply.status == 502, reply.body
+    assert reply.headers["content-type"] == PROBLEM
+    assert reply.body["type"] == "urn:lectern:problem:bad-model-reply"
+    listed = invoke("study", "GET", "/v1/study/items", token=learner.token)
+    assert listed.body["items"] == []

@@ -141,3 +141,95 @@ def test_settings_choose_the_answerer(settings_env: pytest.MonkeyPatch):
         assert llm.model == "amazon.nova-lite-v1:0"
     finally:
         get_llm.cache_clear()
+
+
+# --- conversations and flashcards ---
+
+
+def test_a_conversation_sends_the_earlier_turns_then_the_passages(client: Any):
+    from botocore.stub import Stubber
+
+    from lectern.llm.bedrock import CHAT_SYSTEM_PROMPT
+    from lectern.llm.port import Turn
+
+    llm = BedrockConverseLlm(MODEL, region="x", client=client)
+    history = [Turn("user", "What sets the rhythm?"), Turn("assistant", "The SA node [1].")]
+    expected = {
+        "modelId": MODEL,
+        "system": [{"text": CHAT_SYSTEM_PROMPT}],
+        "messages": [
+            {"role": "user", "content": [{"text": "What sets the rhythm?"}]},
+            {"role": "assistant", "content": [{"text": "The SA node [1]."}]},
+            {"role": "user", "content": [{"text": build_prompt("And then?", PASSAGES)}]},
+        ],
+        "inferenceConfig": {"maxTokens": 800, "temperature": 0.2},
+    }
+    with Stubber(client) as stub:
+        stub.add_response("converse", _reply("Ventricles pump next [2]."), expected)
+        answer = llm.converse(history, "And then?", PASSAGES)
+        stub.assert_no_pending_responses()
+    assert answer.cited == (1,)
+    assert "numbers count from 1 anew" in CHAT_SYSTEM_PROMPT
+
+
+def test_cards_are_asked_for_through_one_forced_tool_with_their_schema(client: Any):
+    from botocore.stub import ANY, Stubber
+
+    from lectern.llm.bedrock import CARDS_SYSTEM_PROMPT, CARDS_TOOL, cards_prompt, cards_schema
+
+    llm = BedrockConverseLlm(MODEL, region="x", client=client)
+    expected = {
+        "modelId": MODEL,
+        "system": [{"text": CARDS_SYSTEM_PROMPT}],
+        "messages": [{"role": "user", "content": [{"text": cards_prompt(PASSAGES, 2)}]}],
+        "inferenceConfig": {"maxTokens": 2000, "temperature": 0.2},
+        "toolConfig": {
+            "tools": [
+                {
+                    "toolSpec": {
+                        "name": CARDS_TOOL,
+                        "description": ANY,
+                        "inputSchema": {"json": cards_schema(2, 3)},
+                    }
+                }
+            ],
+            "toolChoice": {"tool": {"name": CARDS_TOOL}},
+        },
+    }
+    reply = {
+        "output": {
+            "message": {
+                "role": "assistant",
+                "content": [
+                    {
+                        "toolUse": {
+                            "toolUseId": "t",
+                            "name": CARDS_TOOL,
+                            "input": {"cards": [{"front": " Q? ", "back": "A", "passage": 3}]},
+                        }
+                    }
+                ],
+            }
+        },
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 50, "outputTokens": 9, "totalTokens": 59},
+        "metrics": {"latencyMs": 1},
+    }
+    with Stubber(client) as stub:
+        stub.add_response("converse", reply, expected)
+        cards = llm.make_cards(PASSAGES, 2)
+    [card] = cards.cards
+    assert (card.front, card.back, card.passage) == ("Q?", "A", 2)
+    assert (cards.input_tokens, cards.output_tokens, cards.model) == (50, 9, MODEL)
+    schema = cards_schema(2, 3)
+    assert schema["properties"]["cards"]["maxItems"] == 2
+    assert schema["properties"]["cards"]["items"]["properties"]["passage"]["maximum"] == 3
+
+
+def test_no_passages_means_no_cards_and_no_call(client: Any):
+    from botocore.stub import Stubber
+
+    llm = BedrockConverseLlm(MODEL, region="x", client=client)
+    with Stubber(client):
+        assert llm.make_cards([], 5).cards == ()
+        assert llm.converse([], "Hi?", []).text == NO_ANSWER
