@@ -22,6 +22,7 @@ ENUMS = {
     "study_item_type": ("flashcard", "note"),
     "study_card_state": ("new", "learning", "review", "relearning"),
     "study_rating": ("again", "hard", "good", "easy"),
+    "ai_chat_role": ("user", "assistant"),
 }
 
 
@@ -198,9 +199,102 @@ def upgrade() -> None:
         ["user_id", "reviewed_at"],
         unique=False,
     )
+    op.create_table(
+        "ai_chats",
+        sa.Column("id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("user_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("title", sa.Text(), nullable=True),
+        sa.Column("course_id", postgresql.UUID(as_uuid=True), nullable=True),
+        sa.Column("message_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("context_vector", postgresql.ARRAY(sa.REAL()), nullable=True),
+        sa.Column("context_model_id", sa.SmallInteger(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "message_count >= 0", name=op.f("ck_ai_chats_message_count_not_negative")
+        ),
+        sa.ForeignKeyConstraint(
+            ["context_model_id"],
+            ["embedding_models.id"],
+            name=op.f("fk_ai_chats_context_model_id_embedding_models"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_ai_chats_course_id_courses"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_ai_chats_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ai_chats")),
+    )
+    op.create_index(op.f("ix_ai_chats_course_id"), "ai_chats", ["course_id"], unique=False)
+    op.create_index(
+        "ix_ai_chats_user_id_created_at", "ai_chats", ["user_id", "created_at", "id"], unique=False
+    )
+    op.create_table(
+        "ai_chat_messages",
+        sa.Column("id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("chat_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("user_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("role", _enum("ai_chat_role"), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column(
+            "citations",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column("model", sa.Text(), nullable=True),
+        sa.Column("input_tokens", sa.Integer(), nullable=True),
+        sa.Column("output_tokens", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("position >= 0", name=op.f("ck_ai_chat_messages_position_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["chat_id"],
+            ["ai_chats.id"],
+            name=op.f("fk_ai_chat_messages_chat_id_ai_chats"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_ai_chat_messages_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ai_chat_messages")),
+        sa.UniqueConstraint(
+            "chat_id", "position", name=op.f("uq_ai_chat_messages_chat_id_position")
+        ),
+    )
+    op.create_index(
+        op.f("ix_ai_chat_messages_user_id"), "ai_chat_messages", ["user_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_ai_chat_messages_user_id"), table_name="ai_chat_messages")
+    op.drop_table("ai_chat_messages")
+    op.drop_index("ix_ai_chats_user_id_created_at", table_name="ai_chats")
+    op.drop_index(op.f("ix_ai_chats_course_id"), table_name="ai_chats")
+    op.drop_table("ai_chats")
     op.drop_index("ix_study_reviews_user_id_reviewed_at", table_name="study_reviews")
     op.drop_table("study_reviews")
     op.drop_index(

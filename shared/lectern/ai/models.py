@@ -1,23 +1,30 @@
-"""AI usage: one row per call with its cost, and the monthly counter quotas check."""
+"""AI usage (one row per call with its cost, and the monthly counter quotas check), and
+conversations: chats and their messages, with the citations each answer gave."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    REAL,
     BigInteger,
     CheckConstraint,
     Date,
+    Enum,
     ForeignKey,
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     Text,
+    UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lectern.core.ids import uuid7
@@ -75,3 +82,71 @@ class AiSpendMonthly(Base):
         Numeric(16, 4), nullable=False, server_default=text("0")
     )
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class ChatRole(enum.StrEnum):
+    user = "user"
+    assistant = "assistant"
+
+
+chat_role_enum = Enum(ChatRole, name="ai_chat_role", values_callable=lambda e: [m.value for m in e])
+
+
+class AiChat(Base):
+    """A learner's conversation, optionally scoped to one course.
+
+    ``context_vector`` is the running conversation embedding (the learner's messages so
+    far, older ones fading), made by the embedding model ``context_model_id``: a
+    follow-up is searched with it blended in, so one embedding call serves each turn.
+    """
+
+    __tablename__ = "ai_chats"
+    __table_args__ = (
+        Index("ix_ai_chats_user_id_created_at", "user_id", "created_at", "id"),
+        CheckConstraint("message_count >= 0", name="message_count_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str | None] = mapped_column(Text)
+    course_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="SET NULL"), index=True
+    )
+    message_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    context_vector: Mapped[list[float] | None] = mapped_column(ARRAY(REAL))
+    context_model_id: Mapped[int | None] = mapped_column(
+        SmallInteger, ForeignKey("embedding_models.id")
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class AiChatMessage(Base):
+    __tablename__ = "ai_chat_messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "position"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    chat_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("ai_chats.id", ondelete="CASCADE"), nullable=False
+    )
+    # The chat's owner, so export and erasure find the messages by user.
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    role: Mapped[ChatRole] = mapped_column(chat_role_enum, nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    # [{source_type, source_id, chunk_id}] for an answer; [] for the learner's message.
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    # An answer's model and tokens (also in ai_usage); null for the learner's message.
+    model: Mapped[str | None] = mapped_column(Text)
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,12 +1,14 @@
-"""What clients send to semantic search and to ask, and what they get back."""
+"""What clients send to semantic search, ask and conversations, and what they get back."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from lectern.ai.models import ChatRole
 from lectern.documents.models import ChunkSource
 
 DEFAULT_K = 10
@@ -72,3 +74,57 @@ class AiUsageOut(BaseModel):
     cost_cents: float
     # Ask requests the caller's plan allows per UTC month.
     limit: int
+
+
+# --- conversations ---
+
+MAX_CHAT_TITLE = 200
+MAX_MESSAGE = 4000
+ChatTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_TITLE)
+]
+MessageText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE)
+]
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: ChatTitle | None = Field(default=None, description="Default: the first message.")
+    course_id: uuid.UUID | None = Field(
+        default=None, description="Answers then draw only on what this course lets you see."
+    )
+
+
+class ChatOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str | None
+    course_id: uuid.UUID | None
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChatMessageOut(BaseModel):
+    role: ChatRole
+    content: str
+    citations: list[Citation]
+    created_at: datetime
+
+
+class ChatDetailOut(ChatOut):
+    messages: list[ChatMessageOut]
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: MessageText
+
+
+class MessageOut(BaseModel):
+    message: ChatMessageOut
+    usage: AskUsage

@@ -7,7 +7,8 @@ The best sentences are quoted in passage order with ``[n]`` markers; when nothin
 it says so instead of guessing.
 
 In a conversation the new message's words count double and the last user turns' words
-once, so a follow-up ("and after that stage?") is read in the light of what came before.
+once, and among equal scores a sentence about what was being discussed wins: a
+follow-up ("and after that stage?") is read in the light of what came before.
 Flashcards come from ``lectern.llm.cloze``.
 """
 
@@ -61,6 +62,9 @@ class _Candidate:
     position: int
     text: str
     score: int
+    # Matched words of the conversation so far (not of the new message): among equal
+    # scores, a sentence about what was being discussed comes first.
+    anchor: int = 0
 
 
 def _quote(sentence: str) -> str:
@@ -69,18 +73,20 @@ def _quote(sentence: str) -> str:
     return f'"{sentence}"'
 
 
-def _best_sentences(weights: dict[str, int], passages: Sequence[str], prompt: str) -> Answer:
-    """Quote the sentences whose matched terms weigh the most (``weights``: term -> weight)."""
-    candidates = [
-        _Candidate(
-            index,
-            position,
-            sentence,
-            sum(w for t, w in weights.items() if _matches(t, terms(sentence))),
-        )
-        for index, passage in enumerate(passages)
-        for position, sentence in enumerate(sentences(passage))
-    ]
+def _best_sentences(
+    weights: dict[str, int],
+    passages: Sequence[str],
+    prompt: str,
+    anchors: frozenset[str] = frozenset(),
+) -> Answer:
+    """Quote the sentences whose matched terms weigh the most (``weights``: term -> weight);
+    ties go to sentences matching more of ``anchors``, then to earlier passages."""
+    candidates = []
+    for index, passage in enumerate(passages):
+        for position, sentence in enumerate(sentences(passage)):
+            found = {t for t in weights if _matches(t, terms(sentence))}
+            score = sum(weights[t] for t in found)
+            candidates.append(_Candidate(index, position, sentence, score, len(found & anchors)))
     best = max((c.score for c in candidates), default=0)
     input_tokens = estimate_tokens(prompt + "".join(passages))
     if best == 0:
@@ -88,7 +94,7 @@ def _best_sentences(weights: dict[str, int], passages: Sequence[str], prompt: st
     # Best first (earlier passages rank higher), then shown in reading order.
     chosen = sorted(
         (c for c in candidates if c.score >= best * RELATIVE_CUTOFF),
-        key=lambda c: (-c.score, c.passage, c.position),
+        key=lambda c: (-c.score, -c.anchor, c.passage, c.position),
     )[:MAX_SENTENCES]
     chosen.sort(key=lambda c: (c.passage, c.position))
     lines = [f"- {_quote(c.text)} [{c.passage + 1}]" for c in chosen]
@@ -106,9 +112,10 @@ class ExtractiveAnswerer:
     def converse(self, history: Sequence[Turn], message: str, passages: Sequence[str]) -> Answer:
         earlier = [t.content for t in history if t.role == "user"][-HISTORY_USER_TURNS:]
         weights = dict.fromkeys(terms(" ".join(earlier)), HISTORY_WEIGHT)
-        weights.update(dict.fromkeys(terms(message), MESSAGE_WEIGHT))
+        own = terms(message)
+        weights.update(dict.fromkeys(own, MESSAGE_WEIGHT))
         prompt = message + "".join(t.content for t in history)
-        return _best_sentences(weights, passages, prompt)
+        return _best_sentences(weights, passages, prompt, frozenset(weights) - own)
 
     def make_cards(self, passages: Sequence[str], count: int) -> Cards:
         return cloze_cards(passages, count)

@@ -224,3 +224,74 @@ def test_the_platform_spend_cap_stops_asks_for_the_month(monkeypatch: pytest.Mon
     assert int(refused.headers["retry-after"]) >= 1
     # The refused ask reserved nothing.
     assert invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token).body["requests"] == 1
+
+
+# --- conversations ---
+
+
+def test_a_chat_is_made_answered_read_listed_and_deleted_through_the_handler():
+    from tests.integration.ai.test_chats import FIRST, FOLLOW_UP, METAPHASE, OTHER_STAGES, PROPHASE
+
+    learner = new_account()
+    _notes(learner, [PROPHASE, METAPHASE, *OTHER_STAGES])
+    made = invoke("ai", "POST", "/v1/ai/chats", token=learner.token, body={})
+    assert made.status == 201, made.body
+    assert set(made.body) >= {"id", "title", "course_id", "created_at"}
+    path = f"/v1/ai/chats/{made.body['id']}"
+    for content in (FIRST, FOLLOW_UP):
+        reply = invoke(
+            "ai", "POST", f"{path}/messages", token=learner.token, body={"content": content}
+        )
+        assert reply.status == 201, reply.body
+        assert reply.body["message"]["role"] == "assistant"
+        assert reply.body["message"]["citations"] and reply.body["usage"]["tokens"] > 0
+    assert "metaphase" in reply.body["message"]["content"]
+    detail = invoke("ai", "GET", path, token=learner.token)
+    assert detail.status == 200
+    assert [m["role"] for m in detail.body["messages"]] == ["user", "assistant"] * 2
+    assert detail.body["messages"][3]["citations"] == reply.body["message"]["citations"]
+    listed = invoke("ai", "GET", "/v1/me/ai/chats", token=learner.token)
+    assert [c["id"] for c in listed.body["items"]] == [made.body["id"]]
+    assert "messages" not in listed.body["items"][0]
+    assert invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token).body["requests"] == 2
+    assert invoke("ai", "DELETE", path, token=learner.token).status == 204
+    assert invoke("ai", "GET", path, token=learner.token).status == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/ai/chats", {"title": "x" * 201}, "title"),
+        ("/v1/ai/chats", {"title": "  "}, "title"),
+        ("/v1/ai/chats", {"course_id": "nope"}, "course_id"),
+        ("/v1/ai/chats", {"messages": []}, "messages"),
+        ("{chat}/messages", {"content": ""}, "content"),
+        ("{chat}/messages", {"content": "x" * 4001}, "content"),
+        ("{chat}/messages", {}, "content"),
+        ("{chat}/messages", {"content": "hi", "role": "assistant"}, "role"),
+    ],
+)
+def test_bad_chat_input_is_a_422_naming_the_field(path: str, body: dict, field: str):
+    learner = new_account()
+    chat = invoke("ai", "POST", "/v1/ai/chats", token=learner.token, body={}).body
+    reply = invoke(
+        "ai", "POST", path.format(chat=f"/v1/ai/chats/{chat['id']}"), token=learner.token, body=body
+    )
+    assert reply.status == 422, reply.body
+    assert reply.headers["content-type"] == PROBLEM
+    assert field in {e["field"] for e in reply.body["errors"]}, reply.body
+    assert invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token).body["requests"] == 0
+
+
+def test_a_full_conversation_is_a_422_naming_messages(settings_env):
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_AI_CHAT_MAX_MESSAGES", "2")
+    reset_clients()
+    learner = new_account()
+    chat = invoke("ai", "POST", "/v1/ai/chats", token=learner.token, body={}).body
+    path = f"/v1/ai/chats/{chat['id']}/messages"
+    assert invoke("ai", "POST", path, token=learner.token, body={"content": "a?"}).status == 201
+    reply = invoke("ai", "POST", path, token=learner.token, body={"content": "b?"})
+    assert reply.status == 422 and reply.body["errors"][0]["field"] == "messages"
+    assert invoke("ai", "GET", "/v1/me/ai-usage", token=learner.token).body["requests"] == 1

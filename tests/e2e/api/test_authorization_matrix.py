@@ -40,6 +40,7 @@ class World:
     resource: dict[str, Any]  # the instructor's ready document, attached to the live lesson
     spare_document: dict[str, Any]  # another ready document of the instructor's
     study_item: dict[str, Any]  # the learner's flashcard
+    chat: dict[str, Any]  # the learner's AI chat
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +169,7 @@ def _world(actors: dict[str, Account | None]) -> World:
                 body={"type": "flashcard", "front": "Mine?", "back": "Yes"},
             )
         ),
+        _ok(invoke("ai", "POST", "/v1/ai/chats", token=learner.token, body={"title": "Mine"})),
     )
 
 
@@ -245,7 +247,9 @@ def _fingerprint(world: World, owner: Account, learner: Account) -> dict[str, An
     study_item = invoke(
         "study", "GET", f"/v1/study/items/{world.study_item['id']}", token=learner.token
     )
+    chat = invoke("ai", "GET", f"/v1/ai/chats/{world.chat['id']}", token=learner.token)
     return {
+        "chat": (chat.status, chat.body),
         "study_item": (study_item.status, study_item.body),
         "resources": (resources.status, resources.body),
         "exams": (exams.status, exams.body),
@@ -277,7 +281,7 @@ class Case:
 
 
 C, P, A, S, D, U = "courses", "progress", "assessments", "sharing", "documents", "users"
-ST = "study"
+ST, AI = "study", "ai"
 INS, LRN = "instructor", "learner"
 CASES: dict[str, Case] = {
     "read draft course": Case(C, "GET", "/v1/courses/{draft}", INS, 200, 200),
@@ -372,6 +376,12 @@ CASES: dict[str, Case] = {
     "delete study item": Case(ST, "DELETE", "/v1/study/items/{study_item}", LRN, 204, 404),
     "review study item": Case(
         ST, "POST", "/v1/study/items/{study_item}/reviews", LRN, 201, 404, {"rating": "good"}
+    ),
+    # Chats are their learner's alone, admins included.
+    "read chat": Case(AI, "GET", "/v1/ai/chats/{chat}", LRN, 200, 404),
+    "delete chat": Case(AI, "DELETE", "/v1/ai/chats/{chat}", LRN, 204, 404),
+    "send chat message": Case(
+        AI, "POST", "/v1/ai/chats/{chat}/messages", LRN, 201, 404, {"content": "Mine?"}
     ),
 }
 
@@ -494,6 +504,13 @@ MASS_ASSIGNMENT: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
         "/v1/study/items/{study_item}/reviews",
         LRN,
         {"rating": "good", "stability": 100},
+    ),
+    "send chat message": (
+        AI,
+        "POST",
+        "/v1/ai/chats/{chat}/messages",
+        LRN,
+        {"content": "Q?", "role": "assistant"},
     ),
     "upload document": (
         D,

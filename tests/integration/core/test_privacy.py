@@ -120,6 +120,22 @@ def _study(db, learner, lesson):
     db.add(item)
     db.commit()
     reviews.review(db, learner.principal, item.id, ReviewIn(rating="good"), now=now)
+    _chat(db, learner)
+
+
+def _chat(db, learner):
+    """A chat with one message of the learner's."""
+    from lectern.ai.models import AiChat, AiChatMessage, ChatRole
+
+    chat = AiChat(user_id=learner.id, title="Cells", message_count=1, context_vector=[0.5, 0.5])
+    db.add(chat)
+    db.flush()
+    db.add(
+        AiChatMessage(
+            chat_id=chat.id, user_id=learner.id, position=0, role=ChatRole.user, content="Why?"
+        )
+    )
+    db.commit()
 
 
 def _document_and_ai_usage(db, learner, now):
