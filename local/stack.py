@@ -1,7 +1,10 @@
-"""The embedded stack: Postgres 18 + pgvector, redis-server behind the Upstash emulator, moto.
+"""The embedded stack: Postgres 18 + pgvector, redis-server behind the Upstash emulator,
+moto, and Typesense.
 
 Started by ``make dev`` (persistent, under .local-data/) and by the test session
-(ephemeral, on free ports). Everything listens on 127.0.0.1 or a Unix socket.
+(ephemeral, on free ports). Everything listens on 127.0.0.1 or a Unix socket. Typesense
+runs where its binary does (x86-64 Linux); elsewhere the stack says so and goes on
+without it, and search stays on the Postgres adapter.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from local.redis_server import RedisServer
+from local.typesense_server import TypesenseServer, unsupported_reason
 from local.upstash_emulator import UpstashEmulator
 
 DATABASE = "lectern"
@@ -28,6 +32,10 @@ MAIL_SENDER = "no-reply@lectern.local"
 INGEST_QUEUE = "lectern-ingest"
 INGEST_DLQ = "lectern-ingest-dlq"
 KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the emulator's own token, local only
+# The local Typesense's bootstrap (admin) key, and the search-only key the migration
+# registers with it; local only.
+TYPESENSE_API_KEY = "lectern-local-typesense-admin"
+TYPESENSE_SEARCH_API_KEY = "lectern-local-typesense-search"
 
 
 @dataclass
@@ -43,7 +51,11 @@ class LocalStack:
     """Start with ``start()``; ``env`` then holds the settings that point Lectern at it."""
 
     data_dir: Path | None = None  # None: a temporary folder, removed at stop()
+    # Start Typesense too (where its binary runs); ``typesense_skipped`` says why not.
+    typesense: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    typesense_server: TypesenseServer | None = None
+    typesense_skipped: str | None = None
     _tmp: Path | None = None
     _pg: Any = None
     _redis: RedisServer | None = None
@@ -63,6 +75,9 @@ class LocalStack:
         root.mkdir(parents=True, exist_ok=True)
         # A crash between start and stop must not leave redis-server running.
         atexit.register(self.stop)
+        # Typesense takes a few seconds to elect itself: it starts first, and is waited
+        # for last.
+        self._launch_typesense(root)
         database_url = self._start_postgres(root / "postgres")
         self._redis = RedisServer(data_dir=root / "redis" if self.persistent else None)
         self._redis.start()
@@ -88,7 +103,31 @@ class LocalStack:
         self.env["LECTERN_INGEST_QUEUE_URL"] = self._create_ingest_queue()
         if self.persistent:
             self._restore_objects()
+        if self.typesense_server is not None:
+            self.typesense_server.wait_until_ready()
+            self.env.update(
+                {
+                    "LECTERN_TYPESENSE_URL": self.typesense_server.url,
+                    "LECTERN_TYPESENSE_API_KEY": TYPESENSE_API_KEY,
+                    "LECTERN_TYPESENSE_SEARCH_API_KEY": TYPESENSE_SEARCH_API_KEY,
+                }
+            )
         return self.env
+
+    def _launch_typesense(self, root: Path) -> None:
+        if not self.typesense:
+            return
+        self.typesense_skipped = unsupported_reason()
+        if self.typesense_skipped is not None:
+            print(
+                f"Typesense is not started: {self.typesense_skipped}; "
+                "search uses the Postgres adapter.",
+                flush=True,
+            )
+            return
+        # In the stack's own folder: a temporary one is removed with it.
+        self.typesense_server = TypesenseServer(TYPESENSE_API_KEY, data_dir=root / "typesense")
+        self.typesense_server.launch()
 
     def stop(self) -> None:
         """Stop every service; safe to call twice (it also runs at interpreter exit)."""
@@ -96,6 +135,9 @@ class LocalStack:
         emulator, self.emulator = self.emulator, None
         redis_server, self._redis = self._redis, None
         pg, self._pg = self._pg, None
+        typesense, self.typesense_server = self.typesense_server, None
+        if typesense is not None:
+            typesense.stop()
         if moto is not None:
             if self.persistent:
                 self._save_objects()
