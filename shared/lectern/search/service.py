@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lectern.core.principal import Principal, UserRole
 from lectern.errors import InvalidField
 from lectern.progress.models import Enrollment
-from lectern.search.factory import get_index
+from lectern.search.factory import get_search_index
 from lectern.search.port import EntityType, Viewer, entity_types, rules_for
 from lectern.search.schemas import MAX_LIMIT, MAX_QUERY, SearchHitOut, SearchOut, SearchType
 
@@ -50,7 +50,7 @@ def search(
     if not types:
         return SearchOut(hits=[], found=0)
     viewer = viewer_for(db, principal, types)
-    hits, found = get_index(db).search(query, types, viewer, limit)
+    hits, found = get_search_index(db).search(query, types, viewer, limit)
     return SearchOut(
         hits=[
             SearchHitOut(type=h.type, id=h.id, title=h.title, snippet=h.snippet, score=h.score)

@@ -1,9 +1,12 @@
-"""The Typesense adapter (Typesense 30 HTTP API, through httpx).
+"""The Typesense adapter (Typesense's HTTP API, through httpx).
 
 - One collection (``LECTERN_TYPESENSE_COLLECTION``): id ``<type>:<uuid>``, type, title,
-  body, course_id, owner_id, published. Its synonyms are a synonym set
-  (``<collection>-synonyms``) of one-way items: the typo is the root, the word the index
-  knows its synonym.
+  body, course_id, owner_id, published.
+- Its synonyms are one-way items: the typo is the root, the word the index knows its
+  synonym. Typesense 30 and later keep them in a synonym set (``<collection>-synonyms``)
+  that the collection names; earlier servers keep them in the collection
+  (``/collections/{c}/synonyms/{id}``). Which one is read from ``GET /debug`` once per
+  client, that is once per container.
 - Writes are ``POST .../documents/import?action=upsert`` (JSONL). Typesense answers 200
   even when some lines fail: each result line is read, and a ``success: false`` line
   fails its document only.
@@ -11,12 +14,17 @@
 - Searches go through ``POST /multi_search`` so a long visibility filter (many enrolled
   courses) travels in the body, not the URL; ``filter_by`` carries the same rules as the
   Postgres adapter. Typo tolerance and prefix matching are Typesense's.
+- Every word must match (no dropping of words that find nothing), as in the Postgres
+  adapter.
+- The drain and the migration use the admin key; searches use a key that may only
+  search this collection (``ensure_search_key`` registers it).
 - Any transport error, timeout, 5xx or unexpected answer is ``DependencyUnavailable``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -48,10 +56,17 @@ API_KEY_HEADER = "X-TYPESENSE-API-KEY"
 QUERY_BY = "title,body"
 QUERY_BY_WEIGHTS = "3,1"
 IMPORT_BATCH = 500
+# Typesense 30 replaced per-collection synonyms with synonym sets.
+SYNONYM_SETS_SINCE = 30
+# The synonyms Lectern writes, told apart from any someone added by hand.
+SYNONYM_ID_PREFIX = "typo-"
+SEARCH_KEY_ACTIONS = ("documents:search",)
+SEARCH_KEY_DESCRIPTION = "lectern search-only"
+_VERSION = re.compile(r"v?(\d+)\.\d+")
 
 
-def schema(collection: str) -> dict[str, Any]:
-    return {
+def schema(collection: str, *, synonym_sets: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "name": collection,
         "fields": [
             {"name": "type", "type": "string", "facet": True},
@@ -61,12 +76,32 @@ def schema(collection: str) -> dict[str, Any]:
             {"name": "owner_id", "type": "string"},
             {"name": "published", "type": "bool"},
         ],
-        "synonym_sets": [synonym_set_name(collection)],
     }
+    if synonym_sets:
+        out["synonym_sets"] = [synonym_set_name(collection)]
+    return out
 
 
 def synonym_set_name(collection: str) -> str:
     return f"{collection}-synonyms"
+
+
+def synonym_items(synonyms: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One one-way item per typo: searching the root also searches its replacement."""
+    return [
+        {"id": f"{SYNONYM_ID_PREFIX}{term}", "root": term, "synonyms": [replacement]}
+        for term, replacement in sorted(synonyms.items())
+    ]
+
+
+def major_version(version: str) -> int | None:
+    """The major version in Typesense's ``/debug`` answer ("0.24.1" → 0, "30.1" → 30)."""
+    match = _VERSION.match(version.strip())
+    return int(match.group(1)) if match else None
+
+
+def search_key_description(collection: str) -> str:
+    return f"{SEARCH_KEY_DESCRIPTION} ({collection})"
 
 
 def document(doc: IndexDoc) -> dict[str, Any]:
@@ -131,8 +166,12 @@ class TypesenseSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_TYPESENSE_")
 
     url: str | None = None
+    # The admin key: the drain and the migration.
     api_key: str | None = None
     api_key_secret: str | None = None
+    # A key that may only search the collection: GET /v1/search and the health check.
+    search_api_key: str | None = None
+    search_api_key_secret: str | None = None
     collection: str = "lectern"
 
 
@@ -149,6 +188,7 @@ class TypesenseIndex:
         import httpx
 
         self.collection = collection
+        self._synonym_sets: bool | None = None
         self.client = httpx.Client(
             base_url=url.rstrip("/"),
             headers={API_KEY_HEADER: api_key},
@@ -157,16 +197,13 @@ class TypesenseIndex:
         )
 
     @classmethod
-    def from_settings(cls, settings: TypesenseSettings, *, secret_max_age: int) -> TypesenseIndex:
+    def from_settings(
+        cls, settings: TypesenseSettings, *, secret_max_age: int, search_only: bool = False
+    ) -> TypesenseIndex:
+        """The admin client, or with ``search_only`` the one holding the search-only key."""
         if not settings.url:
             raise DependencyUnavailable("search", "LECTERN_TYPESENSE_URL is not set")
-        key = secret_or_value(
-            secret=settings.api_key_secret,
-            value=settings.api_key,
-            dependency="search",
-            setting="LECTERN_TYPESENSE_API_KEY",
-            max_age=secret_max_age,
-        )
+        key = read_key(settings, secret_max_age=secret_max_age, search_only=search_only)
         return cls(settings.url, key, settings.collection)
 
     def close(self) -> None:
@@ -202,22 +239,119 @@ class TypesenseIndex:
         if not (isinstance(body, dict) and body.get("ok") is True):
             raise DependencyUnavailable("search", "Typesense /health is not ok")
 
+    def server_version(self) -> str:
+        body = self._json(self._send("GET", "/debug"))
+        version = body.get("version") if isinstance(body, dict) else None
+        if not isinstance(version, str):
+            raise DependencyUnavailable("search", "Typesense /debug named no version")
+        return version
+
+    def uses_synonym_sets(self) -> bool:
+        """Whether the server keeps synonyms in sets (30 and later): asked once."""
+        if self._synonym_sets is None:
+            major = major_version(self.server_version())
+            # An unnumbered build ("nightly") is newer than every release.
+            self._synonym_sets = major is None or major >= SYNONYM_SETS_SINCE
+        return self._synonym_sets
+
     def ensure_schema(self, synonyms: Mapping[str, str]) -> None:
+        items = synonym_items(synonyms)
+        if self.uses_synonym_sets():
+            self._ensure_with_synonym_set(items)
+        else:
+            self._create_collection(schema(self.collection, synonym_sets=False))
+            self._sync_collection_synonyms(items)
+
+    def _create_collection(self, wanted: dict[str, Any]) -> httpx.Response | None:
+        """The collection as it is, or None when it had to be made."""
+        found = self._send("GET", f"/collections/{self.collection}", ok=(200, 404))
+        if found.status_code == 200:
+            return found
+        # 409: another drain made it meanwhile.
+        self._send("POST", "/collections", json=wanted, ok=(201, 409))
+        return None
+
+    def _ensure_with_synonym_set(self, items: list[dict[str, Any]]) -> None:
         name = synonym_set_name(self.collection)
-        items = [
-            {"id": f"typo-{term}", "root": term, "synonyms": [replacement]}
-            for term, replacement in sorted(synonyms.items())
-        ]
         # The set first: the collection names it.
         self._send("PUT", f"/synonym_sets/{name}", json={"items": items})
-        found = self._send("GET", f"/collections/{self.collection}", ok=(200, 404))
-        if found.status_code == 404:
-            # 409: another drain made it meanwhile.
-            self._send("POST", "/collections", json=schema(self.collection), ok=(201, 409))
+        found = self._create_collection(schema(self.collection))
+        if found is None:
             return
         current = self._json(found)
         if name not in (current.get("synonym_sets") or []):
             self._send("PATCH", f"/collections/{self.collection}", json={"synonym_sets": [name]})
+
+    def _sync_collection_synonyms(self, items: list[dict[str, Any]]) -> None:
+        """Make the collection's synonyms Lectern's: write the changed ones, delete the
+        ones no longer wanted. A steady run is one GET."""
+        from urllib.parse import quote
+
+        path = f"/collections/{self.collection}/synonyms"
+        listed = self._json(self._send("GET", path))
+        current = listed.get("synonyms") if isinstance(listed, dict) else None
+        if not isinstance(current, list):
+            raise DependencyUnavailable("search", "Typesense listed no synonyms")
+        ours = {
+            str(s["id"]): s
+            for s in current
+            if isinstance(s, dict) and str(s.get("id", "")).startswith(SYNONYM_ID_PREFIX)
+        }
+        wanted = {item["id"]: item for item in items}
+        for synonym_id, item in wanted.items():
+            have = ours.get(synonym_id)
+            if have is None or (have.get("root"), have.get("synonyms")) != (
+                item["root"],
+                item["synonyms"],
+            ):
+                body = {"root": item["root"], "synonyms": item["synonyms"]}
+                self._send("PUT", f"{path}/{quote(synonym_id, safe='')}", json=body)
+        for synonym_id in sorted(ours.keys() - wanted.keys()):
+            self._send("DELETE", f"{path}/{quote(synonym_id, safe='')}", ok=(200, 404))
+
+    def ensure_search_key(self, value: str) -> None:
+        """Register ``value`` as a key that may only search this collection (this client
+        must hold the admin key). Run again, it changes nothing."""
+        if not value:
+            raise ValueError("the search key is empty")
+        description = search_key_description(self.collection)
+        wanted = {
+            "description": description,
+            "actions": list(SEARCH_KEY_ACTIONS),
+            "collections": [self.collection],
+            "value": value,
+        }
+        created = self._send("POST", "/keys", json=wanted, ok=(200, 201, 409))
+        if created.status_code != 409:
+            return
+        # The value is registered already. Typesense shows only its first four
+        # characters: a key of ours with that prefix and this scope is it.
+        listed = self._json(self._send("GET", "/keys"))
+        keys = listed.get("keys") if isinstance(listed, dict) else None
+        if not isinstance(keys, list):
+            raise DependencyUnavailable("search", "Typesense listed no keys")
+        ours = [
+            k
+            for k in keys
+            if isinstance(k, dict)
+            and k.get("value_prefix") == value[:4]
+            and str(k.get("description", "")).startswith(SEARCH_KEY_DESCRIPTION)
+        ]
+        if any(
+            k.get("actions") == wanted["actions"] and k.get("collections") == wanted["collections"]
+            for k in ours
+        ):
+            return
+        # Ours, with another scope (another collection, older actions): replace it.
+        for key in ours:
+            self._send("DELETE", f"/keys/{key['id']}", ok=(200, 404))
+        created = self._send("POST", "/keys", json=wanted, ok=(200, 201, 409))
+        if created.status_code == 409:
+            raise DependencyUnavailable(
+                "search",
+                "LECTERN_TYPESENSE_SEARCH_API_KEY is registered in Typesense with another "
+                "scope and not by Lectern: delete that key or choose another value",
+            )
 
     def upsert(self, docs: Sequence[IndexDoc]) -> dict[Key, str]:
         unique = list({doc.key: doc for doc in docs}.values())
@@ -273,6 +407,8 @@ class TypesenseIndex:
             "query_by": QUERY_BY,
             "query_by_weights": QUERY_BY_WEIGHTS,
             "prefix": "true,true",
+            # Every word must match, as in Postgres: no falling back to fewer words.
+            "drop_tokens_threshold": 0,
             "filter_by": filter_by(types, viewer),
             "per_page": limit,
             "page": 1,
@@ -296,6 +432,24 @@ class TypesenseIndex:
             return hits, int(result.get("found", len(hits)))
         except (KeyError, ValueError, TypeError) as exc:
             raise DependencyUnavailable("search", "unexpected search hit shape") from exc
+
+
+def read_key(settings: TypesenseSettings, *, secret_max_age: int, search_only: bool) -> str:
+    if search_only:
+        return secret_or_value(
+            secret=settings.search_api_key_secret,
+            value=settings.search_api_key,
+            dependency="search",
+            setting="LECTERN_TYPESENSE_SEARCH_API_KEY",
+            max_age=secret_max_age,
+        )
+    return secret_or_value(
+        secret=settings.api_key_secret,
+        value=settings.api_key,
+        dependency="search",
+        setting="LECTERN_TYPESENSE_API_KEY",
+        max_age=secret_max_age,
+    )
 
 
 def _hit(raw: Mapping[str, Any]) -> Hit:
