@@ -26,12 +26,20 @@ def main() -> None:
     # A SIGTERM (a process manager, `timeout`, a closed terminal's session) stops the stack
     # like Ctrl-C does; by default Python would die at once and leave Postgres running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    stack = LocalStack(data_dir=args.data_dir)
-    print("Starting the embedded stack (Postgres, Redis + Upstash emulator, moto) ...", flush=True)
+    # Typesense by default; LECTERN_SEARCH_BACKEND=postgres keeps the Postgres adapter
+    # (and starts no Typesense).
+    wants_typesense = os.environ.get("LECTERN_SEARCH_BACKEND", "typesense") == "typesense"
+    stack = LocalStack(data_dir=args.data_dir, typesense=wants_typesense)
+    services = "Postgres, Redis + Upstash emulator, moto" + (", Typesense" * wants_typesense)
+    print(f"Starting the embedded stack ({services}) ...", flush=True)
     stack.start()
     try:
         os.environ.setdefault("LECTERN_ENV", "local")
         os.environ.setdefault("LECTERN_DB_POOL_SIZE", "10")
+        # Where Typesense cannot run, the stack said so and search stays in Postgres.
+        os.environ["LECTERN_SEARCH_BACKEND"] = (
+            "typesense" if stack.typesense_server is not None else "postgres"
+        )
         stack.apply_env()
         serve(stack, args.port)
     finally:
@@ -42,14 +50,23 @@ def serve(stack: LocalStack, port: int) -> None:
     import uvicorn
 
     from lectern.config import get_settings
+    from lectern.core.outbox import enqueue_everything
     from lectern.db.engine import get_sessionmaker
     from lectern.db.migrations import upgrade
+    from lectern.search.factory import ensure_search_key
     from local.devapp import create_dev_app
     from local.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed
 
     revision = upgrade(stack.env["LECTERN_DATABASE_URL"])
+    # As the migrate function does in AWS: the search function's own key.
+    ensure_search_key()
     with get_sessionmaker()() as db:
         seed(db)
+        # The index may be behind the database: a run with the other backend, or a fresh
+        # Typesense. A re-index (a replay of the outbox) at every start, drained by the
+        # schedule below, brings it level.
+        enqueue_everything(db)
+        db.commit()
     app = create_dev_app(stack)
     from local.scheduler import (
         AGGREGATE_EVERY_SECONDS,
@@ -72,6 +89,9 @@ def serve(stack: LocalStack, port: int) -> None:
     print(f"  API:   http://127.0.0.1:{port}/v1   docs: http://127.0.0.1:{port}/docs")
     print(f"  Mail:  http://127.0.0.1:{port}/_local/mail")
     print(f"  Jobs:  POST http://127.0.0.1:{port}/_local/aggregate runs the schedule now (hourly)")
+    search = get_settings().search.backend
+    where = f"Typesense {stack.typesense_server.url}" if stack.typesense_server else "Postgres"
+    print(f"  Search: {search} ({where})")
     print(f"  Index: POST http://127.0.0.1:{port}/_local/search-sync drains the outbox (every 5 s)")
     print("  Ingest: uploads under documents/ are processed from moto's SQS queue as they land")
     print("  Demo accounts (password: " + DEMO_PASSWORD + "):")

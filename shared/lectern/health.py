@@ -67,7 +67,12 @@ def run_checks() -> dict[str, Any]:
     if "search" not in checks:
         checks["search"] = checks["database"]
     failed = sorted(name for name, state in checks.items() if state != "ok")
-    report: dict[str, Any] = {"status": "ok" if not failed else "unavailable", "checks": checks}
+    report: dict[str, Any] = {
+        "status": "ok" if not failed else "unavailable",
+        "checks": checks,
+        # Which full-text index answers GET /v1/search.
+        "search_backend": get_settings().search.backend,
+    }
     if failed:
         report["failed"] = failed
     return report
