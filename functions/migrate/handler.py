@@ -3,6 +3,9 @@
 Runs over the direct (non-pooled) Neon endpoint: DDL and advisory locks need a real
 session, which the transaction-mode pooler does not give. Invoke it after each deploy:
 ``aws lambda invoke --function-name <MigrateFunction> out.json``.
+
+When search is on Typesense it also registers the search function's key, with the
+admin key: a key that may only search Lectern's collection (``documents:search``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     report: dict[str, Any] = {"status": "ok", "revision": applied}
     if revision == "head":
         report["embedding_model_id"] = _register_embedding_model(url)
+        report["typesense_search_key"] = _register_search_key()
     return report
+
+
+def _register_search_key() -> str:
+    from lectern.search.factory import ensure_search_key
+
+    return "registered" if ensure_search_key() else "not used"
 
 
 def _register_embedding_model(url: str) -> int:

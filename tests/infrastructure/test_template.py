@@ -451,8 +451,42 @@ def test_direct_database_url_reaches_only_the_migrate_function() -> None:
         if "DirectDatabaseUrlSecretArn" in refs_in(function["Properties"])
     )
     assert readers == ["MigrateFunction"]
-    assert allowed_resources("MigrateFunction", "secretsmanager:GetSecretValue") == {
-        "DirectDatabaseUrlSecretArn"
+    assert allowed_resources("MigrateFunction", "secretsmanager:GetSecretValue") - {
+        "TypesenseApiKeySecretArn",
+        "TypesenseSearchApiKeySecretArn",
+    } == {"DirectDatabaseUrlSecretArn"}
+
+
+def _readers(secret: str) -> set[str]:
+    return {
+        logical_id
+        for logical_id in functions()
+        if secret in allowed_resources(logical_id, "secretsmanager:GetSecretValue")
+    }
+
+
+def test_the_typesense_admin_key_reaches_only_the_drain_and_the_migration() -> None:
+    """Searches and health checks hold the search-only key; the migration registers it
+    with the admin key, which only the drain also needs."""
+    assert _readers("TypesenseApiKeySecretArn") == {"SearchSyncFunction", "MigrateFunction"}
+    assert _readers("TypesenseSearchApiKeySecretArn") == {
+        "SearchFunction",
+        "HealthFunction",
+        "MigrateFunction",
+    }
+
+
+def test_a_typesense_url_without_both_keys_is_refused() -> None:
+    rule = template()["Rules"]["TypesenseHasBothKeys"]
+    assert refs_in(rule["RuleCondition"]) == {"TypesenseUrl"}
+    assert refs_in(rule["Assertions"]) == {
+        "TypesenseApiKeySecretArn",
+        "TypesenseSearchApiKeySecretArn",
+    }
+    assert refs_in(template()["Conditions"]["HasTypesense"]) == {
+        "TypesenseUrl",
+        "TypesenseApiKeySecretArn",
+        "TypesenseSearchApiKeySecretArn",
     }
 
 
