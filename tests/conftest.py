@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.stack import LocalStack
+from local.typesense_server import TypesenseServer
 
 os.environ["LECTERN_ENV"] = "test"
 os.environ["LECTERN_DB_POOL_SIZE"] = "20"
@@ -50,6 +51,33 @@ def stack() -> Iterator[LocalStack]:
     yield local_stack
     reset_clients()
     local_stack.stop()
+
+
+@pytest.fixture(scope="session")
+def typesense(stack: LocalStack) -> TypesenseServer:
+    """The stack's real Typesense server (skipped only where its binary cannot run)."""
+    if stack.typesense_server is None:
+        pytest.skip(f"Typesense cannot run here: {stack.typesense_skipped}")
+    return stack.typesense_server
+
+
+def new_collection() -> str:
+    """A collection name of one test's own: tests share the server, never a collection."""
+    return f"lectern_test_{uuid.uuid4().hex[:12]}"
+
+
+def drop_collection(server: TypesenseServer, name: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=server.url, headers={"X-TYPESENSE-API-KEY": server.api_key}) as c:
+        c.delete(f"/collections/{name}")
+
+
+@pytest.fixture
+def typesense_collection(typesense: TypesenseServer) -> Iterator[str]:
+    name = new_collection()
+    yield name
+    drop_collection(typesense, name)
 
 
 @pytest.fixture
