@@ -1,8 +1,9 @@
 """The search outbox against the real Postgres: services write their rows in the same
 transaction, and the drain carries them to an index that may be down, busy or picky.
 
-The index here is an in-memory fake of the port with an outage window on an injected
-clock; the Postgres adapter gets its own end-to-end test at the bottom.
+The index here is an in-memory fake of the port (it counts pushes, and has an outage
+window on an injected clock); the Postgres adapter gets its own end-to-end test at the
+bottom, and the real Typesense its drain, re-index and outage in test_search_typesense.py.
 """
 
 import random
