@@ -1,14 +1,19 @@
 """Full-text search end to end: writes through the `courses` and `assessments` Lambdas,
 the scheduled `search_sync` Lambda drains the outbox, and `GET /v1/search` on the
-`search` Lambda answers each caller with what they may see."""
+`search` Lambda answers each caller with what they may see. Twice: on the Postgres
+adapter, and on the real Typesense, where the `migrate` Lambda registers the search
+function's own key (search-only) and `search_sync` writes with the admin key."""
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local.events import LambdaContext
 from local.functions import load_module
+from local.stack import LocalStack
+from tests.conftest import drop_collection, new_collection, reset_clients
 from tests.e2e.conftest import Reply, invoke
 from tests.factories import Account, new_account
 
@@ -30,8 +35,30 @@ def ok(reply: Reply, status: int = 201) -> Any:
     return reply.body
 
 
+@pytest.fixture(scope="module", params=["postgres", "typesense"])
+def backend(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[str]:
+    if request.param == "postgres":
+        yield "postgres"
+        return
+    from lectern.db.migrations import REPO_MIGRATIONS
+
+    server = request.getfixturevalue("typesense")
+    collection = new_collection()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LECTERN_SEARCH_BACKEND", "typesense")
+        env.setenv("LECTERN_TYPESENSE_COLLECTION", collection)
+        env.setenv("LECTERN_TYPESENSE_SEARCH_API_KEY", "s" + uuid.uuid4().hex)
+        reset_clients()
+        migrate = load_module("migrate", "handler.py")
+        env.setattr(migrate, "SCRIPT_LOCATION", REPO_MIGRATIONS)
+        assert migrate.handler({}, None)["typesense_search_key"] == "registered"
+        yield "typesense"
+    reset_clients()
+    drop_collection(server, collection)
+
+
 @pytest.fixture(scope="module")
-def world() -> dict[str, Any]:
+def world(backend: str) -> dict[str, Any]:
     """An author with a published and a draft course (a lesson each) and a question, a
     learner enrolled in the published one, and a stranger; the index drained."""
     author, learner, stranger = new_account("instructor"), new_account(), new_account()
@@ -107,6 +134,7 @@ def world() -> dict[str, Any]:
         "draft": draft,
         "draft_lesson": draft_lesson,
         "question": question["id"],
+        "backend": backend,
     }
 
 
@@ -117,6 +145,8 @@ def found_ids(reply: Reply) -> set[str]:
 
 
 def test_each_caller_finds_what_they_may_see(world: dict[str, Any]) -> None:
+    health = ok(invoke("health", "GET", "/v1/health"), 200)
+    assert health["search_backend"] == world["backend"] and health["checks"]["search"] == "ok"
     w = world["word"]
     q = f"q={w}"
     assert found_ids(search(q)) == {world["published"]}
@@ -193,11 +223,11 @@ def test_a_bad_token_is_401_not_anonymous() -> None:
 
 def test_typesense_down_is_a_503(settings_env: pytest.MonkeyPatch) -> None:
     from lectern.search.factory import reset_index
-    from tests.conftest import reset_clients
 
     settings_env.setenv("LECTERN_SEARCH_BACKEND", "typesense")
     settings_env.setenv("LECTERN_TYPESENSE_URL", "http://127.0.0.1:9")  # nothing listens
     settings_env.setenv("LECTERN_TYPESENSE_API_KEY", "key")
+    settings_env.setenv("LECTERN_TYPESENSE_SEARCH_API_KEY", "search-key")
     reset_clients()
     reset_index()
     try:

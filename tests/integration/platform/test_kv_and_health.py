@@ -96,6 +96,7 @@ def test_health_is_ok_when_everything_answers(health_client: TestClient):
     assert body == {
         "status": "ok",
         "checks": {"database": "ok", "kv": "ok", "storage": "ok", "search": "ok"},
+        "search_backend": "postgres",
     }
 
 
@@ -182,8 +183,20 @@ def test_health_checks_typesense_itself_when_it_is_the_index(
     settings_env.setenv("LECTERN_SEARCH_BACKEND", "typesense")
     settings_env.setenv("LECTERN_TYPESENSE_URL", f"http://127.0.0.1:{_closed_port()}")
     settings_env.setenv("LECTERN_TYPESENSE_API_KEY", "test-key")
+    settings_env.setenv("LECTERN_TYPESENSE_SEARCH_API_KEY", "test-search-key")
     reset_clients()
     status, body = _health(health_client)
     assert status == 503
     assert body["failed"] == ["search"]
     assert body["checks"]["database"] == "ok"
+
+
+def test_health_names_typesense_when_it_is_the_index(
+    health_client: TestClient, settings_env, typesense
+):
+    settings_env.setenv("LECTERN_SEARCH_BACKEND", "typesense")  # the stack's real one
+    reset_clients()
+    status, body = _health(health_client)
+    assert status == 200, body
+    assert body["search_backend"] == "typesense"
+    assert body["checks"]["search"] == "ok"

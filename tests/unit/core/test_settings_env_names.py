@@ -82,6 +82,13 @@ ADAPTERS: dict[str, tuple[type, str, str, Any]] = {
     "LECTERN_TYPESENSE_API_KEY": (TypesenseSettings, "api_key", "ts-key", "ts-key"),
     "LECTERN_TYPESENSE_API_KEY_SECRET": (TypesenseSettings, "api_key_secret", "ts/k", "ts/k"),
     "LECTERN_TYPESENSE_COLLECTION": (TypesenseSettings, "collection", "c2", "c2"),
+    "LECTERN_TYPESENSE_SEARCH_API_KEY": (TypesenseSettings, "search_api_key", "ts-s", "ts-s"),
+    "LECTERN_TYPESENSE_SEARCH_API_KEY_SECRET": (
+        TypesenseSettings,
+        "search_api_key_secret",
+        "ts/s",
+        "ts/s",
+    ),
     "LECTERN_BEDROCK_EMBEDDING_MODEL_ID": (BedrockEmbeddingSettings, "model_id", "t3", "t3"),
     "LECTERN_BEDROCK_REGION": (BedrockEmbeddingSettings, "region", "us-west-2", "us-west-2"),
     "LECTERN_BEDROCK_LLM_MODEL_ID": (BedrockLlmSettings, "model_id", "nova", "nova"),
@@ -152,7 +159,10 @@ def test_every_old_name_is_covered():
         SEARCH_SYNC_BATCH ANALYTICS_RETENTION_DAYS ANALYTICS_PARTITIONS_AHEAD
         SHARE_CLEANUP_AFTER_DAYS CORS_ORIGINS SECRET_MAX_AGE_SECONDS
     """
-    assert {f"LECTERN_{n}" for n in old.split()} == set(GROUPED) | set(LOCAL_ONLY) | set(ADAPTERS)
+    added_since = {"LECTERN_TYPESENSE_SEARCH_API_KEY", "LECTERN_TYPESENSE_SEARCH_API_KEY_SECRET"}
+    assert {f"LECTERN_{n}" for n in old.split()} | added_since == (
+        set(GROUPED) | set(LOCAL_ONLY) | set(ADAPTERS)
+    )
 
 
 def test_a_group_field_is_not_read_under_a_new_name(monkeypatch: pytest.MonkeyPatch):

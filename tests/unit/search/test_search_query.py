@@ -110,3 +110,29 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert backoff(1) == timedelta(seconds=10)
     assert backoff(3) == timedelta(seconds=40)
     assert backoff(50) == timedelta(seconds=BACKOFF_CAP_SECONDS)
+
+
+@pytest.mark.parametrize(
+    ("version", "major"),
+    [
+        ("0.24.1", 0),
+        ("29.0", 29),
+        ("30.0", 30),
+        ("v30.1", 30),
+        ("30.0.rc12", 30),
+        ("nightly", None),
+    ],
+)
+def test_the_major_version_of_a_typesense_server(version: str, major: int | None) -> None:
+    from lectern.search.typesense import major_version
+
+    assert major_version(version) == major
+
+
+def test_the_schema_names_the_synonym_set_only_for_typesense_30() -> None:
+    from lectern.search.typesense import schema
+
+    assert schema("c")["synonym_sets"] == ["c-synonyms"]
+    assert "synonym_sets" not in schema("c", synonym_sets=False)
+    assert schema("c")["fields"] == schema("c", synonym_sets=False)["fields"]
+    assert schema("c")["token_separators"] == ["<", ">", "/", "-"]
