@@ -40,6 +40,8 @@ _PID_NAME = "typesense.pid"
 # ten seconds before it takes over its own old peer configuration.
 _PORTS_NAME = "ports.json"
 _LOG_TAIL_LINES = 20
+# A persistent server's log is set aside at a start once it is this large.
+_LOG_KEEP_BYTES = 10 * 1024 * 1024
 
 
 class TypesenseServerError(RuntimeError):
@@ -268,6 +270,8 @@ class TypesenseServer:
 
     def _launch(self, root: Path) -> None:
         log_path = root / _LOG_NAME
+        if log_path.exists() and log_path.stat().st_size > _LOG_KEEP_BYTES:
+            log_path.replace(log_path.with_suffix(".log.old"))
         self._log_start = log_path.stat().st_size if log_path.exists() else 0
         command = self._command(root)  # assembles the binary first, if need be
         with log_path.open("ab") as log:
@@ -293,10 +297,11 @@ class TypesenseServer:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        while time.monotonic() < deadline and not _exited(pid):
             time.sleep(0.1)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        if not _exited(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _terminate(self) -> None:
         process, self._process = self._process, None
@@ -341,10 +346,20 @@ class TypesenseServer:
         return f"typesense-server on {self.host}:{self.port} {what}. Log tail:\n{tail}"
 
 
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie (exited, not yet reaped by its parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def _port_free(port: int) -> bool:
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the server binds: closed connections lingering in TIME_WAIT do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
