@@ -62,6 +62,7 @@ SYNONYM_SETS_SINCE = 30
 SYNONYM_ID_PREFIX = "typo-"
 SEARCH_KEY_ACTIONS = ("documents:search",)
 SEARCH_KEY_DESCRIPTION = "lectern search-only"
+TOKEN_SEPARATORS = ("<", ">", "/", "-")
 _VERSION = re.compile(r"v?(\d+)\.\d+")
 
 
@@ -76,6 +77,10 @@ def schema(collection: str, *, synonym_sets: bool = True) -> dict[str, Any]:
             {"name": "owner_id", "type": "string"},
             {"name": "published", "type": "bool"},
         ],
+        # Typesense drops punctuation inside a word, so "<b>mitosis</b>" would be one
+        # token "bmitosisb"; Postgres' parser sees tags and hyphens as breaks. Fixed at
+        # creation: a collection made without them needs a re-index into a new one.
+        "token_separators": list(TOKEN_SEPARATORS),
     }
     if synonym_sets:
         out["synonym_sets"] = [synonym_set_name(collection)]
@@ -460,6 +465,9 @@ def _hit(raw: Mapping[str, Any]) -> Hit:
         id=entity_id,
         title=str(doc.get("title", "")),
         snippet=safe_snippet(_snippet(raw)),
+        # Typesense's 64-bit text_match; as a float its lowest bits (the field weight
+        # that puts a title match over a body match) may round away, but the hits come
+        # in Typesense's own order.
         score=float(raw.get("text_match", 0)),
     )
 
