@@ -146,7 +146,7 @@ def start_stack() -> tuple[Any, dict[str, str], str]:
     from lectern.db.migrations import upgrade
     from local.stack import LocalStack
 
-    stack = LocalStack()
+    stack = LocalStack(typesense=False)  # this bench does not search
     stack.start()
     env = {
         **os.environ,

@@ -109,7 +109,7 @@ def main() -> None:
     from lectern.db.migrations import upgrade
     from local.stack import LocalStack
 
-    stack = LocalStack()
+    stack = LocalStack(typesense=False)  # this bench does not search
     stack.start()
     os.environ.update(
         {

@@ -10,12 +10,13 @@ from typing import Any
 
 
 @contextmanager
-def embedded_stack(**env: str) -> Iterator[Any]:
-    """Start the local stack, point the settings at it (plus ``env``), migrate; stop at exit."""
+def embedded_stack(*, typesense: bool = False, **env: str) -> Iterator[Any]:
+    """Start the local stack (Typesense only when asked), point the settings at it (plus
+    ``env``), migrate; stop at exit."""
     from lectern.db.migrations import upgrade
     from local.stack import LocalStack
 
-    stack = LocalStack()
+    stack = LocalStack(typesense=typesense)
     stack.start()
     os.environ.update({**stack.env, "LECTERN_ENV": "test", "POWERTOOLS_LOG_LEVEL": "ERROR", **env})
     try:

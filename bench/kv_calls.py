@@ -25,7 +25,7 @@ def main() -> None:
     from local.functions import load_module
     from local.stack import LocalStack
 
-    stack = LocalStack()
+    stack = LocalStack(typesense=False)  # this bench does not search
     stack.start()
     os.environ.update(
         {
