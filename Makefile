@@ -19,7 +19,7 @@ $(STAMP): requirements-dev.txt layers/deps/requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-dev: $(STAMP)  ## run the API on 127.0.0.1:$(PORT) with Postgres, Redis (Upstash API) and moto
+dev: $(STAMP)  ## run the API on 127.0.0.1:$(PORT) with Postgres, Redis (Upstash API), moto and Typesense
 	PORT=$(PORT) $(BIN)/python -m local
 
 test: lint typecheck pytest  ## ruff, mypy on shared/, then pytest (starts its own services)
