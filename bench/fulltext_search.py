@@ -126,8 +126,12 @@ def fill(url: str, lessons: int, words: int, vocab: list[str], typesense: Any | 
 
     engine = create_engine(url, poolclass=NullPool)
     spent = {"postgres": 0.0, "typesense": 0.0}
-    with engine.connect() as conn:
-        conn.execute(text("SET statement_timeout = 0"))
+    # COPY goes through the driver's own connection, so it is the driver's commit that
+    # ends each batch (SQLAlchemy's would see no transaction of its own and do nothing).
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SET statement_timeout = 0")
         done = 0
         for batch in lessons_batches(lessons, words, vocab):
             t0 = time.perf_counter()
@@ -146,14 +150,13 @@ def fill(url: str, lessons: int, words: int, vocab: list[str], typesense: Any | 
                     ]
                 )
             buffer.seek(0)
-            cursor = conn.connection.cursor()
             cursor.execute(
                 "COPY search_entries"
                 " (entity_type, entity_id, title, body, course_id, owner_id, published)"
                 " FROM STDIN WITH (FORMAT csv)",
                 stream=buffer,
             )
-            conn.commit()
+            raw.commit()
             spent["postgres"] += time.perf_counter() - t0
             if typesense is not None:
                 t0 = time.perf_counter()
@@ -166,12 +169,19 @@ def fill(url: str, lessons: int, words: int, vocab: list[str], typesense: Any | 
                 f" Typesense {spent['typesense']:5.1f} s)",
                 flush=True,
             )
+    finally:
+        raw.close()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         t0 = time.perf_counter()
         conn.execute(text("VACUUM ANALYZE search_entries"))
         size = conn.execute(
             text("SELECT pg_size_pretty(pg_total_relation_size('search_entries'))")
         ).scalar()
+        rows = conn.execute(text("SELECT count(*) FROM search_entries")).scalar()
+    assert rows == lessons, f"search_entries holds {rows} lessons, not {lessons}"
+    if typesense is not None:
+        held = typesense.client.get(f"/collections/{typesense.collection}").json()
+        assert held["num_documents"] == lessons, held["num_documents"]
     print(
         f"  vacuumed and analyzed in {time.perf_counter() - t0:.1f} s;"
         f" search_entries with indexes: {size}"
