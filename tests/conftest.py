@@ -6,6 +6,7 @@ module is imported; the stack fixture then points the cached clients at the stac
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -64,6 +65,15 @@ def typesense(stack: LocalStack) -> TypesenseServer:
 def new_collection() -> str:
     """A collection name of one test's own: tests share the server, never a collection."""
     return f"lectern_test_{uuid.uuid4().hex[:12]}"
+
+
+_search_keys = itertools.count()
+
+
+def new_search_key(prefix: str | None = None) -> str:
+    """A search-only key value. Typesense shows only a key's first four characters, so
+    each gets a prefix no other key of the session has (or the one asked for)."""
+    return (prefix or f"t{next(_search_keys):03x}") + uuid.uuid4().hex
 
 
 def drop_collection(server: TypesenseServer, name: str) -> None:

@@ -335,28 +335,27 @@ class TypesenseIndex:
         keys = listed.get("keys") if isinstance(listed, dict) else None
         if not isinstance(keys, list):
             raise DependencyUnavailable("search", "Typesense listed no keys")
-        ours = [
-            k
-            for k in keys
-            if isinstance(k, dict)
-            and k.get("value_prefix") == value[:4]
-            and str(k.get("description", "")).startswith(SEARCH_KEY_DESCRIPTION)
+        same_prefix = [
+            k for k in keys if isinstance(k, dict) and k.get("value_prefix") == value[:4]
         ]
         if any(
             k.get("actions") == wanted["actions"] and k.get("collections") == wanted["collections"]
-            for k in ours
+            for k in same_prefix
         ):
             return
-        # Ours, with another scope (another collection, older actions): replace it.
-        for key in ours:
-            self._send("DELETE", f"/keys/{key['id']}", ok=(200, 404))
-        created = self._send("POST", "/keys", json=wanted, ok=(200, 201, 409))
-        if created.status_code == 409:
-            raise DependencyUnavailable(
-                "search",
-                "LECTERN_TYPESENSE_SEARCH_API_KEY is registered in Typesense with another "
-                "scope and not by Lectern: delete that key or choose another value",
-            )
+        # Registered with another scope (the collection renamed, older actions). Replaced
+        # only when it is surely that key: the one key with this prefix, and one of ours;
+        # another stage's key on the same cluster may share a prefix.
+        if len(same_prefix) == 1 and str(same_prefix[0].get("description", "")).startswith(
+            SEARCH_KEY_DESCRIPTION
+        ):
+            self._send("DELETE", f"/keys/{same_prefix[0]['id']}", ok=(200, 404))
+            if self._send("POST", "/keys", json=wanted, ok=(200, 201, 409)).status_code != 409:
+                return
+        raise ValueError(
+            "LECTERN_TYPESENSE_SEARCH_API_KEY is registered in Typesense with another scope; "
+            "delete that key or choose another value"
+        )
 
     def upsert(self, docs: Sequence[IndexDoc]) -> dict[Key, str]:
         unique = list({doc.key: doc for doc in docs}.values())

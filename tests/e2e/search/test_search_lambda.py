@@ -13,7 +13,7 @@ import pytest
 from local.events import LambdaContext
 from local.functions import load_module
 from local.stack import LocalStack
-from tests.conftest import drop_collection, new_collection, reset_clients
+from tests.conftest import drop_collection, new_collection, new_search_key, reset_clients
 from tests.e2e.conftest import Reply, invoke
 from tests.factories import Account, new_account
 
@@ -47,7 +47,7 @@ def backend(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("LECTERN_SEARCH_BACKEND", "typesense")
         env.setenv("LECTERN_TYPESENSE_COLLECTION", collection)
-        env.setenv("LECTERN_TYPESENSE_SEARCH_API_KEY", "s" + uuid.uuid4().hex)
+        env.setenv("LECTERN_TYPESENSE_SEARCH_API_KEY", new_search_key())
         reset_clients()
         migrate = load_module("migrate", "handler.py")
         env.setattr(migrate, "SCRIPT_LOCATION", REPO_MIGRATIONS)

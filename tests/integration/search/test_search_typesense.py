@@ -35,7 +35,7 @@ from lectern.search.typesense import (
     search_key_description,
 )
 from local.typesense_server import VERSION, TypesenseServer
-from tests.conftest import drop_collection, new_collection, reset_clients
+from tests.conftest import drop_collection, new_collection, new_search_key, reset_clients
 from tests.factories import make_account
 from tests.integration.search.spec import doc
 from tests.integration.search.test_search_outbox import FakeClock, WriteMix
@@ -284,7 +284,7 @@ def _keys_with_prefix(index: TypesenseIndex, value: str) -> list[dict[str, Any]]
 def test_the_search_key_may_search_its_collection_and_nothing_else(
     typesense: TypesenseServer, index: TypesenseIndex
 ) -> None:
-    value = "s" + uuid.uuid4().hex
+    value = new_search_key()
     index.ensure_search_key(value)
     index.ensure_search_key(value)  # again: nothing changes
     [key] = _keys_with_prefix(index, value)
@@ -301,7 +301,7 @@ def test_the_search_key_may_search_its_collection_and_nothing_else(
         lambda: searcher.upsert([doc(title="Planted")]),
         lambda: searcher.delete([heart.key]),
         lambda: searcher.ensure_schema({"hart": "heart"}),
-        lambda: searcher.ensure_search_key("s" + uuid.uuid4().hex),
+        lambda: searcher.ensure_search_key(new_search_key()),
     ):
         with pytest.raises(DependencyUnavailable) as refused:
             attempt()
@@ -325,7 +325,7 @@ def test_the_search_key_may_search_its_collection_and_nothing_else(
 def test_a_search_key_of_another_collection_is_rescoped(
     typesense: TypesenseServer, index: TypesenseIndex
 ) -> None:
-    value = "s" + uuid.uuid4().hex
+    value = new_search_key()
     before = TypesenseIndex(typesense.url, typesense.api_key, new_collection())
     try:
         before.ensure_search_key(value)  # the collection it served until a rename
@@ -339,6 +339,25 @@ def test_a_search_key_of_another_collection_is_rescoped(
         drop_collection(typesense, before.collection)
 
 
+def test_a_key_that_may_not_be_ours_is_never_deleted(
+    typesense: TypesenseServer, index: TypesenseIndex
+) -> None:
+    """Typesense shows four characters of a key: with two keys behind the same four
+    (another stage's, say), which one holds the value is unknown, so neither is touched."""
+    value = new_search_key()
+    neighbour = new_search_key(prefix=value[:4])
+    other = TypesenseIndex(typesense.url, typesense.api_key, new_collection())
+    try:
+        other.ensure_search_key(value)
+        other.ensure_search_key(neighbour)
+        with pytest.raises(ValueError, match="registered in Typesense with another scope"):
+            index.ensure_search_key(value)
+        keys = _keys_with_prefix(index, value)
+        assert [k["collections"] for k in keys] == [[other.collection]] * 2
+    finally:
+        drop_collection(typesense, other.collection)
+
+
 def test_the_migrate_function_registers_the_search_key_that_searches_and_health_use(
     typesense: TypesenseServer,
     typesense_collection: str,
@@ -350,7 +369,7 @@ def test_the_migrate_function_registers_the_search_key_that_searches_and_health_
     from lectern.search.factory import get_index, get_search_index
     from local.functions import load_module
 
-    value = "s" + uuid.uuid4().hex
+    value = new_search_key()
     settings_env.setenv("LECTERN_SEARCH_BACKEND", "typesense")
     settings_env.setenv("LECTERN_TYPESENSE_COLLECTION", typesense_collection)
     settings_env.setenv("LECTERN_TYPESENSE_SEARCH_API_KEY", value)
