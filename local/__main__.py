@@ -70,9 +70,11 @@ def serve(stack: LocalStack, port: int) -> None:
     app = create_dev_app(stack)
     from local.scheduler import (
         AGGREGATE_EVERY_SECONDS,
+        OUTBOX_RELAY_EVERY_SECONDS,
         SEARCH_SYNC_EVERY_SECONDS,
         Schedule,
         run_aggregate,
+        run_outbox_relay,
         run_search_sync,
     )
 
@@ -80,6 +82,8 @@ def serve(stack: LocalStack, port: int) -> None:
     aggregate.start()
     search_sync = Schedule("search_sync", SEARCH_SYNC_EVERY_SECONDS, run_search_sync)
     search_sync.start()
+    outbox_relay = Schedule("outbox_relay", OUTBOX_RELAY_EVERY_SECONDS, run_outbox_relay)
+    outbox_relay.start()
     from local.ingest_worker import IngestWorker
 
     # Uploads reach the ingest handler as in AWS: moto's bucket notifies the queue.
@@ -93,6 +97,7 @@ def serve(stack: LocalStack, port: int) -> None:
     where = f"Typesense {stack.typesense_server.url}" if stack.typesense_server else "Postgres"
     print(f"  Search: {search} ({where})")
     print(f"  Index: POST http://127.0.0.1:{port}/_local/search-sync drains the outbox (every 5 s)")
+    print(f"  Relay: POST http://127.0.0.1:{port}/_local/outbox-relay sends queued mail (5 s)")
     print("  Ingest: uploads under documents/ are processed from moto's SQS queue as they land")
     print("  Demo accounts (password: " + DEMO_PASSWORD + "):")
     for email, _name, role in DEMO_ACCOUNTS:
@@ -104,6 +109,7 @@ def serve(stack: LocalStack, port: int) -> None:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
     finally:
         ingest.stop()
+        outbox_relay.stop()
         search_sync.stop()
         aggregate.stop()
 

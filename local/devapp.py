@@ -24,7 +24,13 @@ def local_router(stack: LocalStack) -> APIRouter:
     @router.get("/mail")
     def sent_mail(to: str | None = Query(default=None)) -> list[dict[str, Any]]:
         return [
-            {"to": m.to, "subject": m.subject, "text": m.text, "sent_at": m.sent_at.isoformat()}
+            {
+                "to": m.to,
+                "subject": m.subject,
+                "text": m.text,
+                "sent_at": m.sent_at.isoformat(),
+                "headers": m.headers,
+            }
             for m in stack.sent_mail(to)
         ]
 
@@ -41,6 +47,13 @@ def local_router(stack: LocalStack) -> APIRouter:
         from local.scheduler import run_search_sync
 
         return run_search_sync()
+
+    @router.post("/outbox-relay")
+    def outbox_relay_now() -> dict[str, Any]:
+        """Deliver the outbox's relayed work now (notification mail), as the schedule does."""
+        from local.scheduler import run_outbox_relay
+
+        return run_outbox_relay()
 
     return router
 

@@ -37,7 +37,9 @@ def http_event(
     query: str = "",
     source_ip: str = "203.0.113.10",
     route_key: str | None = None,
+    raw_body: str | None = None,
 ) -> dict[str, Any]:
+    """``body`` goes as JSON; ``raw_body`` as it is (send its content-type in ``headers``)."""
     all_headers = {"host": "api.lectern.test", "user-agent": "lectern-tests"}
     if body is not None:
         all_headers["content-type"] = "application/json"
@@ -69,6 +71,6 @@ def http_event(
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "body": json.dumps(body) if body is not None else None,
+        "body": raw_body if raw_body is not None else None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }

@@ -2,8 +2,8 @@
 
 ``make dev`` starts one timer per schedule; each run calls the function's real handler
 with the event the scheduler would send, so local data gets its rollups, partitions,
-clean-up and search index as a deployed stage does. ``POST /_local/aggregate`` and
-``POST /_local/search-sync`` run them at once.
+clean-up and search index as a deployed stage does. ``POST /_local/aggregate``,
+``POST /_local/search-sync`` and ``POST /_local/outbox-relay`` run them at once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from local.functions import load_module
 AGGREGATE_EVERY_SECONDS = 3600
 # Faster than the deployed minute, so a local edit is searchable (and re-embedded) at once.
 SEARCH_SYNC_EVERY_SECONDS = 5
+# Likewise, so notification mail shows in /_local/mail within seconds.
+OUTBOX_RELAY_EVERY_SECONDS = 5
 
 
 def run_aggregate(event: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -31,6 +33,13 @@ def run_aggregate(event: dict[str, Any] | None = None) -> dict[str, Any]:
 def run_search_sync(event: dict[str, Any] | None = None) -> dict[str, Any]:
     handler = load_module("search_sync", "handler.py").handler
     # Its backlog metrics (EMF lines on stdout) every 5 s would flood the console.
+    with contextlib.redirect_stdout(io.StringIO()):
+        result: dict[str, Any] = handler(event or {}, LambdaContext())
+    return result
+
+
+def run_outbox_relay(event: dict[str, Any] | None = None) -> dict[str, Any]:
+    handler = load_module("outbox_relay", "handler.py").handler
     with contextlib.redirect_stdout(io.StringIO()):
         result: dict[str, Any] = handler(event or {}, LambdaContext())
     return result

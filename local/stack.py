@@ -44,6 +44,24 @@ class SentMail:
     subject: str
     text: str
     sent_at: datetime
+    # Extra header fields of a raw message (List-Unsubscribe ...), by lower-cased name.
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _raw_mail(raw: str | bytes) -> tuple[str, str, dict[str, str]]:
+    """A raw MIME message's subject, text and header fields."""
+    from email import message_from_bytes, message_from_string
+    from email.policy import default
+
+    parsed = (
+        message_from_bytes(raw, policy=default)
+        if isinstance(raw, bytes)
+        else message_from_string(raw, policy=default)
+    )
+    body = parsed.get_body(preferencelist=("plain",)) if parsed.is_multipart() else parsed
+    text = body.get_content() if body is not None else ""  # type: ignore[union-attr]
+    headers = {name.lower(): str(value) for name, value in parsed.items()}
+    return str(parsed.get("subject", "")), str(text), headers
 
 
 @dataclass
@@ -208,15 +226,17 @@ class LocalStack:
         self.aws_client("ses").verify_email_identity(EmailAddress=MAIL_SENDER)
         # moto keeps no send time; note it as each mail passes (the dev app lists it).
         backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
-        send_email = backend.send_email
+        for method in ("send_email", "send_raw_email"):
+            setattr(backend, method, self._timed(getattr(backend, method)))
 
-        def timed_send_email(*args: Any, **kwargs: Any) -> Any:
-            message = send_email(*args, **kwargs)
+    def _timed(self, send: Any) -> Any:
+        def timed_send(*args: Any, **kwargs: Any) -> Any:
+            message = send(*args, **kwargs)
             with self._mail_lock:
                 self._mail_times[message.id] = datetime.now(UTC)
             return message
 
-        backend.send_email = timed_send_email
+        return timed_send
 
     def _create_ingest_queue(self) -> str:
         """The ingest queue with its dead-letter queue, and the bucket notifying it of new
@@ -294,9 +314,15 @@ class LocalStack:
         with self._mail_lock:
             for message in reversed(getattr(backend, "sent_messages", [])):
                 sent_at = self._mail_times.get(message.id, datetime.now(UTC))
-                for recipient in message.destinations.get("ToAddresses", []):
+                if hasattr(message, "raw_data"):  # a raw MIME message (send_raw_email)
+                    subject, text, headers = _raw_mail(message.raw_data)
+                    recipients = list(message.destinations)
+                else:
+                    subject, text, headers = message.subject, message.body, {}
+                    recipients = message.destinations.get("ToAddresses", [])
+                for recipient in recipients:
                     if wanted is None or recipient.lower() == wanted:
-                        mails.append(SentMail(recipient, message.subject, message.body, sent_at))
+                        mails.append(SentMail(recipient, subject, text, sent_at, headers))
         return mails
 
 

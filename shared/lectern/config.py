@@ -20,6 +20,8 @@ from lectern.core.cache import cached_client
 from lectern.core.secrets import secret_or_value
 
 LOCAL_KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the embedded emulator's token, refused in AWS
+# Signs unsubscribe tokens locally and in tests only; in AWS the key is a secret.
+LOCAL_SIGNING_KEY = "lectern-local-signing-key"
 
 
 class SettingsGroup(BaseSettings):
@@ -271,6 +273,30 @@ class OutboxSettings(SettingsGroup):
 
     # Outbox rows that kept failing are kept this long for a look, then deleted.
     poison_keep_days: int = Field(default=14, ge=1)
+    # The relay worker (mail ...): rows leased per batch, and how long a lease lasts. A
+    # lease must outlast the worker's timeout, or a slow run's rows could be leased again.
+    relay_batch: int = Field(default=50, ge=1, le=1000)
+    relay_lease_seconds: int = Field(default=600, ge=30, le=86_400)
+
+
+class NotificationSettings(SettingsGroup):
+    """Notification mail: the key that signs unsubscribe tokens, the links mail carries,
+    and when the daily digest goes out."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_NOTIFICATIONS_")
+
+    # HMAC key of the unsubscribe tokens (locally a fixed one), or the secret holding it.
+    signing_key: str | None = None
+    signing_key_secret: str | None = None
+    # The API's one-click endpoint: mail clients POST to it (RFC 8058 List-Unsubscribe).
+    unsubscribe_url: str = "http://localhost:8000/v1/notifications/unsubscribe"
+    # The frontend page the mail's text links to; it POSTs the token it gets.
+    unsubscribe_page_url: str = "http://localhost:3000/notifications/unsubscribe"
+    # A notification's link is a path of the frontend: mail puts this before it.
+    app_url: str = "http://localhost:3000"
+    # The daily digest holds what was due before this hour (UTC), and goes out at the
+    # first scheduled run after it.
+    digest_hour_utc: int = Field(default=7, ge=0, le=23)
 
 
 class AnalyticsSettings(SettingsGroup):
@@ -317,6 +343,7 @@ class Settings(BaseSettings):
     study: StudySettings = Field(default_factory=StudySettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     sharing: SharingSettings = Field(default_factory=SharingSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -331,6 +358,8 @@ class Settings(BaseSettings):
             raise ValueError("LECTERN_KV_TOKEN holds the local emulator token outside local")
         if not self.is_local and self.aws.endpoint_url:
             raise ValueError("LECTERN_AWS_ENDPOINT_URL is for the local stack only")
+        if not self.is_local and self.notifications.signing_key == LOCAL_SIGNING_KEY:
+            raise ValueError("LECTERN_NOTIFICATIONS_SIGNING_KEY holds the local key outside local")
         return self
 
 
@@ -357,3 +386,15 @@ def kv_token(settings: Settings) -> str:
         setting="LECTERN_KV_TOKEN",
         max_age=settings.aws.secret_max_age_seconds,
     )
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The key that signs unsubscribe tokens: the secret in AWS, a fixed one locally."""
+    local = LOCAL_SIGNING_KEY if settings.is_local else None
+    return secret_or_value(
+        secret=settings.notifications.signing_key_secret,
+        value=settings.notifications.signing_key or local,
+        dependency="signing-key",
+        setting="LECTERN_NOTIFICATIONS_SIGNING_KEY",
+        max_age=settings.aws.secret_max_age_seconds,
+    ).encode()

@@ -14,6 +14,7 @@ INSTALLED: tuple[str, ...] = (
     "lectern.documents.context",
     "lectern.ai.context",
     "lectern.study.context",
+    "lectern.notifications.context",
     "lectern.search.context",
     "lectern.core.context",
 )

@@ -61,9 +61,13 @@ def erase_learning(db: Session, user_id: uuid.UUID) -> list[str]:
     the object store's ``delete_objects`` before it commits, so a storage outage leaves
     nothing half-erased.
     """
-    keys = [
-        key for objects in get_registry().personal_objects for key in resolve(objects)(db, user_id)
-    ]
+    registry = get_registry()
+    keys = [key for objects in registry.personal_objects for key in resolve(objects)(db, user_id)]
+    # Authored content that stays is anonymized first: its hooks may still read the
+    # personal rows (a vote's value, to take it off a score) before they go.
+    for section in registry.personal_exports:
+        if section.erase:
+            resolve(section.erase)(db, user_id)
     for table, column in personal_tables():
         db.execute(delete(table).where(table.c[column] == user_id))
     return keys

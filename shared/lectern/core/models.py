@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     DateTime,
     Identity,
     Index,
@@ -26,13 +25,11 @@ from lectern.db.base import Base, created_at_column
 class OutboxEntry(Base):
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(
-            "topic IN ('search', 'embed')",
-            name="topic_known",
-        ),
-        # entity_type is a registered searchable type: the database's check constraint
-        # (ck_<table>_entity_type_known, widened by the migration of a context that
-        # registers one) is compared with the registry by a test, not declared here.
+        # topic and entity_type are the search drain's ("search", "embed") and registered
+        # relays' topics, and registered searchable and relayed types: the database's
+        # check constraints (ck_outbox_topic_known, ck_outbox_entity_type_known, widened
+        # by the migration of a context that registers one) are compared with the
+        # registry by a test, not declared here.
         # The drain reads the due rows of one topic, oldest first.
         Index("ix_outbox_topic_available_at_id", "topic", "available_at", "id"),
     )

@@ -1,7 +1,9 @@
-"""The transactional outbox: changes that must reach the search index or the embedder.
+"""The transactional outbox: changes that must reach the search index or the embedder,
+and work a registered relay delivers after the commit (mail ...).
 
-Services call ``enqueue`` inside the transaction that changes the object, so the change
-and its outbox rows commit or roll back together. ``search_sync`` drains them.
+Services call ``enqueue`` (or ``relay``) inside the transaction that changes the object,
+so the change and its outbox rows commit or roll back together. ``search_sync`` drains
+the search and embed topics; the relay worker (``lectern.core.relay``) every relay's.
 """
 
 from __future__ import annotations
@@ -39,6 +41,21 @@ def enqueue(
     ]
     if rows:
         db.execute(insert(OutboxEntry), rows)
+
+
+def relay(db: Session, topic: str, entity_type: str, entity_ids: list[uuid.UUID]) -> None:
+    """Add rows for a registered relay topic (``lectern.core.registry.OutboxRelay``):
+    delivered once this transaction commits, never if it rolls back."""
+    from lectern.core.registry import get_registry
+
+    registered = get_registry().relays.get(topic)
+    if registered is None or entity_type not in registered.entity_types:
+        raise ValueError(f"no relay registered for {topic!r} / {entity_type!r}")
+    if entity_ids:
+        db.execute(
+            insert(OutboxEntry),
+            [{"topic": topic, "entity_type": entity_type, "entity_id": i} for i in entity_ids],
+        )
 
 
 def enqueue_everything(db: Session, *, embed: bool = False) -> None:

@@ -8,6 +8,8 @@ A context declares one ``Context`` in ``lectern/<context>/context.py``, and
   type, and both index adapters apply its declared ``Visibility``;
 - export and erasure (``lectern.privacy``) cover every registered personal-data table;
 - ``POST /v1/events`` refuses every event type a context records on the server;
+- the outbox relay (``lectern.core.relay``) delivers every registered relay topic;
+- notification preferences and producers know every registered notification type;
 - Alembic and the tests import every context's models.
 
 The declarations are plain data with dotted ``"module:attribute"`` references, so reading
@@ -79,6 +81,11 @@ class SearchableType:
     visibility: Visibility
     dependents: dict[str, str] = field(default_factory=dict)
     embedded: bool = False
+    # The other side of ``dependents``, declared by the dependent type: ``{parent type:
+    # "module:fn"}``, so a context whose entries carry another context's fields (a forum
+    # thread carries its course's owner and publication) declares it without that
+    # context naming it.
+    follows: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,10 +101,39 @@ class PersonalData:
 @dataclass(frozen=True)
 class PersonalExport:
     """An export section a context computes itself (rows reached through a parent, or
-    authored content that stays): ``export(db, user_id) -> list[dict]``."""
+    authored content that stays): ``export(db, user_id) -> list[dict]``. ``erase``,
+    when set, is ``erase(db, user_id) -> None``: it anonymizes what stays on erasure, in
+    the erasure's transaction, before the personal-data tables are deleted."""
 
     name: str
     export: str
+    erase: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRelay:
+    """An outbox topic delivered by the relay worker (``lectern.core.relay``), not by the
+    search drain: mail, webhooks ... Writes add rows with ``lectern.core.outbox.relay``
+    in their own transaction; ``deliver(db, entity_type, entity_id) -> None`` then runs
+    once per row after that commit, at least once (a crash between the delivery and its
+    row's deletion delivers once more). It raises ``DependencyUnavailable`` when the
+    outside system is down (the row is retried, backing off), and returns quietly for an
+    object gone since."""
+
+    topic: str
+    entity_types: tuple[str, ...]
+    deliver: str
+
+
+@dataclass(frozen=True)
+class NotificationType:
+    """A kind of notification a context produces, with the preferences a user has until
+    they choose: in the inbox or not, and mail ``off``, ``immediate`` or ``daily``."""
+
+    name: str
+    description: str
+    in_app: bool = True
+    email: str = "immediate"
 
 
 @dataclass(frozen=True)
@@ -113,6 +149,8 @@ class Context:
     personal_objects: tuple[str, ...] = ()
     # Event types only the server records: POST /v1/events refuses them.
     server_events: tuple[str, ...] = ()
+    relays: tuple[OutboxRelay, ...] = ()
+    notification_types: tuple[NotificationType, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +181,31 @@ class Registry:
     def server_events(self) -> frozenset[str]:
         return frozenset(e for c in self.contexts for e in c.server_events)
 
+    @property
+    def relays(self) -> dict[str, OutboxRelay]:
+        return {r.topic: r for c in self.contexts for r in c.relays}
+
+    @property
+    def notification_types(self) -> dict[str, NotificationType]:
+        return {n.name: n for c in self.contexts for n in c.notification_types}
+
+    def dependents_of(self, entity_type: str) -> dict[str, str]:
+        """The types whose entries carry this type's fields, each with its reference
+        ``fn(db, ids) -> {id: [dependent ids]}``: declared on either side."""
+        found = dict(self.searchable[entity_type].dependents)
+        for other in self.searchable.values():
+            if entity_type in other.follows:
+                found[other.name] = other.follows[entity_type]
+        return found
+
+    def outbox_topics(self) -> set[str]:
+        """Every topic an outbox row may carry: the search drain's and each relay's."""
+        return {"search", "embed", *self.relays}
+
+    def outbox_entity_types(self) -> set[str]:
+        """Every entity type an outbox row may name: searchable types and relays' types."""
+        return set(self.searchable) | {t for r in self.relays.values() for t in r.entity_types}
+
     def load_models(self) -> None:
         """Import every context's models, so ``Base.metadata`` is complete."""
         for c in self.contexts:
@@ -171,6 +234,8 @@ def build(modules: tuple[str, ...]) -> Registry:
     _unique("upkeep tasks", [t.name for c in found for t in c.upkeep])
     _unique("searchable types", [s.name for c in found for s in c.searchable])
     _unique("personal data tables", [p.table for c in found for p in c.personal_data])
+    _unique("outbox relay topics", [r.topic for c in found for r in c.relays])
+    _unique("notification types", [n.name for c in found for n in c.notification_types])
     return Registry(contexts=found)
 
 

@@ -1,6 +1,6 @@
 """Progress: enrollment, lesson completion, certificates, XP and leaderboards."""
 
-from lectern.core.registry import Context, PersonalData, UpkeepTask
+from lectern.core.registry import Context, NotificationType, PersonalData, UpkeepTask
 
 CONTEXT = Context(
     name="progress",
@@ -13,4 +13,7 @@ CONTEXT = Context(
         PersonalData("xp_awards"),
     ),
     server_events=("course_enrolled", "lesson_completed"),
+    notification_types=(
+        NotificationType("certificate_issued", "A course you completed issued your certificate."),
+    ),
 )

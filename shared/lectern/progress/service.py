@@ -29,6 +29,7 @@ from lectern.core.pagination import Page, keyset_page
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lectern.identity.models import DELETED_USER_NAME, Profile
+from lectern.notifications.service import notify
 from lectern.observability import count
 from lectern.progress import leaderboards, xp
 from lectern.progress.leaderboards import Period
@@ -262,7 +263,17 @@ def _issue_certificate(
         .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
         .returning(Certificate.code, Certificate.issued_at)
     ).one_or_none()
-    return None if row is None else CertificateRefOut(code=row.code, issued_at=row.issued_at)
+    if row is None:
+        return None
+    notify(
+        db,
+        [user_id],
+        "certificate_issued",
+        title=f"Your certificate for {course.title}",
+        body="Congratulations: you completed every lesson of the course.",
+        link=f"/certificates/{row.code}",
+    )
+    return CertificateRefOut(code=row.code, issued_at=row.issued_at)
 
 
 def _existing_certificate(

@@ -37,18 +37,17 @@ def load(db: Session, keys: Iterable[Key]) -> tuple[list[IndexDoc], list[Key]]:
 
 
 def dependents(db: Session, keys: Iterable[Key]) -> dict[Key, list[Key]]:
-    """For each key whose type registers dependents, the entries that carry its fields
-    (a course's lessons carry its owner and publication)."""
+    """For each key whose type has dependents, the entries that carry its fields (a
+    course's lessons carry its owner and publication), declared on either side."""
     by_type: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
     for entity_type, entity_id in keys:
         by_type[entity_type].append(entity_id)
-    searchable = get_registry().searchable
+    registry = get_registry()
     found: dict[Key, list[Key]] = {}
     for entity_type, ids in by_type.items():
-        registered = searchable.get(entity_type)
-        if registered is None:
+        if entity_type not in registry.searchable:
             continue
-        for dependent_type, reference in registered.dependents.items():
+        for dependent_type, reference in registry.dependents_of(entity_type).items():
             of: dict[uuid.UUID, Sequence[uuid.UUID]] = resolve(reference)(db, sorted(ids))
             for parent, children in of.items():
                 found.setdefault((entity_type, parent), []).extend(

@@ -39,7 +39,7 @@ def test_magic_link_through_the_local_mailbox(base_url: str):
         assert http.post("/v1/auth/magic-link", json={"email": email}).status_code == 202
         mails = http.get("/_local/mail", params={"to": email}).json()
         assert len(mails) == 1 and mails[0]["to"] == email
-        assert {"to", "subject", "text", "sent_at"} == set(mails[0])
+        assert {"to", "subject", "text", "sent_at", "headers"} == set(mails[0])
         token = mails[0]["text"].split("token=", 1)[1].split()[0]
         verified = http.post("/v1/auth/magic-link/verify", json={"token": token})
         assert verified.status_code == 200

@@ -93,6 +93,7 @@ def _learning_records(db, learner, author):
     )
     _document_and_ai_usage(db, learner, now)
     _study(db, learner, lesson)
+    _community_records(db, learner, author, course)
     db.commit()
     return course
 
@@ -136,6 +137,19 @@ def _chat(db, learner):
         )
     )
     db.commit()
+
+
+def _community_records(db, learner, author, course):
+    """Notifications, preferences and the unread counter."""
+    from lectern.notifications.models import NotificationPreference
+    from lectern.notifications.service import notify
+
+    notify(db, [learner.id], "certificate_issued", title="Yours", link="/certificates/C-1")
+    db.add(
+        NotificationPreference(
+            user_id=learner.id, type="certificate_issued", in_app=True, email="daily"
+        )
+    )
 
 
 def _document_and_ai_usage(db, learner, now):

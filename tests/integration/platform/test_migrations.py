@@ -126,10 +126,7 @@ def test_the_full_text_index_has_no_pending_list(scratch_url: str):
     assert options == ["fastupdate=off"]
 
 
-@pytest.mark.parametrize("table", ["outbox", "search_entries"])
-def test_entity_type_checks_admit_exactly_the_registered_searchable_types(db, table):
-    """The models leave ``entity_type`` open (contexts register types); the database's
-    check is what holds it, so a context registering a type widens it in its migration."""
+def _check_values(db, table: str, constraint: str) -> set[str]:
     import re
 
     definition = db.scalar(
@@ -137,7 +134,23 @@ def test_entity_type_checks_admit_exactly_the_registered_searchable_types(db, ta
             "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c "
             "JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = :t AND c.conname = :c"
         ),
-        {"t": table, "c": f"ck_{table}_entity_type_known"},
+        {"t": table, "c": constraint},
     )
     assert definition is not None
-    assert set(re.findall(r"'(\w+)'::text", definition)) == set(get_registry().searchable)
+    return set(re.findall(r"'(\w+)'::text", definition))
+
+
+def test_search_entries_check_admits_exactly_the_registered_searchable_types(db):
+    """The models leave ``entity_type`` open (contexts register types); the database's
+    check is what holds it, so a context registering a type widens it in its migration."""
+    found = _check_values(db, "search_entries", "ck_search_entries_entity_type_known")
+    assert found == set(get_registry().searchable)
+
+
+def test_outbox_checks_admit_exactly_the_registered_topics_and_types(db):
+    """Outbox rows are the search drain's (searchable types) and the relays' (each
+    relay's topic and entity types): the checks widen with each registration."""
+    registry = get_registry()
+    assert _check_values(db, "outbox", "ck_outbox_topic_known") == registry.outbox_topics()
+    found = _check_values(db, "outbox", "ck_outbox_entity_type_known")
+    assert found == registry.outbox_entity_types()

@@ -16,7 +16,10 @@ def test_every_registered_reference_resolves_to_a_callable():
     for searchable in registry.searchable.values():
         references.append(searchable.loader)
         references += searchable.dependents.values()
+        references += searchable.follows.values()
     references += [p.export for p in registry.personal_exports]
+    references += [p.erase for p in registry.personal_exports if p.erase]
+    references += [r.deliver for r in registry.relays.values()]
     references += registry.personal_objects
     assert references
     for reference in references:
@@ -31,6 +34,19 @@ def test_registered_tables_and_dependents_exist():
     for searchable in registry.searchable.values():
         assert "id" in tables[searchable.table].c, searchable.name
         assert set(searchable.dependents) <= set(registry.searchable), searchable.name
+        assert set(searchable.follows) <= set(registry.searchable), searchable.name
+
+
+def test_notification_types_have_valid_defaults_and_relays_own_their_types():
+    registry = get_registry()
+    assert registry.notification_types
+    for kind in registry.notification_types.values():
+        assert kind.email in ("off", "immediate", "daily"), kind
+        assert kind.name.isidentifier() and kind.name.islower(), kind
+    relayed = [t for r in registry.relays.values() for t in r.entity_types]
+    assert len(relayed) == len(set(relayed))
+    assert not set(relayed) & set(registry.searchable)
+    assert not set(registry.relays) & {"search", "embed"}
 
 
 def test_the_registry_holds_what_the_contexts_brought():
@@ -44,6 +60,7 @@ def test_the_registry_holds_what_the_contexts_brought():
         "shares",
         "sessions",
         "uploads",
+        "notification_digest",
         "outbox",
     ]
     assert sorted(registry.searchable) == ["course", "lesson", "question"]
