@@ -15,6 +15,7 @@ INSTALLED: tuple[str, ...] = (
     "lectern.ai.context",
     "lectern.study.context",
     "lectern.notifications.context",
+    "lectern.forums.context",
     "lectern.search.context",
     "lectern.core.context",
 )

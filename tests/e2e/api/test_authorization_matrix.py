@@ -542,3 +542,170 @@ def test_fields_a_client_may_not_set_are_refused_by_name(name, actors):
     named = {error["field"] for error in reply.body["errors"]}
     assert forbidden in named, (forbidden, reply.body)
     assert _fingerprint(world, actors["instructor"], actors["learner"]) == before
+
+
+# -- community: forums, live sessions ------------------------------------------------------
+#
+# Each route that takes an id, for each caller: the course's owner (the instructor), the
+# enrolled learner (who wrote the learner's posts and requests), a learner not enrolled,
+# another instructor, an admin and an anonymous caller, each with the status the contract
+# gives them. The refusals (and 409s) run first, in one world, and change nothing; each
+# caller who may act then acts in a world of its own.
+
+ROLES = ("instructor", "learner", "other_learner", "other_instructor", "admin", "anonymous")
+
+
+@dataclass
+class CommunityWorld:
+    live: dict[str, Any]  # the instructor's published course, the learner enrolled
+    thread: dict[str, Any]  # the learner's thread
+    reply: dict[str, Any]  # the learner's reply in it
+    owner_thread: dict[str, Any]  # the instructor's thread
+    owner_reply: dict[str, Any]  # the instructor's reply in the learner's thread
+
+
+def _community_world(actors: dict[str, Account | None]) -> CommunityWorld:
+    instructor, learner = actors["instructor"], actors["learner"]
+    assert instructor and learner
+    live, _, _ = _course(instructor, publish=True)
+    _ok(invoke("progress", "POST", f"/v1/courses/{live['id']}/enroll", token=learner.token))
+
+    def thread(author: Account) -> dict[str, Any]:
+        return _ok(
+            invoke(
+                "forums",
+                "POST",
+                f"/v1/courses/{live['id']}/threads",
+                token=author.token,
+                body={"title": "Matrix thread", "body": "body"},
+            )
+        )
+
+    def reply(author: Account, thread_id: str) -> dict[str, Any]:
+        return _ok(
+            invoke(
+                "forums",
+                "POST",
+                f"/v1/threads/{thread_id}/replies",
+                token=author.token,
+                body={"body": "reply"},
+            )
+        )
+
+    learners_thread = thread(learner)
+    return CommunityWorld(
+        live=live,
+        thread=learners_thread,
+        reply=reply(learner, learners_thread["id"]),
+        owner_thread=thread(instructor),
+        owner_reply=reply(instructor, learners_thread["id"]),
+    )
+
+
+def _community_fingerprint(world: CommunityWorld, actors: dict[str, Account | None]) -> Any:
+    owner = actors["instructor"]
+    assert owner is not None
+
+    def read(function: str, path: str) -> tuple[int, Any]:
+        reply = invoke(function, "GET", path, token=owner.token)
+        return reply.status, reply.body
+
+    return [
+        read("forums", f"/v1/courses/{world.live['id']}/threads"),
+        read("forums", f"/v1/threads/{world.thread['id']}"),
+        read("forums", f"/v1/threads/{world.owner_thread['id']}"),
+        read("forums", f"/v1/threads/{world.thread['id']}/replies"),
+        read("forums", f"/v1/courses/{world.live['id']}/flags"),
+    ]
+
+
+@dataclass(frozen=True)
+class RoleCase:
+    function: str
+    method: str
+    path: str
+    # instructor, learner, other_learner, other_instructor, admin, anonymous
+    statuses: tuple[int, int, int, int, int, int]
+    body: dict[str, Any] | None = None
+
+
+FO = "forums"
+MEMBERS_READ = (200, 200, 403, 403, 200, 401)
+COMMUNITY: dict[str, RoleCase] = {
+    "start thread": RoleCase(
+        FO,
+        "POST",
+        "/v1/courses/{live}/threads",
+        (201, 201, 403, 403, 201, 401),
+        {"title": "T", "body": "b"},
+    ),
+    "list threads": RoleCase(FO, "GET", "/v1/courses/{live}/threads", MEMBERS_READ),
+    "list flags": RoleCase(FO, "GET", "/v1/courses/{live}/flags", (200, 403, 403, 403, 200, 401)),
+    "read thread": RoleCase(FO, "GET", "/v1/threads/{thread}", MEMBERS_READ),
+    "edit thread": RoleCase(
+        FO, "PATCH", "/v1/threads/{thread}", (403, 200, 403, 403, 403, 401), {"title": "New"}
+    ),
+    "pin thread": RoleCase(
+        FO, "PATCH", "/v1/threads/{thread}", (200, 403, 403, 403, 200, 401), {"pinned": True}
+    ),
+    "delete thread": RoleCase(FO, "DELETE", "/v1/threads/{thread}", (204, 204, 403, 403, 204, 401)),
+    "reply": RoleCase(
+        FO, "POST", "/v1/threads/{thread}/replies", (201, 201, 403, 403, 201, 401), {"body": "r"}
+    ),
+    "list replies": RoleCase(FO, "GET", "/v1/threads/{thread}/replies", MEMBERS_READ),
+    # The instructor's own post: a vote on it is theirs to refuse (409).
+    "vote thread": RoleCase(
+        FO, "PUT", "/v1/threads/{owner_thread}/vote", (409, 200, 403, 403, 200, 401), {"value": 1}
+    ),
+    "vote reply": RoleCase(
+        FO, "PUT", "/v1/replies/{owner_reply}/vote", (409, 200, 403, 403, 200, 401), {"value": -1}
+    ),
+    "delete reply": RoleCase(FO, "DELETE", "/v1/replies/{reply}", (204, 204, 403, 403, 204, 401)),
+    "endorse reply": RoleCase(
+        FO, "POST", "/v1/replies/{reply}/endorse", (200, 403, 403, 403, 200, 401)
+    ),
+    "unendorse reply": RoleCase(
+        FO, "DELETE", "/v1/replies/{reply}/endorse", (200, 403, 403, 403, 200, 401)
+    ),
+    "flag thread": RoleCase(
+        FO, "POST", "/v1/threads/{thread}/flag", (202, 202, 403, 403, 202, 401), {"reason": "x"}
+    ),
+    "flag reply": RoleCase(
+        FO, "POST", "/v1/replies/{reply}/flag", (202, 202, 403, 403, 202, 401), {"reason": "x"}
+    ),
+    "follow thread": RoleCase(
+        FO, "PUT", "/v1/threads/{thread}/follow", (204, 204, 403, 403, 204, 401)
+    ),
+    "unfollow thread": RoleCase(
+        FO, "DELETE", "/v1/threads/{thread}/follow", (204, 204, 403, 403, 204, 401)
+    ),
+}
+
+
+def _role_call(case: RoleCase, world: CommunityWorld, account: Account | None):
+    ids = {name: str(getattr(world, name)["id"]) for name in CommunityWorld.__dataclass_fields__}
+    return invoke(
+        case.function,
+        case.method,
+        case.path.format(**ids),
+        token=account.token if account else None,
+        body=None if case.body is None else {k: _fill(v, ids) for k, v in case.body.items()},
+    )
+
+
+@pytest.mark.parametrize("name", COMMUNITY)
+def test_community_routes_answer_each_caller_as_the_contract_says(name, actors):
+    case = COMMUNITY[name]
+    expected = dict(zip(ROLES, case.statuses, strict=True))
+    refusing = [r for r in ROLES if expected[r] in REFUSED | {409}]
+    acting = [r for r in ROLES if r not in refusing]
+    world = _community_world(actors)
+    before = _community_fingerprint(world, actors)
+    for role in refusing:
+        reply = _role_call(case, world, actors.get(role))
+        assert reply.status == expected[role], (role, reply.status, reply.body)
+    assert _community_fingerprint(world, actors) == before
+    for role in acting:
+        fresh = world if case.method == "GET" else _community_world(actors)
+        reply = _role_call(case, fresh, actors.get(role))
+        assert reply.status == expected[role], (role, reply.status, reply.body)

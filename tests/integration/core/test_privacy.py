@@ -140,9 +140,35 @@ def _chat(db, learner):
 
 
 def _community_records(db, learner, author, course):
-    """Notifications, preferences and the unread counter."""
+    """Notifications, preferences and the unread counter; a vote of each kind, a follow
+    and a flag in the course's forum."""
+    from lectern.forums.models import (
+        ForumFlag,
+        ForumReply,
+        ForumThread,
+        ReplyVote,
+        ThreadFollow,
+        ThreadVote,
+    )
     from lectern.notifications.models import NotificationPreference
     from lectern.notifications.service import notify
+
+    thread = ForumThread(
+        course_id=course.id, author_id=author.id, title="T", body="b", body_html="<p>b</p>"
+    )
+    db.add(thread)
+    db.flush()
+    reply = ForumReply(thread_id=thread.id, author_id=author.id, body="r", body_html="<p>r</p>")
+    db.add(reply)
+    db.flush()
+    db.add_all(
+        [
+            ThreadVote(thread_id=thread.id, user_id=learner.id, value=1),
+            ReplyVote(reply_id=reply.id, user_id=learner.id, value=-1),
+            ThreadFollow(thread_id=thread.id, user_id=learner.id),
+            ForumFlag(course_id=course.id, thread_id=thread.id, user_id=learner.id, reason="x"),
+        ]
+    )
 
     notify(db, [learner.id], "certificate_issued", title="Yours", link="/certificates/C-1")
     db.add(

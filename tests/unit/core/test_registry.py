@@ -63,7 +63,7 @@ def test_the_registry_holds_what_the_contexts_brought():
         "notification_digest",
         "outbox",
     ]
-    assert sorted(registry.searchable) == ["course", "lesson", "question"]
+    assert sorted(registry.searchable) == ["course", "lesson", "question", "thread"]
     assert registry.server_events == {
         "course_enrolled",
         "lesson_completed",

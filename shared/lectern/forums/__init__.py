@@ -1,0 +1,1 @@
+"""Course forums: threads, replies one level deep, votes, moderation, flags, follows."""
