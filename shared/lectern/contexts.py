@@ -16,6 +16,7 @@ INSTALLED: tuple[str, ...] = (
     "lectern.study.context",
     "lectern.notifications.context",
     "lectern.forums.context",
+    "lectern.meetings.context",
     "lectern.search.context",
     "lectern.core.context",
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -553,6 +554,8 @@ def test_fields_a_client_may_not_set_are_refused_by_name(name, actors):
 # caller who may act then acts in a world of its own.
 
 ROLES = ("instructor", "learner", "other_learner", "other_instructor", "admin", "anonymous")
+SOON = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+ACCEPT = {"status": "accepted", "scheduled_at": SOON, "meeting_url": "https://meet.example/m"}
 
 
 @dataclass
@@ -562,6 +565,8 @@ class CommunityWorld:
     reply: dict[str, Any]  # the learner's reply in it
     owner_thread: dict[str, Any]  # the instructor's thread
     owner_reply: dict[str, Any]  # the instructor's reply in the learner's thread
+    meeting: dict[str, Any]  # the learner's request for a live session, pending
+    accepted_meeting: dict[str, Any]  # another, accepted by the instructor
 
 
 def _community_world(actors: dict[str, Account | None]) -> CommunityWorld:
@@ -592,13 +597,37 @@ def _community_world(actors: dict[str, Account | None]) -> CommunityWorld:
             )
         )
 
+    def meeting() -> dict[str, Any]:
+        return _ok(
+            invoke(
+                "meetings",
+                "POST",
+                f"/v1/courses/{live['id']}/meeting-requests",
+                token=learner.token,
+                body={"topic": "Help", "preferred_times": [SOON]},
+            )
+        )
+
     learners_thread = thread(learner)
+    accepted = meeting()
+    _ok(
+        invoke(
+            "meetings",
+            "PATCH",
+            f"/v1/meeting-requests/{accepted['id']}",
+            token=instructor.token,
+            body=ACCEPT,
+        ),
+        200,
+    )
     return CommunityWorld(
         live=live,
         thread=learners_thread,
         reply=reply(learner, learners_thread["id"]),
         owner_thread=thread(instructor),
         owner_reply=reply(instructor, learners_thread["id"]),
+        meeting=meeting(),
+        accepted_meeting=accepted,
     )
 
 
@@ -616,6 +645,7 @@ def _community_fingerprint(world: CommunityWorld, actors: dict[str, Account | No
         read("forums", f"/v1/threads/{world.owner_thread['id']}"),
         read("forums", f"/v1/threads/{world.thread['id']}/replies"),
         read("forums", f"/v1/courses/{world.live['id']}/flags"),
+        read("meetings", f"/v1/courses/{world.live['id']}/meeting-requests"),
     ]
 
 
@@ -629,7 +659,7 @@ class RoleCase:
     body: dict[str, Any] | None = None
 
 
-FO = "forums"
+FO, ME = "forums", "meetings"
 MEMBERS_READ = (200, 200, 403, 403, 200, 401)
 COMMUNITY: dict[str, RoleCase] = {
     "start thread": RoleCase(
@@ -678,6 +708,41 @@ COMMUNITY: dict[str, RoleCase] = {
     ),
     "unfollow thread": RoleCase(
         FO, "DELETE", "/v1/threads/{thread}/follow", (204, 204, 403, 403, 204, 401)
+    ),
+    # Live sessions: an enrolled learner asks, the owner (or an admin) decides, the learner
+    # cancels; to anyone else a request does not exist.
+    "ask for a session": RoleCase(
+        ME,
+        "POST",
+        "/v1/courses/{live}/meeting-requests",
+        (403, 201, 403, 403, 403, 401),
+        {"topic": "T", "preferred_times": [SOON]},
+    ),
+    "course's session requests": RoleCase(
+        ME, "GET", "/v1/courses/{live}/meeting-requests", (200, 403, 403, 403, 200, 401)
+    ),
+    "accept session": RoleCase(
+        ME, "PATCH", "/v1/meeting-requests/{meeting}", (200, 403, 404, 404, 200, 401), ACCEPT
+    ),
+    "decline session": RoleCase(
+        ME,
+        "PATCH",
+        "/v1/meeting-requests/{meeting}",
+        (200, 403, 404, 404, 200, 401),
+        {"status": "declined"},
+    ),
+    "cancel session": RoleCase(
+        ME,
+        "PATCH",
+        "/v1/meeting-requests/{meeting}",
+        (403, 200, 404, 404, 403, 401),
+        {"status": "cancelled"},
+    ),
+    "session calendar": RoleCase(
+        ME,
+        "GET",
+        "/v1/meeting-requests/{accepted_meeting}/calendar.ics",
+        (200, 200, 404, 404, 200, 401),
     ),
 }
 

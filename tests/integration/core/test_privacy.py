@@ -141,7 +141,7 @@ def _chat(db, learner):
 
 def _community_records(db, learner, author, course):
     """Notifications, preferences and the unread counter; a vote of each kind, a follow
-    and a flag in the course's forum."""
+    and a flag in the course's forum; a live-session request."""
     from lectern.forums.models import (
         ForumFlag,
         ForumReply,
@@ -150,6 +150,7 @@ def _community_records(db, learner, author, course):
         ThreadFollow,
         ThreadVote,
     )
+    from lectern.meetings.models import MeetingRequest
     from lectern.notifications.models import NotificationPreference
     from lectern.notifications.service import notify
 
@@ -167,6 +168,12 @@ def _community_records(db, learner, author, course):
             ReplyVote(reply_id=reply.id, user_id=learner.id, value=-1),
             ThreadFollow(thread_id=thread.id, user_id=learner.id),
             ForumFlag(course_id=course.id, thread_id=thread.id, user_id=learner.id, reason="x"),
+            MeetingRequest(
+                course_id=course.id,
+                requester_id=learner.id,
+                topic="Help",
+                preferred_times=[datetime.now(UTC)],
+            ),
         ]
     )
 
