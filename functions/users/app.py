@@ -78,8 +78,8 @@ def end_other_sessions(principal: CurrentPrincipal) -> Response:
 
 
 @router.patch("/admin/users/{id}")
-def set_role(id: uuid.UUID, body: RoleIn, _admin: AdminPrincipal, db: DbSession) -> UserOut:
-    return service.set_role(db, id, body.role)
+def set_role(id: uuid.UUID, body: RoleIn, admin: AdminPrincipal, db: DbSession) -> UserOut:
+    return service.set_role(db, id, body.role, actor_id=admin.user_id)
 
 
 app = create_app(router, title="Lectern users")

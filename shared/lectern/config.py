@@ -310,6 +310,15 @@ class AnalyticsSettings(SettingsGroup):
     event_batches_per_minute: int = Field(default=60, ge=1)
 
 
+class AuditSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_AUDIT_")
+
+    # Audit rows are kept this long (whole monthly partitions are dropped after it).
+    retention_days: int = Field(default=400, ge=31, le=3650)
+    # Months of audit partitions the scheduler keeps made ahead of today.
+    partitions_ahead: int = Field(default=2, ge=1, le=12)
+
+
 class SharingSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_SHARE_")
 
@@ -346,6 +355,7 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     sharing: SharingSettings = Field(default_factory=SharingSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property

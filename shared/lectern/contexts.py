@@ -18,5 +18,6 @@ INSTALLED: tuple[str, ...] = (
     "lectern.forums.context",
     "lectern.meetings.context",
     "lectern.search.context",
+    "lectern.audit.context",
     "lectern.core.context",
 )

@@ -70,4 +70,6 @@ def erase_learning(db: Session, user_id: uuid.UUID) -> list[str]:
             resolve(section.erase)(db, user_id)
     for table, column in personal_tables():
         db.execute(delete(table).where(table.c[column] == user_id))
+    for hook in get_registry().erasure_hooks:
+        resolve(hook)(db, user_id)
     return keys

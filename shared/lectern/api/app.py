@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lectern.api.errors import install_error_handlers
 from lectern.api.text_guard import TextGuardMiddleware
 from lectern.config import get_settings
+from lectern.core.request import RequestInfo, begin_request, end_request
 from lectern.observability import get_logger, get_metrics
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -43,6 +44,10 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
+        client = scope.get("client")
+        token = begin_request(
+            RequestInfo(request_id=request_id, source_ip=client[0] if client else None, scope=scope)
+        )
         logger = get_logger()
         logger.append_keys(request_id=request_id)
         started = time.perf_counter()
@@ -70,6 +75,7 @@ class RequestIdMiddleware:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
+            end_request(token)
 
 
 def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:

@@ -10,6 +10,7 @@ A context declares one ``Context`` in ``lectern/<context>/context.py``, and
 - ``POST /v1/events`` refuses every event type a context records on the server;
 - the outbox relay (``lectern.core.relay``) delivers every registered relay topic;
 - notification preferences and producers know every registered notification type;
+- the audit trail (``lectern.audit``) records only registered actions;
 - Alembic and the tests import every context's models.
 
 The declarations are plain data with dotted ``"module:attribute"`` references, so reading
@@ -137,6 +138,16 @@ class NotificationType:
 
 
 @dataclass(frozen=True)
+class AuditAction:
+    """An action the audit trail records (``lectern.audit.service.record``), written in
+    the action's own transaction. ``name`` is ``<context>.<verb>``, e.g.
+    ``identity.role_changed``; ``description`` says what the row means."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Context:
     name: str
     models: str | None = None
@@ -151,6 +162,10 @@ class Context:
     server_events: tuple[str, ...] = ()
     relays: tuple[OutboxRelay, ...] = ()
     notification_types: tuple[NotificationType, ...] = ()
+    audit_actions: tuple[AuditAction, ...] = ()
+    # ``fn(db, user_id) -> None``, run in the erasure's transaction: for rows that stay
+    # but hold personal fields (the audit trail keeps its rows, without them).
+    erasure_hooks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +221,14 @@ class Registry:
         """Every entity type an outbox row may name: searchable types and relays' types."""
         return set(self.searchable) | {t for r in self.relays.values() for t in r.entity_types}
 
+    @property
+    def audit_actions(self) -> dict[str, AuditAction]:
+        return {a.name: a for c in self.contexts for a in c.audit_actions}
+
+    @property
+    def erasure_hooks(self) -> tuple[str, ...]:
+        return tuple(h for c in self.contexts for h in c.erasure_hooks)
+
     def load_models(self) -> None:
         """Import every context's models, so ``Base.metadata`` is complete."""
         for c in self.contexts:
@@ -236,6 +259,7 @@ def build(modules: tuple[str, ...]) -> Registry:
     _unique("personal data tables", [p.table for c in found for p in c.personal_data])
     _unique("outbox relay topics", [r.topic for c in found for r in c.relays])
     _unique("notification types", [n.name for c in found for n in c.notification_types])
+    _unique("audit actions", [a.name for c in found for a in c.audit_actions])
     return Registry(contexts=found)
 
 

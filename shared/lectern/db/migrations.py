@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from lectern.db.engine import make_oneshot_engine
 
 REPO_MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
-# Monthly partitions of ``events`` are made by the scheduler, not by the models: schema
-# comparisons (autogenerate, the drift test) leave them out.
-EVENT_PARTITION = re.compile(r"^events_p\d{6}$")
+# Monthly partitions of ``events`` and ``audit_log`` are made by the scheduler, not by the
+# models: schema comparisons (autogenerate, the drift test) leave them out.
+EVENT_PARTITION = re.compile(r"^(events|audit_log)_p\d{6}$")
 # So are the per-model HNSW indexes on ``chunks`` (lectern.embeddings.registry).
 EMBEDDING_INDEX = re.compile(r"^ix_chunks_embedding_model_\d+$")
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lectern.audit.service import record as audit
 from lectern.config import get_settings
 from lectern.core.principal import Principal, UserRole
 from lectern.errors import Conflict, DependencyUnavailable, NotFound, RateLimited, Unauthorized
@@ -253,7 +254,7 @@ def export_me(db: Session, principal: Principal) -> dict[str, Any]:
     user = current_user(db, principal)
     p = user.profile
     has_password = db.get(Credential, user.id) is not None
-    return {
+    data = {
         "exported_at": datetime.now(UTC).isoformat(),
         "user": {
             "id": str(user.id),
@@ -274,6 +275,9 @@ def export_me(db: Session, principal: Principal) -> dict[str, Any]:
         "sessions": sessions.list_sessions(user.id),
         "learning": export_learning(db, user.id),
     }
+    audit(db, "identity.exported", actor_id=user.id, target_type="user", target_id=user.id)
+    db.commit()
+    return data
 
 
 def delete_me(db: Session, principal: Principal) -> None:
@@ -287,6 +291,8 @@ def delete_me(db: Session, principal: Principal) -> None:
     user.profile.xp = user.profile.weekly_xp = user.profile.streak_days = 0
     user.profile.level = 1
     db.execute(delete(Credential).where(Credential.user_id == user.id))
+    # Written before the erasure, whose audit hook then clears its address too.
+    audit(db, "identity.erased", actor_id=user.id, target_type="user", target_id=user.id)
     object_keys = erase_learning(db, user.id)
     db.flush()
     get_storage().delete_objects(object_keys)
@@ -299,7 +305,9 @@ def delete_me(db: Session, principal: Principal) -> None:
 ADMIN_COUNT_LOCK = 7_201_000_002
 
 
-def set_role(db: Session, user_id: uuid.UUID, role: UserRole) -> UserOut:
+def set_role(
+    db: Session, user_id: uuid.UUID, role: UserRole, actor_id: uuid.UUID | None = None
+) -> UserOut:
     user = db.get(User, user_id, with_for_update=True)
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.")
@@ -315,8 +323,18 @@ def set_role(db: Session, user_id: uuid.UUID, role: UserRole) -> UserOut:
         )
         if (admins or 0) <= 1:
             raise Conflict("The last admin cannot be demoted.")
+    previous = user.profile.role
     user.profile.role = role
     db.flush()
+    audit(
+        db,
+        "identity.role_changed",
+        actor_id=actor_id,
+        target_type="user",
+        target_id=user.id,
+        details={"from": previous.value, "to": role.value},
+        personal={"email": user.email},
+    )
     sessions.change_sessions_role(user.id, role)
     db.commit()
     return user_out(user)

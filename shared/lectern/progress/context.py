@@ -1,6 +1,7 @@
 """Progress: enrollment, lesson completion, certificates, XP and leaderboards."""
 
 from lectern.core.registry import Context, NotificationType, PersonalData, UpkeepTask
+from lectern.core.registry import AuditAction, Context, PersonalData, UpkeepTask
 
 CONTEXT = Context(
     name="progress",
@@ -15,5 +16,9 @@ CONTEXT = Context(
     server_events=("course_enrolled", "lesson_completed"),
     notification_types=(
         NotificationType("certificate_issued", "A course you completed issued your certificate."),
+    ),
+    audit_actions=(
+        AuditAction("progress.roster_read", "an admin read a course's roster (with emails)"),
+        AuditAction("progress.learner_read", "an admin read one learner's detail in a course"),
     ),
 )

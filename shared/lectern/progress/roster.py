@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
 from lectern.assessment.models import Exam, ExamStatus, Quiz
+from lectern.audit.service import record as audit
 from lectern.catalog import access
 from lectern.catalog.models import Course
 from lectern.core.pagination import Page, keyset_rows
@@ -93,6 +94,17 @@ def roster(
         db, statement, Enrollment.enrolled_at, Enrollment.id, limit=limit, cursor=cursor
     )
     quizzes = _quiz_totals(db, course_id, [row.user_id for row in rows])
+    if principal.role == UserRole.admin:
+        # Admins see the learners' emails: each such read is on the audit trail.
+        audit(
+            db,
+            "progress.roster_read",
+            actor_id=principal.user_id,
+            target_type="course",
+            target_id=course_id,
+            details={"learners": [str(row.user_id) for row in rows]},
+        )
+        db.commit()
     items = [
         RosterItemOut(
             user=_learner(row),
@@ -151,6 +163,16 @@ def learner_detail(
         .where(Quiz.course_id == course_id, Exam.user_id == user_id)
         .order_by(Exam.created_at, Exam.id)
     ).all()
+    if principal.role == UserRole.admin:
+        audit(
+            db,
+            "progress.learner_read",
+            actor_id=principal.user_id,
+            target_type="user",
+            target_id=user_id,
+            details={"course_id": str(course_id)},
+        )
+        db.commit()
     return LearnerDetailOut(
         user=_learner(row),
         progress=row.progress,

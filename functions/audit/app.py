@@ -1,0 +1,40 @@
+"""Function `audit`: what admins read about operations: the audit trail, and the
+database's heaviest statements."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from lectern.api.app import create_app, lambda_handler
+from lectern.api.deps import AdminPrincipal, DbSession
+from lectern.api.params import CursorParam, LimitParam
+from lectern.audit import service
+from lectern.audit.schemas import AuditEntryOut, AuditQuery
+from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.get("/audit")
+def list_audit(
+    *,
+    principal: AdminPrincipal,
+    db: DbSession,
+    actor: uuid.UUID | None = None,
+    target: uuid.UUID | None = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    limit: LimitParam = DEFAULT_PAGE_SIZE,
+    cursor: CursorParam = None,
+) -> Page[AuditEntryOut]:
+    """The audit trail, newest first (``from`` inclusive, ``to`` exclusive)."""
+    query = AuditQuery(actor=actor, target=target, from_=from_, to=to)
+    return service.list_entries(db, principal, query, limit=limit, cursor=cursor)
+
+
+app = create_app(router, title="Lectern audit")
+handler = lambda_handler(app)
