@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Query
 
 from lectern.api.app import create_app
+from lectern.errors import DependencyUnavailable
 from local.functions import http_function_names, load_module
 from local.stack import LocalStack
 
@@ -40,6 +41,26 @@ def local_router(stack: LocalStack) -> APIRouter:
         from local.scheduler import run_aggregate
 
         return run_aggregate()
+
+    @router.post("/backup", status_code=201)
+    def backup_now() -> dict[str, Any]:
+        """Export every table to the bucket now, as the daily schedule does."""
+        from lectern.core.upkeep import run_tasks
+
+        outcome = run_tasks(["backup"], schedule="backup")["backup"]
+        if outcome["status"] != "ok":
+            raise DependencyUnavailable("backup", str(outcome.get("error", outcome["status"])))
+        return dict(outcome["details"])
+
+    @router.post("/backup/verify")
+    def verify_backup_now() -> dict[str, Any]:
+        """Restore the newest backup into a scratch database and compare it."""
+        from lectern.core.upkeep import run_tasks
+
+        outcome = run_tasks(["backup_verify"], schedule="backup")["backup_verify"]
+        if outcome["status"] != "ok":
+            raise DependencyUnavailable("backup", str(outcome.get("error", outcome["status"])))
+        return dict(outcome["details"])
 
     @router.post("/search-sync")
     def search_sync_now() -> dict[str, Any]:

@@ -319,6 +319,17 @@ class AuditSettings(SettingsGroup):
     partitions_ahead: int = Field(default=2, ge=1, le=12)
 
 
+class BackupSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="LECTERN_BACKUP_")
+
+    # Where in the bucket backups go: <prefix><id>/<table>.csv.gz and manifest.json.
+    prefix: str = Field(default="backups/", pattern=r"^[a-z0-9_-]+/$")
+    # The database verification restores into (emptied first): in AWS a Neon branch kept
+    # for it. Unset locally: a database made beside the app's and dropped after.
+    scratch_database_url: str | None = None
+    scratch_database_url_secret: str | None = None
+
+
 class SharingSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_SHARE_")
 
@@ -356,6 +367,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     sharing: SharingSettings = Field(default_factory=SharingSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property

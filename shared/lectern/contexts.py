@@ -19,5 +19,6 @@ INSTALLED: tuple[str, ...] = (
     "lectern.meetings.context",
     "lectern.search.context",
     "lectern.audit.context",
+    "lectern.backup.context",
     "lectern.core.context",
 )

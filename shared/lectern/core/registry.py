@@ -43,10 +43,12 @@ def resolve(reference: str) -> Any:
 @dataclass(frozen=True)
 class UpkeepTask:
     """A scheduled task: ``run(db, Run) -> (watermark, details)``, idempotent, one
-    transaction under its own advisory lock (see ``lectern.core.upkeep``)."""
+    transaction under its own advisory lock (see ``lectern.core.upkeep``). ``schedule``
+    names the scheduled function that runs it: the hourly ``aggregate`` by default."""
 
     name: str
     run: str
+    schedule: str = "aggregate"
 
 
 @dataclass(frozen=True)

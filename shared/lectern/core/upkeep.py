@@ -202,12 +202,19 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 def run_tasks(
-    names: Sequence[str] | None = None, *, sessions: sessionmaker[Session] | None = None
+    names: Sequence[str] | None = None,
+    *,
+    sessions: sessionmaker[Session] | None = None,
+    schedule: str = "aggregate",
 ) -> dict[str, dict[str, Any]]:
-    """Run the named tasks (all by default, in registration order); return each one's
-    outcome: ``{"status": "ok" | "failed" | "busy", ...}``. Never raises for a task."""
+    """Run the named tasks (by default every task of ``schedule``, in registration
+    order); return each one's outcome: ``{"status": "ok" | "failed" | "busy", ...}``.
+    Never raises for a task."""
+    from lectern.core.registry import get_registry
+
     registered = tasks()
-    chosen = list(registered) if names is None else list(dict.fromkeys(names))
+    on_schedule = [t.name for t in get_registry().upkeep if t.schedule == schedule]
+    chosen = on_schedule if names is None else list(dict.fromkeys(names))
     unknown = [n for n in chosen if n not in registered]
     if unknown:
         raise ValueError(f"unknown tasks {unknown}; known: {list(registered)}")

@@ -36,3 +36,13 @@ class ObjectStore(Protocol):
 
     def delete_objects(self, keys: list[str]) -> None:
         """Delete many objects."""
+
+    def put_new(self, key: str, data: bytes, *, content_type: str) -> None:
+        """Write an object only if none is at ``key`` (``If-None-Match: *``): a later
+        write can never replace it. FileExistsError when one is there."""
+
+    def read_object(self, key: str) -> bytes:
+        """The whole object; FileNotFoundError when there is none."""
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``, in key order."""

@@ -154,3 +154,42 @@ class S3Store:
                     )
         except (BotoCoreError, ClientError) as exc:
             raise _storage_error("delete", exc) from exc
+
+    def put_new(self, key: str, data: bytes, *, content_type: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise FileExistsError(key) from None
+            raise _storage_error("put", exc) from exc
+        except BotoCoreError as exc:
+            raise _storage_error("put", exc) from exc
+
+    def read_object(self, key: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except (BotoCoreError, ClientError) as exc:
+            if _is_missing(exc):
+                raise FileNotFoundError(key) from None
+            raise _storage_error("get", exc) from exc
+        return body
+
+    def list_keys(self, prefix: str) -> list[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        keys: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                keys.extend(item["Key"] for item in page.get("Contents", []))
+        except (BotoCoreError, ClientError) as exc:
+            raise _storage_error("list", exc) from exc
+        return sorted(keys)

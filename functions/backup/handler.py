@@ -1,0 +1,33 @@
+"""Function `backup`: the daily export of every app table to the bucket, then its
+verification by a restore into a scratch database (EventBridge Scheduler).
+
+The scheduler sends ``{}`` (both tasks) or ``{"tasks": ["backup_verify"]}``. Outcomes go
+to ``job_state``; ``BackupCompleted``, ``BackupVerified`` and ``BackupVerifyFailed`` are
+the metrics the alarms watch. See ``lectern.backup``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from lectern.core.upkeep import run_tasks
+from lectern.observability import get_logger, get_metrics
+
+logger = get_logger()
+metrics = get_metrics()
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any] | None, _context: Any) -> dict[str, Any]:
+    names = (event or {}).get("tasks")
+    if names is not None and (
+        not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+    ):
+        raise ValueError("'tasks' must be a list of task names")
+    tasks = run_tasks(names, schedule="backup")
+    failed = sorted(name for name, outcome in tasks.items() if outcome["status"] == "failed")
+    logger.info("backup finished", extra={"tasks": tasks})
+    return {"status": "failed" if failed else "ok", "failed": failed, "tasks": tasks}

@@ -1,0 +1,145 @@
+"""A realistic seed through the real handlers: every app table gets rows."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.e2e.conftest import invoke
+from tests.factories import new_account
+
+
+def _ok(reply: Any, status: int = 201) -> Any:
+    assert reply.status == status, reply.body
+    return reply.body
+
+
+def seed_everything() -> None:
+    from local.scheduler import run_aggregate, run_search_sync
+    from tests.e2e.api.test_authorization_matrix import _world
+
+    actors = {
+        "instructor": new_account("instructor", "Seed Instructor"),
+        "learner": new_account("student", "Seed Learner"),
+        "admin": new_account("admin", "Seed Admin"),
+    }
+    world = _world(actors)
+    learner, instructor, admin = actors["learner"], actors["instructor"], actors["admin"]
+    exam = world.exam
+    question = exam["questions"][0]
+    _ok(
+        invoke(
+            "assessments",
+            "POST",
+            f"/v1/exams/{exam['id']}/answers",
+            token=learner.token,
+            body={"question_id": question["id"], "option_ids": [question["options"][0]["id"]]},
+        )
+    )
+    _ok(invoke("assessments", "POST", f"/v1/exams/{exam['id']}/submit", token=learner.token), 200)
+    _ok(
+        invoke(
+            "progress",
+            "POST",
+            f"/v1/lessons/{world.live_lesson['id']}/complete",
+            token=learner.token,
+        ),
+        200,
+    )
+    _ok(
+        invoke(
+            "study",
+            "POST",
+            f"/v1/study/items/{world.study_item['id']}/reviews",
+            token=learner.token,
+            body={"rating": "good"},
+        )
+    )
+    _ok(
+        invoke(
+            "analytics",
+            "POST",
+            "/v1/events",
+            token=learner.token,
+            body={
+                "events": [
+                    {
+                        "type": "lesson_viewed",
+                        "occurred_at": datetime.now(UTC).isoformat(),
+                        "context": {},
+                    }
+                ]
+            },
+        ),
+        202,
+    )
+    _ok(invoke("users", "GET", "/v1/me/export", token=learner.token), 200)
+    _ok(
+        invoke(
+            "progress",
+            "GET",
+            f"/v1/courses/{world.live['id']}/enrollments",
+            token=admin.token,
+        ),
+        200,
+    )
+    run_search_sync()
+    _ok(
+        invoke(
+            "ai",
+            "POST",
+            f"/v1/ai/chats/{world.chat['id']}/messages",
+            token=learner.token,
+            body={"content": "What is this course about?"},
+        )
+    )
+    run_aggregate()
+    # What the schedules would do a minute later: the lesson's chunks (the ingest
+    # function, from the relayed outbox row) and today's rollups.
+    from lectern.analytics.store.factory import get_store
+    from lectern.db.engine import get_sessionmaker
+    from lectern.ingest.pipeline import handle_message
+
+    handle_message(json.dumps({"type": "process_lesson", "lesson_id": world.live_lesson["id"]}))
+    with get_sessionmaker()() as db:
+        get_store().rollup_days(db, [datetime.now(UTC).date()])
+        db.commit()
+    # A password account, and a pending outbox row (a course edit not yet drained).
+    _ok(
+        invoke(
+            "auth",
+            "POST",
+            "/v1/auth/register",
+            body={
+                "email": f"seed-{uuid.uuid4().hex[:10]}@example.com",
+                "password": "a long enough password",
+                "name": "Seed",
+            },
+        )
+    )
+    _ok(
+        invoke(
+            "courses",
+            "PATCH",
+            f"/v1/courses/{world.live['id']}",
+            token=instructor.token,
+            body={"title": "Seed course, edited"},
+        ),
+        200,
+    )
+
+
+def empty_tables() -> list[str]:
+    from lectern.backup.dump import app_tables
+    from lectern.db.engine import get_engine
+
+    with get_engine().connect() as conn:
+        return [
+            t.name
+            for t in app_tables()
+            if not conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{t.name}")')).scalar()  # noqa: S608
+        ]
