@@ -26,3 +26,12 @@ def count(name: str, value: float = 1) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
     get_metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+# What the alarms and dashboard read when a dependency is down (DependencyUnavailable,
+# or the database failing under SQLAlchemy): anything else is DependencyUnavailable.
+UNAVAILABLE_METRICS = {"database": "DatabaseUnavailable", "kv": "KvUnavailable"}
+
+
+def count_unavailable(dependency: str) -> None:
+    count(UNAVAILABLE_METRICS.get(dependency, "DependencyUnavailable"))

@@ -22,7 +22,7 @@ from lectern.ai.models import AiUsage
 from lectern.config import get_settings
 from lectern.errors import BudgetExhausted, RateLimited
 from lectern.identity.models import Profile, User
-from lectern.observability import get_logger
+from lectern.observability import count, get_logger
 
 # US cents per 1,000 input and output tokens (Bedrock on-demand list prices, us-east-1).
 # Cross-region inference profiles ("us.", "eu." ...) cost the same as the model.
@@ -163,6 +163,8 @@ def release_quietly(db: Session, user_id: uuid.UUID, month: date) -> None:
 def record(db: Session, user_id: uuid.UUID, month: date, answer: Metered, kind: str) -> Decimal:
     """One usage row and the month's totals, in the caller's transaction; the cost."""
     cost = cost_cents(answer.model, answer.input_tokens, answer.output_tokens)
+    # The dashboard sums it over the month (the table is the truth; this is the view).
+    count("AiSpendCents", float(cost))
     db.add(
         AiUsage(
             user_id=user_id,

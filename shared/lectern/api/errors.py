@@ -21,7 +21,7 @@ from lectern.errors import (
     RateLimited,
     Unauthorized,
 )
-from lectern.observability import get_logger
+from lectern.observability import count_unavailable, get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
@@ -68,6 +68,7 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
             extra["errors"] = [{"field": exc.field, "message": exc.detail}]
     if isinstance(exc, DependencyUnavailable):
         get_logger().warning("dependency unavailable", dependency=exc.dependency, reason=exc.reason)
+        count_unavailable(exc.dependency)
         extra["dependency"] = exc.dependency
     return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers or None, **extra)
 
@@ -99,6 +100,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     get_logger().warning("database unavailable", error=type(exc).__name__)
+    count_unavailable("database")
     return problem(
         503,
         "dependency-unavailable",

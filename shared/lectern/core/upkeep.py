@@ -219,4 +219,8 @@ def run_tasks(
     if unknown:
         raise ValueError(f"unknown tasks {unknown}; known: {list(registered)}")
     sessions = sessions or sessionmaker(bind=jobs_engine(), expire_on_commit=False)
-    return {name: _run_one(sessions, name, registered[name]) for name in chosen}
+    outcomes = {name: _run_one(sessions, name, registered[name]) for name in chosen}
+    # One a run, whatever its tasks did: an alarm fires when a schedule's window passes
+    # without one (the function never ran, or died before the end).
+    count("UpkeepRunCompleted")
+    return outcomes
