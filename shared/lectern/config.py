@@ -64,6 +64,8 @@ class DatabaseSettings(SettingsGroup):
         default=5000, ge=100, validation_alias="LECTERN_DB_STATEMENT_TIMEOUT_MS"
     )
     tls: bool = Field(default=False, validation_alias="LECTERN_DB_TLS")
+    # Statements slower than this are logged with the route and their normalized text.
+    slow_query_ms: int = Field(default=500, ge=1, validation_alias="LECTERN_DB_SLOW_QUERY_MS")
 
 
 class KvSettings(SettingsGroup):

@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from lectern.config import Settings, database_url, get_settings
 from lectern.core.cache import cached_client
+from lectern.db.monitoring import log_slow_queries
 
 
 def connect_args(settings: Settings) -> dict[str, Any]:
@@ -50,6 +51,7 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
         connect_args=connect_args(settings),
     )
     set_statement_timeout(engine, settings.database.statement_timeout_ms)
+    log_slow_queries(engine, settings.database.slow_query_ms)
     return engine
 
 

@@ -75,3 +75,16 @@ def test_bad_filters_are_422_naming_the_field():
         assert reply.status == 422, (query, reply.body)
         assert reply.headers["content-type"].startswith("application/problem+json")
         assert field in str(reply.body), (query, reply.body)
+
+
+def test_the_statements_route_says_when_pg_stat_statements_is_missing():
+    admin = new_account("admin")
+    reply = invoke("audit", "GET", "/v1/admin/db/statements", token=admin.token)
+    # The embedded server has no pg_stat_statements: the answer says so.
+    assert reply.status == 200
+    assert reply.body["available"] is False and reply.body["items"] == []
+    assert "pg_stat_statements" in reply.body["reason"]
+    student = new_account("student")
+    assert invoke("audit", "GET", "/v1/admin/db/statements", token=student.token).status == 403
+    bad = invoke("audit", "GET", "/v1/admin/db/statements", token=admin.token, query="limit=0")
+    assert bad.status == 422 and "limit" in str(bad.body)
