@@ -61,8 +61,25 @@ def test_the_registry_holds_what_the_contexts_brought():
         "sessions",
         "uploads",
         "notification_digest",
+        "audit_partitions",
+        "audit_retention",
+        "backup",
+        "backup_verify",
         "outbox",
     ]
+    # The backup runs daily on its own function, never in the hourly aggregate.
+    assert [t.name for t in registry.upkeep if t.schedule == "backup"] == [
+        "backup",
+        "backup_verify",
+    ]
+    assert set(registry.audit_actions) == {
+        "audit.read",
+        "identity.role_changed",
+        "identity.exported",
+        "identity.erased",
+        "progress.roster_read",
+        "progress.learner_read",
+    }
     assert sorted(registry.searchable) == ["course", "lesson", "question", "thread"]
     assert registry.server_events == {
         "course_enrolled",
