@@ -115,6 +115,13 @@ def tasks() -> dict[str, TaskFn]:
     return {task.name: resolve(task.run) for task in get_registry().upkeep}
 
 
+def scheduled(schedule: str = "aggregate") -> list[str]:
+    """The names of the tasks one scheduled function runs, in registration order."""
+    from lectern.core.registry import get_registry
+
+    return [t.name for t in get_registry().upkeep if t.schedule == schedule]
+
+
 def _lock_key(task: str) -> int:
     """A stable signed 64-bit advisory lock key per task."""
     digest = hashlib.blake2b(f"lectern.aggregate.{task}".encode(), digest_size=8).digest()
@@ -210,11 +217,8 @@ def run_tasks(
     """Run the named tasks (by default every task of ``schedule``, in registration
     order); return each one's outcome: ``{"status": "ok" | "failed" | "busy", ...}``.
     Never raises for a task."""
-    from lectern.core.registry import get_registry
-
     registered = tasks()
-    on_schedule = [t.name for t in get_registry().upkeep if t.schedule == schedule]
-    chosen = on_schedule if names is None else list(dict.fromkeys(names))
+    chosen = scheduled(schedule) if names is None else list(dict.fromkeys(names))
     unknown = [n for n in chosen if n not in registered]
     if unknown:
         raise ValueError(f"unknown tasks {unknown}; known: {list(registered)}")
