@@ -2,7 +2,7 @@
 of personal fields.
 
 Revision ID: 0018_audit
-Revises: 0010_study_chats
+Revises: 0013_meetings
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0018_audit"
-down_revision: str | None = "0010_study_chats"
+down_revision: str | None = "0013_meetings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

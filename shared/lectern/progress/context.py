@@ -1,7 +1,12 @@
 """Progress: enrollment, lesson completion, certificates, XP and leaderboards."""
 
-from lectern.core.registry import Context, NotificationType, PersonalData, UpkeepTask
-from lectern.core.registry import AuditAction, Context, PersonalData, UpkeepTask
+from lectern.core.registry import (
+    AuditAction,
+    Context,
+    NotificationType,
+    PersonalData,
+    UpkeepTask,
+)
 
 CONTEXT = Context(
     name="progress",
