@@ -87,6 +87,16 @@ def seed_everything() -> None:
         ),
         200,
     )
+    _ok(
+        invoke(
+            "notifications",
+            "PUT",
+            "/v1/me/notification-preferences",
+            token=learner.token,
+            body={"types": {"certificate_issued": {"email": "daily"}}},
+        ),
+        200,
+    )
     run_search_sync()
     _ok(
         invoke(
