@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -140,6 +140,75 @@ def seed_everything() -> None:
             body={"title": "Seed course, edited"},
         ),
         200,
+    )
+    _seed_community(world, learner, instructor, admin)
+
+
+def _seed_community(world: Any, learner: Any, instructor: Any, admin: Any) -> None:
+    """A thread (its author follows it), a reply that notifies the follower, votes on
+    both, a flag, and a live-session request."""
+    course_id = world.live["id"]
+    thread = _ok(
+        invoke(
+            "forums",
+            "POST",
+            f"/v1/courses/{course_id}/threads",
+            token=learner.token,
+            body={"title": "Seed question", "body": "How does **this** work?"},
+        )
+    )
+    reply = _ok(
+        invoke(
+            "forums",
+            "POST",
+            f"/v1/threads/{thread['id']}/replies",
+            token=instructor.token,
+            body={"body": "Like this."},
+        )
+    )
+    _ok(
+        invoke(
+            "forums",
+            "PUT",
+            f"/v1/threads/{thread['id']}/vote",
+            token=instructor.token,
+            body={"value": 1},
+        ),
+        200,
+    )
+    _ok(
+        invoke(
+            "forums",
+            "PUT",
+            f"/v1/replies/{reply['id']}/vote",
+            token=learner.token,
+            body={"value": 1},
+        ),
+        200,
+    )
+    _ok(
+        invoke(
+            "forums",
+            "POST",
+            f"/v1/replies/{reply['id']}/flag",
+            token=admin.token,
+            body={"reason": "seed flag"},
+        ),
+        202,
+    )
+    _ok(
+        invoke(
+            "meetings",
+            "POST",
+            f"/v1/courses/{course_id}/meeting-requests",
+            token=learner.token,
+            body={
+                "topic": "Seed session",
+                "preferred_times": [
+                    (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+                ],
+            },
+        )
     )
 
 

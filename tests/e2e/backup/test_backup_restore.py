@@ -12,26 +12,12 @@ from local.stack import LocalStack
 from tests.e2e.backup.seed import empty_tables, seed_everything
 from tests.e2e.conftest import invoke
 
-NOT_YET_SEEDED = {
-    "forum_threads",
-    "forum_replies",
-    "forum_follows",
-    "forum_flags",
-    "forum_thread_votes",
-    "forum_reply_votes",
-    "meeting_requests",
-    "notifications",
-    "notification_counters",
-}
-
 
 @pytest.fixture(scope="module")
 def seeded(stack: LocalStack) -> LocalStack:
     seed_everything()
-    # The contexts merged last (forums, meetings, notifications) are not seeded yet: their
-    # tables are backed up and compared like any other, but may be empty here. Every
-    # other table must have rows, and a new table fails this until the seed covers it.
-    assert set(empty_tables()) <= NOT_YET_SEEDED
+    # Every table has rows: a new table fails this until the seed covers it.
+    assert empty_tables() == []
     return stack
 
 
@@ -49,9 +35,7 @@ def test_a_backup_of_a_full_database_verifies_equal(seeded):
     from lectern.storage.factory import get_storage
 
     manifest, prefix = _backup()
-    assert all(
-        t["rows"] > 0 for name, t in manifest.tables.items() if name not in NOT_YET_SEEDED
-    ), manifest.tables
+    assert all(t["rows"] > 0 for t in manifest.tables.values()), manifest.tables
     with service.ScratchDatabase() as scratch:
         outcome = service.verify(get_storage(), prefix, scratch)
     assert outcome["equal"] is True and outcome["failed_table"] is None
