@@ -8,7 +8,8 @@ STAMP := $(VENV)/.deps-stamp
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint format typecheck pytest reset bench openapi clean build-MigrateFunction
+FUZZ_EXAMPLES ?= 200
+.PHONY: help dev test lint format typecheck pytest fuzz reset bench openapi clean build-MigrateFunction
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +39,10 @@ typecheck: $(STAMP)  ## mypy (strict) on the shared package
 pytest: $(STAMP)  ## the test suite: unit, integration, e2e, infrastructure
 	$(BIN)/python -m pytest
 
+fuzz: $(STAMP)  ## schemathesis over the spec as each role, many examples (FUZZ_EXAMPLES=200), new seeds
+	LECTERN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LECTERN_FUZZ_SEED=$${LECTERN_FUZZ_SEED:-random} \
+		$(BIN)/python -m pytest -m fuzz tests/e2e/api/test_fuzz.py
+
 bench: $(STAMP)  ## benchmarks (print figures; not pass/fail)
 	$(BIN)/python bench/kv_calls.py
 	$(BIN)/python bench/cold_start.py
@@ -49,7 +54,7 @@ reset:  ## forget the local stack's data (.local-data/)
 	rm -rf .local-data
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
 
 # SAM builds the migrate function with this target (BuildMethod: makefile): the handler
 # plus the Alembic environment it applies.

@@ -1,13 +1,24 @@
 """Answer throughput: concurrent learners answering through the `assessments` handler.
 
     .venv/bin/python bench/answer_throughput.py [--learners 8] [--answers 50]
-        [--workers processes|threads] [--via handler|service]
+        [--path both|new|old] [--workers processes|threads] [--via handler|service]
 
-Each learner answers its own practice exam question by question:
+Each learner answers practice exams question by question:
 ``POST /v1/exams/{id}/answers`` through the function's real Lambda handler (API Gateway v2
-events via ``local.events.http_event``). Every answer locks its exam, inserts the answer,
-moves three counters, awards XP for a right one and publishes it to the leaderboard.
-All learners answer the same questions, so the per-question counters are contended.
+events via ``local.events.http_event``). Every answer locks its exam, records the answer,
+moves the learner's and the question's counters, awards XP for a right one and
+publishes it to the leaderboard. All learners answer the same questions, so the
+question counters are contended.
+
+``--path`` picks the answer path. ``new`` is the product's: one statement reads what
+grading needs, one function call writes everything, a commit; the question's counters
+are spread over shards. ``old`` is the path before issue 19, kept in this file only
+(ORM reads of the exam, the question and its options, then the answer, the XP ledger,
+the profile and one statement of three counter upserts, the question's one row shared by
+every learner): ~10 statements, behind the sync route whose dependencies each hop to a
+worker thread. Both run on today's engine, whose COMMIT takes one round trip instead of
+pg8000's three, so the old path gains that too. ``both`` (the default) measures the two
+in the same run, each on exams of its own questions (so both pay XP), old first.
 
 ``--workers processes`` (the default) runs each learner in its own spawned process that
 imports the handler itself and warms it with one request before the measurement, as a warm
@@ -17,12 +28,13 @@ learners. ``--workers threads`` runs the learners as threads of this process, wh
 share one GIL with each other and with the embedded stack (the Upstash emulator and moto
 run as threads of this process in both modes), so one learner's Python work stalls the
 others' and latency measures the GIL more than the request. Only the thread mode has
-``--via service``, which calls ``lectern.assessment.exams.answer`` instead of the handler.
+``--via service``, which calls the answer service function instead of the handler.
 
 The baseline, measured in the same run by the same learners, is a read they make as
 often: ``GET /v1/me/performance`` (or ``performance()``). Rates are over the wall time
-of each measured phase. Prints answers per second and p50/p95 latency beside the
-baseline's, and checks that the counters equal the answers recorded.
+of each measured phase. Prints answers per second and p50/p95 latency of each path
+beside the baseline's, the new / old ratios, and checks that the counters equal the
+answers recorded.
 """
 
 from __future__ import annotations
@@ -37,8 +49,10 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=8)
     parser.add_argument("--answers", type=int, default=50, help="answers per learner")
+    parser.add_argument("--path", choices=("both", "new", "old"), default="both")
     parser.add_argument("--workers", choices=("processes", "threads"), default="processes")
     parser.add_argument("--via", choices=("handler", "service"), default="handler")
     args = parser.parse_args()
@@ -76,11 +91,12 @@ def main() -> None:
     os.environ.update(env)
     try:
         upgrade(stack.env["LECTERN_DATABASE_URL"])
-        learners, exams, bodies = _setup(args)
+        paths = ["old", "new"] if args.path == "both" else [args.path]
+        learners, exams, bodies = _setup(args, paths)
         if args.workers == "processes":
-            reads, answers = run_processes(args, env, learners, exams, bodies)
+            results = run_processes(env, learners, exams, bodies)
         else:
-            reads, answers = run_threads(args, learners, exams, bodies)
+            results = run_threads(args, learners, exams, bodies)
         _check(learners)
     finally:
         stack.stop()
@@ -90,27 +106,42 @@ def main() -> None:
         f" ({'Lambda handler' if args.via == 'handler' else 'service functions'}),"
         f" one {'process' if args.workers == 'processes' else 'thread'} per learner"
     )
-    header = f"{'operation':28} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8}"
+    header = f"{'operation':34} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8}"
     print(header)
     print("-" * len(header))
-    results = {"answer (POST .../answers)": answers, "read (GET /v1/me/performance)": reads}
-    for name, (rate, samples) in results.items():
+    names = {
+        "read": "read (GET /v1/me/performance)",
+        "old": "answer, old path (before #19)",
+        "new": "answer, new path",
+    }
+    for phase, (rate, samples) in results.items():
         print(
-            f"{name:28} {rate:8.1f} {statistics.median(samples):8.2f} "
+            f"{names[phase]:34} {rate:8.1f} {statistics.median(samples):8.2f} "
             f"{percentile(samples, 0.95):8.2f}"
         )
-    (answer_rate, answer_samples), (read_rate, read_samples) = answers, reads
-    print(
-        f"answer / read: p50 "
-        f"{statistics.median(answer_samples) / statistics.median(read_samples):.1f}x, "
-        f"throughput {answer_rate / read_rate:.2f}x"
-    )
+    read_rate, read_samples = results["read"]
+    for phase in paths:
+        rate, samples = results[phase]
+        print(
+            f"{phase} answer / read: p50 "
+            f"{statistics.median(samples) / statistics.median(read_samples):.2f}x, "
+            f"throughput {rate / read_rate:.2f}x"
+        )
+    if len(paths) == 2:
+        (old_rate, old_samples), (new_rate, new_samples) = results["old"], results["new"]
+        print(
+            f"new / old: throughput {new_rate / old_rate:.2f}x, "
+            f"p50 {statistics.median(new_samples) / statistics.median(old_samples):.2f}x"
+        )
 
 
-def _setup(
-    args: argparse.Namespace,
-) -> tuple[list[Any], dict[Any, Any], dict[Any, list[dict[str, Any]]]]:
-    """Accounts, a bank, one practice exam per learner and its answer bodies (60% right)."""
+Exams = dict[str, dict[Any, Any]]  # path -> learner -> exam id
+Bodies = dict[str, dict[Any, list[dict[str, Any]]]]  # path -> learner -> answer bodies
+
+
+def _setup(args: argparse.Namespace, paths: list[str]) -> tuple[list[Any], Exams, Bodies]:
+    """Accounts; per path, a bank of its own and one practice exam per learner with its
+    answer bodies (60% right)."""
     import random
 
     from sqlalchemy import select
@@ -134,90 +165,93 @@ def _setup(
         return resolve_session(token), token
 
     author, _ = account(UserRole.instructor, 0)
-    difficulties = ("easy", "medium", "hard")
-    items = [
-        QuestionIn.model_validate(
-            {
-                "prompt": f"Question {i}?",
-                "type": "single_choice",
-                "difficulty": difficulties[i % 3],
-                "topic": f"topic-{i % 5}",
-                "subject": "bench",
-                "options": [
-                    {"text": "right", "is_correct": True},
-                    {"text": "wrong", "is_correct": False},
-                    {"text": "also wrong", "is_correct": False},
-                ],
-                "explanation": "Because.",
-            }
-        )
-        for i in range(args.answers)
-    ]
-    with get_sessionmaker()() as db:
-        create_questions(db, author, items)
     learners = [account(UserRole.student, n + 1) for n in range(args.learners)]
-    exams: dict[Any, Any] = {}
-    bodies: dict[Any, list[dict[str, Any]]] = {}
+    difficulties = ("easy", "medium", "hard")
+    exams: Exams = {}
+    bodies: Bodies = {}
     rng = random.Random(3)
-    with get_sessionmaker()() as db:
-        for principal, _ in learners:
-            exam = create_exam(
-                db, principal, ExamIn(size=args.answers, subject="bench", mode="practice")
-            )
-            exams[principal.user_id] = exam.id
-            ids = [q.id for q in exam.questions]
-            options = db.scalars(select(QuestionOption).where(QuestionOption.question_id.in_(ids)))
-            right = {o.question_id: str(o.id) for o in options if o.is_correct}
-            wrong = {q.id: str(q.options[-1].id) for q in exam.questions}
-            bodies[principal.user_id] = [
+    for path in paths:
+        items = [
+            QuestionIn.model_validate(
                 {
-                    "question_id": str(qid),
-                    "option_ids": [(right if rng.random() < 0.6 else wrong)[qid]],
+                    "prompt": f"Question {i}?",
+                    "type": "single_choice",
+                    "difficulty": difficulties[i % 3],
+                    "topic": f"topic-{i % 5}",
+                    "subject": f"bench-{path}",
+                    "options": [
+                        {"text": "right", "is_correct": True},
+                        {"text": "wrong", "is_correct": False},
+                        {"text": "also wrong", "is_correct": False},
+                    ],
+                    "explanation": "Because.",
                 }
-                for qid in ids
-            ]
+            )
+            for i in range(args.answers)
+        ]
+        with get_sessionmaker()() as db:
+            create_questions(db, author, items)
+        exams[path], bodies[path] = {}, {}
+        with get_sessionmaker()() as db:
+            for principal, _ in learners:
+                exam = create_exam(
+                    db,
+                    principal,
+                    ExamIn(size=args.answers, subject=f"bench-{path}", mode="practice"),
+                )
+                exams[path][principal.user_id] = exam.id
+                ids = [q.id for q in exam.questions]
+                options = db.scalars(
+                    select(QuestionOption).where(QuestionOption.question_id.in_(ids))
+                )
+                right = {o.question_id: str(o.id) for o in options if o.is_correct}
+                wrong = {q.id: str(q.options[-1].id) for q in exam.questions}
+                bodies[path][principal.user_id] = [
+                    {
+                        "question_id": str(qid),
+                        "option_ids": [(right if rng.random() < 0.6 else wrong)[qid]],
+                    }
+                    for qid in ids
+                ]
     return learners, exams, bodies
 
 
 Samples = tuple[float, list[float]]  # (operations per second, latencies in ms)
 
 
+def old_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The answer route as it was (a sync route with sync dependencies, each run on a
+    worker thread) over the old service function, in an app of its own."""
+
+    from fastapi import APIRouter
+
+    from lectern.api.app import create_app, lambda_handler
+    from lectern.api.deps import CurrentPrincipal, DbSession
+    from lectern.assessment.schemas import ExamAnswerIn, ExamAnswerOut
+
+    router = APIRouter(prefix="/v1")
+
+    def answer(id: Any, body: Any, principal: Any, db: Any) -> Any:
+        return old_answer(db, principal, id, body)
+
+    # Real annotations, not this module's postponed strings: FastAPI resolves those in the
+    # module's globals, where these names (imported here, after the settings) are not.
+    answer.__annotations__ = {
+        "id": uuid.UUID,
+        "body": ExamAnswerIn,
+        "principal": CurrentPrincipal,
+        "db": DbSession,
+        "return": ExamAnswerOut,
+    }
+    router.post("/exams/{id}/answers", status_code=201)(answer)
+    return lambda_handler(create_app(router))
+
+
 def run_threads(
-    args: argparse.Namespace,
-    learners: list[tuple[Any, str]],
-    exams: dict[Any, Any],
-    bodies: dict[Any, list[dict[str, Any]]],
-) -> tuple[Samples, Samples]:
-    """Every learner a thread of this process; returns (reads, answers)."""
-    from lectern.assessment.exams import answer
-    from lectern.assessment.performance import performance
-    from lectern.assessment.schemas import ExamAnswerIn
-    from lectern.db.engine import get_sessionmaker
-    from local.events import LambdaContext, http_event
-    from local.functions import load_module
-
-    handler = load_module("assessments").handler
-
-    def via_handler(method: str, path: str, token: str, body: Any, expected: int) -> None:
-        reply = handler(http_event(method, path, token=token, body=body), LambdaContext())
-        if reply["statusCode"] != expected:
-            raise RuntimeError(f"{method} {path}: {reply['statusCode']} {reply.get('body')}")
-
-    def answer_op(principal: Any, token: str, i: int) -> None:
-        body = bodies[principal.user_id][i]
-        exam_id = exams[principal.user_id]
-        if args.via == "handler":
-            via_handler("POST", f"/v1/exams/{exam_id}/answers", token, body, 201)
-        else:
-            with get_sessionmaker()() as db:
-                answer(db, principal, exam_id, ExamAnswerIn.model_validate(body))
-
-    def read_op(principal: Any, token: str, _: int) -> None:
-        if args.via == "handler":
-            via_handler("GET", "/v1/me/performance", token, None, 200)
-        else:
-            with get_sessionmaker()() as db:
-                performance(db, principal)
+    args: argparse.Namespace, learners: list[tuple[Any, str]], exams: Exams, bodies: Bodies
+) -> dict[str, Samples]:
+    """Every learner a thread of this process; returns the samples of each phase."""
+    read_op, answer_op = _thread_ops(args, exams, bodies)
 
     def measure(op: Callable[[Any, str, int], None]) -> Samples:
         barrier = threading.Barrier(len(learners))
@@ -243,30 +277,82 @@ def run_threads(
         elapsed = time.perf_counter() - started
         return len(latencies) / elapsed, latencies
 
-    # Warm the handler's imports, engine and KV client before either measurement.
+    # Warm the handler's imports, engine and KV client before any measurement.
     read_op(*learners[0], 0)
-    return measure(read_op), measure(answer_op)
+    results = {"read": measure(read_op)}
+    for phase in exams:
+        results[phase] = measure(answer_op(phase))
+    return results
+
+
+Op = Callable[[Any, str, int], None]
+
+
+def _thread_ops(
+    args: argparse.Namespace, exams: Exams, bodies: Bodies
+) -> tuple[Op, Callable[[str], Op]]:
+    """The read, and each path's answer, through the handler or the service functions."""
+    from lectern.assessment import exams as exams_service
+    from lectern.assessment.performance import performance
+    from lectern.assessment.schemas import ExamAnswerIn
+    from lectern.db.engine import get_sessionmaker
+    from local.events import LambdaContext, http_event
+    from local.functions import load_module
+
+    handlers = {"new": load_module("assessments").handler, "old": old_handler()}
+    services = {"new": exams_service.answer, "old": old_answer}
+
+    def via_handler(
+        method: str, path: str, token: str, body: Any, expected: int, *, phase: str = "new"
+    ) -> None:
+        event = http_event(method, path, token=token, body=body)
+        reply = handlers[phase](event, LambdaContext())
+        if reply["statusCode"] != expected:
+            raise RuntimeError(f"{method} {path}: {reply['statusCode']} {reply.get('body')}")
+
+    def answer_op(phase: str) -> Op:
+        def op(principal: Any, token: str, i: int) -> None:
+            body = bodies[phase][principal.user_id][i]
+            exam_id = exams[phase][principal.user_id]
+            if args.via == "handler":
+                via_handler("POST", f"/v1/exams/{exam_id}/answers", token, body, 201, phase=phase)
+                return
+            with get_sessionmaker()() as db:
+                services[phase](db, principal, exam_id, ExamAnswerIn.model_validate(body))
+
+        return op
+
+    def read_op(principal: Any, token: str, _: int) -> None:
+        if args.via == "handler":
+            via_handler("GET", "/v1/me/performance", token, None, 200)
+            return
+        with get_sessionmaker()() as db:
+            performance(db, principal)
+
+    return read_op, answer_op
 
 
 def run_processes(
-    args: argparse.Namespace,
-    env: dict[str, str],
-    learners: list[tuple[Any, str]],
-    exams: dict[Any, Any],
-    bodies: dict[Any, list[dict[str, Any]]],
-) -> tuple[Samples, Samples]:
-    """Every learner its own process, as a warm Lambda container; returns (reads, answers)."""
+    env: dict[str, str], learners: list[tuple[Any, str]], exams: Exams, bodies: Bodies
+) -> dict[str, Samples]:
+    """Every learner its own process, as a warm Lambda container; returns the samples of
+    each phase."""
     # spawn, not fork: a fresh interpreter that imports the handler itself, as a container
     # does, and inherits none of this process's threads, connections or locks.
     ctx = multiprocessing.get_context("spawn")
     # The parent is a party too, so it knows when a phase starts; the barrier is reused
-    # for the answers phase once every learner has reported its reads.
+    # for each phase once every learner has reported the previous one.
     start = ctx.Barrier(len(learners) + 1)
     results = ctx.Queue()
     procs = [
         ctx.Process(
             target=_learner_process,
-            args=(env, token, exams[p.user_id], bodies[p.user_id]),
+            args=(
+                env,
+                token,
+                {path: exams[path][p.user_id] for path in exams},
+                {path: bodies[path][p.user_id] for path in exams},
+            ),
             kwargs={"start": start, "results": results},
             daemon=True,
         )
@@ -291,7 +377,7 @@ def run_processes(
         return len(latencies) / elapsed, latencies
 
     try:
-        return measure(), measure()
+        return {phase: measure() for phase in ["read", *exams]}
     finally:
         for proc in procs:
             proc.join(timeout=10)
@@ -302,36 +388,45 @@ def run_processes(
 def _learner_process(
     env: dict[str, str],
     token: str,
-    exam_id: Any,
-    bodies: list[dict[str, Any]],
+    exam_ids: dict[str, Any],
+    bodies: dict[str, list[dict[str, Any]]],
     *,
     start: Any,
     results: Any,
 ) -> None:
-    """One learner in its own process: warm up, then reads, then answers, each on the barrier."""
+    """One learner in its own process: warm up, then reads, then each path's answers, each
+    phase on the barrier."""
     try:
         os.environ.update(env)  # before the handler's imports read the settings
         from local.events import LambdaContext, http_event
         from local.functions import load_module
 
-        handler = load_module("assessments").handler
+        handlers = {"read": load_module("assessments").handler, "old": old_handler()}
+        handlers["new"] = handlers["read"]
 
-        def call(method: str, path: str, body: Any, expected: int) -> None:
-            reply = handler(http_event(method, path, token=token, body=body), LambdaContext())
+        def call(phase: str, method: str, path: str, body: Any, expected: int) -> None:
+            event = http_event(method, path, token=token, body=body)
+            reply = handlers[phase](event, LambdaContext())
             if reply["statusCode"] != expected:
                 raise RuntimeError(f"{method} {path}: {reply['statusCode']} {reply.get('body')}")
 
-        phases = [
-            [("GET", "/v1/me/performance", None, 200)] * len(bodies),
-            [("POST", f"/v1/exams/{exam_id}/answers", body, 201) for body in bodies],
+        reads = [("GET", "/v1/me/performance", None, 200)] * len(next(iter(bodies.values())))
+        phases = [("read", reads)] + [
+            (path, [("POST", f"/v1/exams/{exam_ids[path]}/answers", b, 201) for b in answers])
+            for path, answers in bodies.items()
         ]
-        call(*phases[0][0])  # the cold start, excluded as for a warm container
-        for requests in phases:
+        # The cold start, excluded as for a warm container; each answer path is warmed by
+        # an answer it refuses (422: not a question of the exam), which writes nothing.
+        call("read", *reads[0])
+        stranger = {"question_id": str(uuid.uuid4()), "option_ids": [str(uuid.uuid4())]}
+        for path, exam_id in exam_ids.items():
+            call(path, "POST", f"/v1/exams/{exam_id}/answers", stranger, 422)
+        for phase, requests in phases:
             start.wait()
             latencies = []
             for request in requests:
                 t0 = time.perf_counter()
-                call(*request)
+                call(phase, *request)
                 latencies.append((time.perf_counter() - t0) * 1000)
             results.put(latencies)
     except BaseException:
@@ -339,6 +434,216 @@ def _learner_process(
         results.put(traceback.format_exc())
         start.abort()
         raise
+
+
+# --- the answer path before issue 19, for the same-run comparison (bench only) ---------
+
+
+def _old_award_xp(db: Any, user_id: Any, *, source_id: Any, amount: int, now: Any) -> Any:
+    """The XP award as it was: the ledger insert, then the profile update (two statements)."""
+    from sqlalchemy import Integer, case, cast, func, update
+    from sqlalchemy.dialects.postgresql import insert
+
+    from lectern.core.ids import uuid7
+    from lectern.identity.models import Profile
+    from lectern.progress.models import XpAward
+    from lectern.progress.xp import Award, Reason, week_start
+
+    new = db.execute(
+        insert(XpAward)
+        .values(
+            id=uuid7(),
+            user_id=user_id,
+            reason=Reason.correct_answer,
+            source_id=source_id,
+            amount=amount,
+            awarded_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "reason", "source_id"])
+        .returning(XpAward.id)
+    ).scalar()
+    if new is None:
+        return None
+    today = now.date()
+    week = week_start(today)
+    new_xp = Profile.xp + amount
+    row = db.execute(
+        update(Profile)
+        .where(Profile.user_id == user_id)
+        .values(
+            xp=new_xp,
+            level=1 + cast(func.floor(func.sqrt(new_xp / 100)), Integer),
+            weekly_xp=case((Profile.xp_week == week, Profile.weekly_xp + amount), else_=amount),
+            xp_week=week,
+            streak_days=case(
+                (Profile.last_active_on == today, Profile.streak_days),
+                (Profile.last_active_on == today - timedelta(days=1), Profile.streak_days + 1),
+                else_=1,
+            ),
+            last_active_on=today,
+        )
+        .returning(
+            Profile.xp,
+            Profile.level,
+            Profile.weekly_xp,
+            Profile.streak_days,
+            Profile.leaderboard_visible,
+        )
+    ).one()
+    return Award(
+        user_id=user_id,
+        amount=amount,
+        xp=row.xp,
+        level=row.level,
+        weekly_xp=row.weekly_xp,
+        week=week,
+        streak_days=row.streak_days,
+        visible=row.leaderboard_visible,
+    )
+
+
+def _old_count_answer(db: Any, user_id: Any, question: Any, correct: bool) -> None:
+    """The three counter upserts in one statement; the question's counter is one row
+    every learner shares (here shard 0, which every learner of the old path uses)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    from lectern.assessment.models import LearnerStats, LearnerTopicStats, QuestionStatShard
+
+    c = int(correct)
+    learner = insert(LearnerStats).values(user_id=user_id, answered=1, correct=c)
+    learner = learner.on_conflict_do_update(
+        index_elements=[LearnerStats.user_id],
+        set_={"answered": LearnerStats.answered + 1, "correct": LearnerStats.correct + c},
+    )
+    topic = insert(LearnerTopicStats).values(
+        user_id=user_id, topic=question.topic, answered=1, correct=c
+    )
+    topic = topic.on_conflict_do_update(
+        index_elements=[LearnerTopicStats.user_id, LearnerTopicStats.topic],
+        set_={
+            "answered": LearnerTopicStats.answered + 1,
+            "correct": LearnerTopicStats.correct + c,
+        },
+    )
+    per_question = insert(QuestionStatShard).values(
+        question_id=question.id, shard=0, answered=1, correct=c
+    )
+    per_question = per_question.on_conflict_do_update(
+        index_elements=[QuestionStatShard.question_id, QuestionStatShard.shard],
+        set_={
+            "answered": QuestionStatShard.answered + 1,
+            "correct": QuestionStatShard.correct + c,
+        },
+    )
+    db.execute(per_question.add_cte(learner.cte("learner"), topic.cte("topic")))
+
+
+def _old_grade(question: Any, options: Any, data: Any) -> tuple[list[Any], str | None, bool]:
+    """Grading as it was: in Python, from the question and its options read before."""
+    from lectern.assessment.models import QuestionType
+    from lectern.assessment.schemas import normalize_answer
+    from lectern.errors import InvalidField
+
+    if question.type is QuestionType.short_answer:
+        if data.option_ids:
+            raise InvalidField("option_ids", "a short_answer question takes text, not options")
+        if data.text is None:
+            raise InvalidField("text", "a short_answer question needs a text answer")
+        accepted = {normalize_answer(o.text) for o in options}
+        return [], data.text, normalize_answer(data.text) in accepted
+    if data.text is not None:
+        raise InvalidField("text", "only short_answer questions take a text answer")
+    chosen = data.option_ids or []
+    if not chosen:
+        raise InvalidField("option_ids", "choose at least one option")
+    if len(set(chosen)) != len(chosen):
+        raise InvalidField("option_ids", "an option is chosen twice")
+    if not set(chosen) <= {o.id for o in options}:
+        raise InvalidField("option_ids", "not an option of this question")
+    single = (QuestionType.single_choice, QuestionType.true_false)
+    if question.type in single and len(chosen) != 1:
+        raise InvalidField("option_ids", f"a {question.type.value} question takes one option")
+    return chosen, None, set(chosen) == {o.id for o in options if o.is_correct}
+
+
+def old_answer(db: Any, principal: Any, exam_id: Any, data: Any) -> Any:
+    """``lectern.assessment.exams.answer`` before issue 19 (XP already once per question)."""
+    from sqlalchemy import insert, select
+    from sqlalchemy.exc import IntegrityError
+
+    from lectern.assessment import access, exam_views
+    from lectern.assessment import exams as service
+    from lectern.assessment.models import (
+        ExamAnswer,
+        ExamMode,
+        ExamQuestion,
+        Question,
+        QuestionOption,
+    )
+    from lectern.assessment.schemas import ExamAnswerOut
+    from lectern.core.ids import uuid7
+    from lectern.errors import Conflict, InvalidField
+    from lectern.progress import leaderboards
+
+    exam = access.exam_for_taker(db, principal, exam_id, lock=True)
+    now = service._now()
+    try:
+        service._require_active(exam, now)
+    except service.TimeIsUp:
+        service._complete(db, exam, now)
+        db.commit()
+        raise
+    question = db.scalar(
+        select(Question)
+        .join(ExamQuestion, ExamQuestion.question_id == Question.id)
+        .where(ExamQuestion.exam_id == exam.id, ExamQuestion.question_id == data.question_id)
+    )
+    if question is None:
+        raise InvalidField("question_id", "not a question of this exam")
+    options = list(
+        db.scalars(
+            select(QuestionOption)
+            .where(QuestionOption.question_id == question.id)
+            .order_by(QuestionOption.position)
+        )
+    )
+    option_ids, text, correct = _old_grade(question, options, data)
+    answer_id = uuid7()
+    try:
+        db.execute(
+            insert(ExamAnswer).values(
+                id=answer_id,
+                exam_id=exam.id,
+                question_id=question.id,
+                option_ids=option_ids,
+                text=text,
+                is_correct=correct,
+                answered_at=now,
+            )
+        )
+    except IntegrityError as exc:
+        db.rollback()
+        raise Conflict(service.ALREADY_ANSWERED) from exc
+    award = None
+    if correct:
+        award = _old_award_xp(
+            db,
+            principal.user_id,
+            source_id=question.id,
+            amount=service.XP_FOR_CORRECT[question.difficulty],
+            now=now,
+        )
+    _old_count_answer(db, principal.user_id, question, correct)
+    db.commit()
+    if award is not None:
+        leaderboards.publish([award])
+    if exam.mode is ExamMode.exam:
+        return ExamAnswerOut(question_id=question.id)
+    return ExamAnswerOut(
+        question_id=question.id,
+        correct=correct,
+        **exam_views.solution(question.type, question.explanation, options),
+    )
 
 
 def _check(learners: list[tuple[Any, str]]) -> None:

@@ -28,6 +28,7 @@ os.environ["LECTERN_MAIL_PER_HOUR"] = "1000000"
 os.environ["LECTERN_DOCUMENT_UPLOADS_PER_USER"] = "100000"
 os.environ["LECTERN_DOCUMENT_UPLOADS_PER_IP"] = "100000"
 os.environ["LECTERN_DOCUMENT_UPLOADS_PER_HOUR"] = "1000000"
+os.environ["LECTERN_EXAMS_PER_HOUR"] = "100000"
 os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LecternTest"
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 os.environ.setdefault("POWERTOOLS_DEV", "false")

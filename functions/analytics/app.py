@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -13,6 +12,7 @@ from lectern.analytics.schemas import AcceptedOut, DailyReportOut, EventBatchIn
 from lectern.analytics.throttle import check_event_batches
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
+from lectern.api.params import DateParam
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
 
@@ -28,8 +28,8 @@ def post_events(body: EventBatchIn, principal: CurrentPrincipal, db: DbSession) 
 def daily(
     principal: AuthorPrincipal,
     db: DbSession,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
+    first: Annotated[DateParam | None, Query(alias="from")] = None,
+    last: Annotated[DateParam | None, Query(alias="to")] = None,
     course_id: uuid.UUID | None = None,
 ) -> DailyReportOut:
     """Days ``from`` to ``to`` (UTC, both included; by default the last 30 days)."""

@@ -9,7 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from lectern.api.app import create_app, lambda_handler
-from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
+from lectern.api.deps import (
+    AuthorPrincipal,
+    CurrentPrincipal,
+    DbSession,
+    InlineDbSession,
+    InlinePrincipal,
+)
 from lectern.api.params import CursorParam, LimitParam
 from lectern.assessment import exams, performance, questions, quizzes
 from lectern.assessment.schemas import (
@@ -31,12 +37,22 @@ from lectern.assessment.schemas import (
     QuizListOut,
     QuizOut,
 )
+from lectern.assessment.throttle import check_exam_starts
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
 
-_NO_QUESTIONS = {409: {"description": "No question in the bank matches the criteria."}}
+_NO_QUESTIONS = {
+    409: {"description": "No question in the bank matches the criteria."},
+    429: {"description": "Too many exams started this hour (Retry-After says when to retry)."},
+}
 _EXAM_STATE = {409: {"description": "The exam is not in a state that allows this."}}
+_PAUSE_CONFLICTS = {
+    409: {
+        "description": "Not active, time is up (the exam is then submitted), or an exam-mode "
+        "exam has used its pauses (type pause-limit-reached)."
+    }
+}
 _ANSWER_CONFLICTS = {
     409: {
         "description": "Question already answered, exam not active, or time is up "
@@ -84,6 +100,7 @@ def delete_question(id: uuid.UUID, principal: AuthorPrincipal, db: DbSession) ->
 
 @router.post("/exams", status_code=status.HTTP_201_CREATED, responses=_NO_QUESTIONS)
 def create_exam(body: ExamIn, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
+    check_exam_starts(str(principal.user_id))
     return exams.create_exam(db, principal, body)
 
 
@@ -97,13 +114,14 @@ def get_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamO
     status_code=status.HTTP_201_CREATED,
     responses=_ANSWER_CONFLICTS,
 )
-def answer(
-    id: uuid.UUID, body: ExamAnswerIn, principal: CurrentPrincipal, db: DbSession
+async def answer(
+    id: uuid.UUID, body: ExamAnswerIn, principal: InlinePrincipal, db: InlineDbSession
 ) -> ExamAnswerOut:
+    # The hot path: on the event loop, no worker-thread hops (see lectern.api.deps).
     return exams.answer(db, principal, id, body)
 
 
-@router.post("/exams/{id}/pause", responses=_EXAM_STATE)
+@router.post("/exams/{id}/pause", responses=_PAUSE_CONFLICTS)
 def pause_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamStateOut:
     return exams.pause(db, principal, id)
 
@@ -148,6 +166,7 @@ def list_quizzes(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Q
 @router.post("/quizzes/{id}/attempts", status_code=status.HTTP_201_CREATED, responses=_NO_QUESTIONS)
 def start_quiz_attempt(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
     """Start an attempt: an exam (same shape and routes as POST /v1/exams)."""
+    check_exam_starts(str(principal.user_id))  # an attempt is an exam started
     return quizzes.start_attempt(db, principal, id)
 
 

@@ -4,7 +4,6 @@ database's heaviest statements."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -16,6 +15,7 @@ from lectern.api.params import CursorParam, LimitParam
 from lectern.audit import service
 from lectern.audit.schemas import AuditEntryOut, AuditQuery
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
+from lectern.core.times import DateTimeText
 from lectern.db.monitoring import top_statements
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -28,8 +28,8 @@ def list_audit(
     db: DbSession,
     actor: uuid.UUID | None = None,
     target: uuid.UUID | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[DateTimeText | None, Query(alias="from")] = None,
+    to: DateTimeText | None = None,
     limit: LimitParam = DEFAULT_PAGE_SIZE,
     cursor: CursorParam = None,
 ) -> Page[AuditEntryOut]:

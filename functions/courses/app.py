@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from lectern.api.app import create_app, lambda_handler
-from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession, OptionalPrincipal
+from lectern.api.deps import (
+    OPTIONAL_AUTH,
+    AuthorPrincipal,
+    CurrentPrincipal,
+    DbSession,
+    OptionalPrincipal,
+)
 from lectern.api.params import CursorParam, LimitParam
 from lectern.catalog import service
 from lectern.catalog.schemas import (
@@ -36,7 +42,7 @@ def create_course(body: CourseIn, principal: AuthorPrincipal, db: DbSession) -> 
     return service.create_course(db, principal, body)
 
 
-@router.get("/courses")
+@router.get("/courses", openapi_extra=OPTIONAL_AUTH)
 def list_courses(
     principal: OptionalPrincipal,
     db: DbSession,
@@ -54,7 +60,7 @@ def list_courses(
     )
 
 
-@router.get("/courses/{id}")
+@router.get("/courses/{id}", openapi_extra=OPTIONAL_AUTH)
 def get_course(id: uuid.UUID, principal: OptionalPrincipal, db: DbSession) -> CourseDetailOut:
     return service.get_course(db, principal, id)
 

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from lectern.api.app import create_app, lambda_handler
-from lectern.api.deps import DbSession, OptionalPrincipal
+from lectern.api.deps import OPTIONAL_AUTH, DbSession, OptionalPrincipal
 from lectern.search import service
 from lectern.search.schemas import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, SearchOut, SearchType
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
 
-@router.get("/search")
+@router.get("/search", openapi_extra=OPTIONAL_AUTH)
 def search(
     *,
     db: DbSession,

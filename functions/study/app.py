@@ -6,13 +6,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import AwareDatetime
 
 from lectern.ai.throttle import check_ai_requests
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
+from lectern.core.times import DateTimeText
 from lectern.study import generate, items, reviews
 from lectern.study.models import ItemType
 from lectern.study.schemas import (
@@ -66,7 +66,7 @@ def list_items(
     db: DbSession,
     *,
     type: ItemType | None = None,
-    due_before: AwareDatetime | None = None,
+    due_before: DateTimeText | None = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
     course_id: uuid.UUID | None = None,
     limit: LimitParam = DEFAULT_PAGE_SIZE,

@@ -260,6 +260,19 @@ class StudySettings(SettingsGroup):
     fuzz: bool = True
 
 
+class AssessmentSettings(SettingsGroup):
+    """Exams: how many a learner may start, and how far pauses may stretch a time limit."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_EXAM_")
+
+    # Exams a learner may start per hour: each draw writes its questions and exposures.
+    starts_per_hour: int = Field(default=60, ge=1, validation_alias="LECTERN_EXAMS_PER_HOUR")
+    # Exam mode only (practice is the learner's own pace): pauses per exam, and the paused
+    # time in all that stops a time limit's clock; past it the clock runs while paused.
+    max_pauses: int = Field(default=3, ge=0)
+    max_paused_minutes: int = Field(default=10, ge=0, le=24 * 60)
+
+
 class SearchSettings(SettingsGroup):
     """Which full-text index; Typesense's own settings are beside its adapter."""
 
@@ -363,6 +376,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ai: AiSettings = Field(default_factory=AiSettings)
     study: StudySettings = Field(default_factory=StudySettings)
+    assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)

@@ -8,10 +8,16 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+)
 
 from lectern.analytics.models import EventType
 from lectern.core.registry import get_registry
+from lectern.core.times import DateTimeText
 
 MAX_BATCH = 500
 MAX_CONTEXT_BYTES = 8192
@@ -67,7 +73,7 @@ class EventIn(_In):
 
     type: Annotated[EventType, AfterValidator(_client_event_type)]
     # Naive times are refused: a client's local clock means nothing to a UTC rollup.
-    occurred_at: AwareDatetime
+    occurred_at: DateTimeText
     context: Annotated[dict[str, Any] | None, AfterValidator(_bounded_context)] = None
 
 

@@ -78,6 +78,24 @@ class RequestIdMiddleware:
             end_request(token)
 
 
+def _plain_parameters(spec: dict[str, Any]) -> None:
+    """A query or path parameter is there or not: a URL has no null. FastAPI writes an
+    optional one as ``anyOf: [..., {"type": "null"}]``; the spec says just the type."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                any_of = schema.get("anyOf")
+                if not isinstance(any_of, list) or {"type": "null"} not in any_of:
+                    continue
+                variants = [v for v in any_of if v != {"type": "null"}]
+                if len(variants) == 1:
+                    del schema["anyOf"]
+                    schema.update(variants[0])
+                else:
+                    schema["anyOf"] = variants
+
+
 def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
     app = FastAPI(
         title=title,
@@ -103,6 +121,16 @@ def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for router in routers:
         app.include_router(router)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        spec = generate()  # FastAPI keeps it after the first call
+        if first:
+            _plain_parameters(spec)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,19 +37,40 @@ from lectern.assessment.schemas import (
 )
 
 
+def paused_overrun(exam: Exam, now: datetime) -> float:
+    """Seconds a paused exam has been paused past its allowance: its clock runs again."""
+    if exam.paused_at is None or exam.pause_seconds_left is None:
+        return 0.0
+    return max(0.0, (now - exam.paused_at).total_seconds() - exam.pause_seconds_left)
+
+
 def seconds_left(exam: Exam, now: datetime) -> float | None:
     if exam.status is ExamStatus.paused:
-        return exam.remaining_seconds
+        if exam.remaining_seconds is None:
+            return None
+        return max(0.0, exam.remaining_seconds - paused_overrun(exam, now))
     if exam.status is ExamStatus.active and exam.deadline_at is not None:
         return max(0.0, (exam.deadline_at - now).total_seconds())
     return None
 
 
-def solution(question: Question, options: Sequence[QuestionOption]) -> dict[str, Any]:
-    if question.type is QuestionType.short_answer:
-        return {"explanation": question.explanation, "accepted_answers": [o.text for o in options]}
+class _OptionLike(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def is_correct(self) -> bool: ...
+
+
+def solution(
+    qtype: QuestionType, explanation: str | None, options: Sequence[_OptionLike]
+) -> dict[str, Any]:
+    """What reveals the answer: the explanation, and the right options or accepted texts."""
+    if qtype is QuestionType.short_answer:
+        return {"explanation": explanation, "accepted_answers": [o.text for o in options]}
     return {
-        "explanation": question.explanation,
+        "explanation": explanation,
         "correct_option_ids": [o.id for o in options if o.is_correct],
     }
 
@@ -100,7 +121,7 @@ def exam_out(db: Session, exam: Exam, now: datetime) -> ExamOut:
                     answered_at=given.answered_at,
                     correct=given.is_correct if reveal else None,
                 ),
-                **(solution(q, options[q.id]) if reveal else {}),
+                **(solution(q.type, q.explanation, options[q.id]) if reveal else {}),
             )
         )
     if completed:
@@ -119,6 +140,7 @@ def exam_out(db: Session, exam: Exam, now: datetime) -> ExamOut:
         time_limit_minutes=exam.time_limit_seconds // 60 if exam.time_limit_seconds else None,
         deadline_at=exam.deadline_at,
         remaining_seconds=seconds_left(exam, now),
+        pauses_left=exam.pauses_left,
         created_at=exam.created_at,
         submitted_at=exam.submitted_at,
         answered=len(answers),
@@ -134,6 +156,7 @@ def state_out(exam: Exam, now: datetime) -> ExamStateOut:
         status=exam.status,
         deadline_at=exam.deadline_at,
         remaining_seconds=seconds_left(exam, now),
+        pauses_left=exam.pauses_left,
     )
 
 

@@ -4,10 +4,19 @@ Every change to an exam locks its row first (``SELECT ... FOR UPDATE``), so an a
 and a submit, or two pauses, cannot interleave. One answer per question is the unique
 constraint's to decide: the answer is inserted straight away and a duplicate becomes a
 409. The learner's and the question's counters move in the answer's own transaction,
-as atomic upserts, so they always equal what ``exam_answers`` holds.
+as atomic upserts, so they always equal what ``exam_answers`` holds. A choice answer is
+one database call (lock, read, grade, write) and the commit; a short answer is graded
+here between the read and the write, two calls.
+The question's counters, which every learner answering it shares, are spread over
+shards (``stat_shard``) and summed on read.
 
 Time limits are the server's: a request that finds the deadline passed submits the
-exam as it stands, and an answer that comes too late is refused.
+exam as it stands, and an answer that comes too late is refused. In exam mode pauses are
+limited (``assessment.max_pauses`` per exam), and so is the paused time that stops the
+clock (``assessment.max_paused_minutes`` in all): past it the clock runs while paused.
+
+XP for a question is paid once per learner, whatever the exam: the ledger's source is
+the question, so drawing the same questions again answers and counts but pays nothing.
 
 This module holds the state transitions; what the learner sees of an exam is assembled
 in ``lectern.assessment.exam_views``.
@@ -19,10 +28,9 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, NoReturn
 
-from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from lectern.analytics.events import NewEvent
@@ -36,13 +44,9 @@ from lectern.assessment.models import (
     ExamMode,
     ExamQuestion,
     ExamStatus,
-    LearnerStats,
-    LearnerTopicStats,
-    Question,
-    QuestionOption,
-    QuestionStats,
     QuestionType,
     Quiz,
+    stat_shard,
 )
 from lectern.assessment.schemas import (
     ExamAnswerIn,
@@ -55,13 +59,14 @@ from lectern.assessment.schemas import (
     normalize_answer,
 )
 from lectern.assessment.selection import record_exposures, select_question_ids
+from lectern.config import get_settings
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, keyset_rows
 from lectern.core.principal import Principal
-from lectern.errors import Conflict, InvalidField
+from lectern.errors import Conflict, InvalidField, NotFound
 from lectern.progress import leaderboards
 from lectern.progress.models import Enrollment
-from lectern.progress.xp import Award, Reason, award_xp
+from lectern.progress.xp import award_from_row
 
 XP_FOR_CORRECT = {Difficulty.easy: 2, Difficulty.medium: 4, Difficulty.hard: 6}
 
@@ -78,11 +83,13 @@ def _now() -> datetime:
 
 
 def _overdue(exam: Exam, now: datetime) -> bool:
-    return (
-        exam.status is ExamStatus.active
-        and exam.deadline_at is not None
-        and exam.deadline_at <= now
-    )
+    """Its time is up: past the deadline, or paused past its allowance until none is left."""
+    if exam.status is ExamStatus.active:
+        return exam.deadline_at is not None and exam.deadline_at <= now
+    if exam.status is ExamStatus.paused and exam.pause_seconds_left is not None:
+        left = exam_views.seconds_left(exam, now)
+        return left is not None and left <= 0
+    return False
 
 
 def _complete(db: Session, exam: Exam, now: datetime) -> tuple[int, float]:
@@ -102,6 +109,7 @@ def _complete(db: Session, exam: Exam, now: datetime) -> tuple[int, float]:
     exam.score = score
     exam.deadline_at = None
     exam.remaining_seconds = None
+    exam.paused_at = None
     db.flush()
     get_store().record(
         db,
@@ -127,6 +135,15 @@ class TimeIsUp(Conflict):
 
     def __init__(self) -> None:
         super().__init__(TIME_IS_UP)
+
+
+class PauseLimitReached(Conflict):
+    """An exam-mode exam has taken all its pauses; it stays active."""
+
+    slug, title = "pause-limit-reached", "Pause limit reached"
+
+    def __init__(self) -> None:
+        super().__init__("This exam has used all its pauses.")
 
 
 def _require_active(exam: Exam, now: datetime) -> None:
@@ -178,6 +195,8 @@ def start_exam(
         raise Conflict(NO_QUESTIONS)
     now = _now()
     limit = time_limit_seconds
+    settings = get_settings().assessment
+    limited = mode is ExamMode.exam
     exam = Exam(
         id=uuid7(),
         user_id=principal.user_id,
@@ -188,6 +207,8 @@ def start_exam(
         size=len(ids),
         time_limit_seconds=limit,
         deadline_at=now + timedelta(seconds=limit) if limit else None,
+        pauses_left=settings.max_pauses if limited else None,
+        pause_seconds_left=settings.max_paused_minutes * 60.0 if limited else None,
         created_at=now,
         quiz_id=quiz_id,
     )
@@ -209,7 +230,7 @@ def start_exam(
     }
     if quiz_id is not None:
         context["quiz_id"] = str(quiz_id)
-        _touch_course_activity(db, exam, now)
+        _touch_course_activity(db, exam.user_id, quiz_id, now)
     get_store().record(
         db,
         [
@@ -226,14 +247,16 @@ def start_exam(
     return out
 
 
-def _touch_course_activity(db: Session, exam: Exam, now: datetime) -> None:
+def _touch_course_activity(
+    db: Session, user_id: uuid.UUID, quiz_id: uuid.UUID, now: datetime
+) -> None:
     """A quiz attempt is activity in the quiz's course: its enrollment's last activity
     moves forward (never back), in this transaction, one statement."""
-    course_id = select(Quiz.course_id).where(Quiz.id == exam.quiz_id).scalar_subquery()
+    course_id = select(Quiz.course_id).where(Quiz.id == quiz_id).scalar_subquery()
     db.execute(
         update(Enrollment)
         .where(
-            Enrollment.user_id == exam.user_id,
+            Enrollment.user_id == user_id,
             Enrollment.course_id == course_id,
             or_(Enrollment.last_activity_at.is_(None), Enrollment.last_activity_at < now),
         )
@@ -253,127 +276,146 @@ def get_exam(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamOut:
     return exam_views.exam_out(db, exam, now)
 
 
-def _grade(
-    question: Question, options: Sequence[QuestionOption], data: ExamAnswerIn
-) -> tuple[list[uuid.UUID], str | None, bool]:
-    """(option ids, text, correct) for an answer that fits the question, else 422."""
-    if question.type is QuestionType.short_answer:
-        if data.option_ids:
-            raise InvalidField("option_ids", "a short_answer question takes text, not options")
-        if data.text is None:
-            raise InvalidField("text", "a short_answer question needs a text answer")
-        accepted = {normalize_answer(o.text) for o in options}
-        return [], data.text, normalize_answer(data.text) in accepted
-    if data.text is not None:
-        raise InvalidField("text", "only short_answer questions take a text answer")
-    chosen = data.option_ids or []
-    if not chosen:
-        raise InvalidField("option_ids", "choose at least one option")
-    if len(set(chosen)) != len(chosen):
-        raise InvalidField("option_ids", "an option is chosen twice")
-    if not set(chosen) <= {o.id for o in options}:
-        raise InvalidField("option_ids", "not an option of this question")
-    if question.type in _SINGLE_OPTION_TYPES and len(chosen) != 1:
-        raise InvalidField("option_ids", f"a {question.type.value} question takes one option")
-    return chosen, None, set(chosen) == {o.id for o in options if o.is_correct}
+class _Option(NamedTuple):
+    id: uuid.UUID
+    text: str
+    is_correct: bool
 
 
-def _count_answer(db: Session, user_id: uuid.UUID, question: Question, correct: bool) -> None:
-    """Add the answer to the learner's, the learner's topic's and the question's counters:
-    three atomic upserts in one statement (data-modifying CTEs), one round trip."""
-    c = int(correct)
-    learner = pg_insert(LearnerStats).values(user_id=user_id, answered=1, correct=c)
-    learner = learner.on_conflict_do_update(
-        index_elements=[LearnerStats.user_id],
-        set_={"answered": LearnerStats.answered + 1, "correct": LearnerStats.correct + c},
-    )
-    topic = pg_insert(LearnerTopicStats).values(
-        user_id=user_id, topic=question.topic, answered=1, correct=c
-    )
-    topic = topic.on_conflict_do_update(
-        index_elements=[LearnerTopicStats.user_id, LearnerTopicStats.topic],
-        set_={
-            "answered": LearnerTopicStats.answered + 1,
-            "correct": LearnerTopicStats.correct + c,
-        },
-    )
-    # The question's row is shared by every learner: updated last, it is locked the
-    # shortest time, and every transaction takes its locks in the same order.
-    per_question = pg_insert(QuestionStats).values(question_id=question.id, answered=1, correct=c)
-    per_question = per_question.on_conflict_do_update(
-        index_elements=[QuestionStats.question_id],
-        set_={"answered": QuestionStats.answered + 1, "correct": QuestionStats.correct + c},
-    )
-    db.execute(per_question.add_cte(learner.cte("learner"), topic.cte("topic")))
+def _grade_short(options: Sequence[_Option], data: ExamAnswerIn) -> tuple[str, bool]:
+    """(text, correct) for a short answer, else 422. Choice answers are graded by the
+    database in the answer's one call (``answer_exam_question``, the same rules)."""
+    if data.option_ids:
+        raise InvalidField("option_ids", "a short_answer question takes text, not options")
+    if data.text is None:
+        raise InvalidField("text", "a short_answer question needs a text answer")
+    accepted = {normalize_answer(o.text) for o in options}
+    return data.text, normalize_answer(data.text) in accepted
+
+
+# What each refusal of a choice answer by ``answer_exam_question`` means.
+_REFUSED = {
+    "text_not_taken": ("text", "only short_answer questions take a text answer"),
+    "no_option": ("option_ids", "choose at least one option"),
+    "option_twice": ("option_ids", "an option is chosen twice"),
+    "not_an_option": ("option_ids", "not an option of this question"),
+    "one_option": ("option_ids", "a {qtype} question takes one option"),
+}
+
+# An answer in one call (the functions are in migration 0007): the exam locked (so an
+# answer and a submit or a pause cannot interleave), the question found in it, a choice
+# answer graded and recorded with the learner's and their topic's counters, the XP for a
+# right one and the learner's shard of the question's counters. A short answer comes
+# back with its options to be graded here, then recorded by the second function.
+_ANSWER = text(
+    "SELECT * FROM answer_exam_question(:exam_id, :user_id, :question_id,"
+    " CAST(:option_ids AS uuid[]), CAST(:text AS text), CAST(:shard AS integer),"
+    " CAST(:xp_easy AS integer), CAST(:xp_medium AS integer), CAST(:xp_hard AS integer),"
+    " :answer_id, :award_id, :now)"
+)
+_RECORD_ANSWER = text(
+    "SELECT * FROM record_exam_answer(:answer_id, :exam_id, :question_id, :user_id,"
+    " CAST('{}' AS uuid[]), CAST(:text AS text), :correct, :topic,"
+    " CAST(:shard AS integer), CAST(:xp AS integer), :award_id, :now)"
+)
+
+
+def _refuse_inactive(
+    db: Session, principal: Principal, exam_id: uuid.UUID, now: datetime
+) -> NoReturn:
+    """The 409 for an exam that is not active; one whose time ran out is submitted first."""
+    exam = access.exam_for_taker(db, principal, exam_id, lock=True)
+    try:
+        _require_active(exam, now)
+    except TimeIsUp:
+        _complete(db, exam, now)
+        db.commit()  # submitted as it stands: that outlives the 409
+        raise
+    raise Conflict(NOT_ACTIVE)  # the call saw it inactive under this very lock
 
 
 def answer(
     db: Session, principal: Principal, exam_id: uuid.UUID, data: ExamAnswerIn
 ) -> ExamAnswerOut:
-    exam = access.exam_for_taker(db, principal, exam_id, lock=True)
+    """Grade and record one answer: one call and the commit (a short answer, graded
+    here, takes a second call).
+
+    Exact under concurrency: the exam's lock orders its answers and its submit, the unique
+    (exam, question) leaves one answer per question, and the counters and the XP move by
+    upserts in the answer's transaction.
+    """
     now = _now()
-    try:
-        _require_active(exam, now)
-    except TimeIsUp:
-        _complete(db, exam, now)
-        db.commit()  # submitted as it stands: that outlives the 409
-        raise
-    question = db.scalar(
-        select(Question)
-        .join(ExamQuestion, ExamQuestion.question_id == Question.id)
-        .where(ExamQuestion.exam_id == exam.id, ExamQuestion.question_id == data.question_id)
-    )
-    if question is None:
+    ids = {"answer_id": uuid7(), "award_id": uuid7(), "exam_id": exam_id, "now": now}
+    shard = stat_shard(principal.user_id)
+    row = db.execute(
+        _ANSWER,
+        {
+            **ids,
+            "user_id": principal.user_id,
+            "question_id": data.question_id,
+            "option_ids": data.option_ids,
+            "text": data.text,
+            "shard": shard,
+            **{f"xp_{d.value}": xp for d, xp in XP_FOR_CORRECT.items()},
+        },
+    ).one()
+    if row.verdict == "not_found":
+        raise NotFound(access.EXAM_NOT_FOUND)
+    if row.verdict == "not_active":
+        _refuse_inactive(db, principal, exam_id, now)
+    if row.verdict == "not_in_exam":
         raise InvalidField("question_id", "not a question of this exam")
-    options = list(
-        db.scalars(
-            select(QuestionOption)
-            .where(QuestionOption.question_id == question.id)
-            .order_by(QuestionOption.position)
+    qtype = QuestionType(row.qtype)
+    if row.verdict in _REFUSED:
+        field, message = _REFUSED[row.verdict]
+        raise InvalidField(field, message.format(qtype=qtype.value))
+    options = [
+        _Option(*o)
+        for o in zip(
+            row.option_ids or (), row.option_texts or (), row.option_correct or (), strict=True
         )
-    )
-    option_ids, text, correct = _grade(question, options, data)
-    answer_id = uuid7()
-    try:
-        db.execute(
-            insert(ExamAnswer).values(
-                id=answer_id,
-                exam_id=exam.id,
-                question_id=question.id,
-                option_ids=option_ids,
-                text=text,
-                is_correct=correct,
-                answered_at=now,
-            )
-        )
-    except IntegrityError as exc:
-        db.rollback()
-        raise Conflict(ALREADY_ANSWERED) from exc
-    award: Award | None = None
-    if correct:
-        award = award_xp(
-            db,
-            principal.user_id,
-            reason=Reason.correct_answer,
-            source_id=answer_id,
-            amount=XP_FOR_CORRECT[question.difficulty],
-            now=now,
-        )
-    _count_answer(db, principal.user_id, question, correct)
-    if exam.quiz_id is not None:
-        _touch_course_activity(db, exam, now)
+    ]
+    xp = XP_FOR_CORRECT[Difficulty(row.difficulty)]
+    correct = row.correct
+    if row.verdict == "short_answer":
+        answer_text, correct = _grade_short(options, data)
+        written = db.execute(
+            _RECORD_ANSWER,
+            {
+                **ids,
+                "question_id": data.question_id,
+                "user_id": principal.user_id,
+                "text": answer_text,
+                "correct": correct,
+                "topic": row.topic,
+                "shard": shard,
+                "xp": xp,
+            },
+        ).one()
+        recorded, award = written.recorded, written
+    else:
+        recorded, award = row.verdict == "recorded", row
+    if not recorded:
+        raise Conflict(ALREADY_ANSWERED)
+    if row.quiz_id is not None:  # a quiz attempt: activity in the quiz's course
+        _touch_course_activity(db, principal.user_id, row.quiz_id, now)
     db.commit()
-    if award is not None:
-        leaderboards.publish([award])
-    if exam.mode is ExamMode.exam:
-        return ExamAnswerOut(question_id=question.id)
+    if award.xp is not None:  # paid now: the first right answer to this question
+        leaderboards.publish([award_from_row(principal.user_id, xp, award)])
+    if row.mode == ExamMode.exam.value:
+        return ExamAnswerOut(question_id=data.question_id)
     return ExamAnswerOut(
-        question_id=question.id, correct=correct, **exam_views.solution(question, options)
+        question_id=data.question_id,
+        correct=correct,
+        **exam_views.solution(qtype, row.explanation, options),
     )
 
 
 def pause(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut:
-    """Stop the clock: the time left is kept and the deadline cleared until resume."""
+    """Stop the clock: the time left is kept and the deadline cleared until resume.
+
+    In exam mode a pause uses one of the exam's pauses (none left: 409
+    ``pause-limit-reached``, and the exam goes on unchanged)."""
     exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     now = _now()
     try:
@@ -382,21 +424,36 @@ def pause(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut
         _complete(db, exam, now)
         db.commit()  # submitted as it stands: that outlives the 409
         raise
+    if exam.pauses_left is not None:
+        if exam.pauses_left <= 0:
+            raise PauseLimitReached()
+        exam.pauses_left -= 1
     exam.remaining_seconds = exam_views.seconds_left(exam, now)
     exam.deadline_at = None
+    exam.paused_at = now
     exam.status = ExamStatus.paused
     db.commit()
     return exam_views.state_out(exam, now)
 
 
 def resume(db: Session, principal: Principal, exam_id: uuid.UUID) -> ExamStateOut:
+    """Restart the clock with the time left; paused time past the allowance was spent."""
     exam = access.exam_for_taker(db, principal, exam_id, lock=True)
     if exam.status is not ExamStatus.paused:
         raise Conflict("Only a paused exam can be resumed.")
     now = _now()
-    if exam.remaining_seconds is not None:
-        exam.deadline_at = now + timedelta(seconds=exam.remaining_seconds)
+    if _overdue(exam, now):
+        _complete(db, exam, now)
+        db.commit()  # submitted as it stands: that outlives the 409
+        raise TimeIsUp()
+    remaining = exam_views.seconds_left(exam, now)
+    if remaining is not None:
+        exam.deadline_at = now + timedelta(seconds=remaining)
+    if exam.pause_seconds_left is not None and exam.paused_at is not None:
+        paused_for = (now - exam.paused_at).total_seconds()
+        exam.pause_seconds_left = max(0.0, exam.pause_seconds_left - paused_for)
     exam.remaining_seconds = None
+    exam.paused_at = None
     exam.status = ExamStatus.active
     db.commit()
     return exam_views.state_out(exam, now)

@@ -17,8 +17,12 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     Text,
     UniqueConstraint,
+    cast,
+    func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
@@ -114,19 +118,57 @@ class QuestionOption(Base):
     is_correct: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
 
-class QuestionStats(Base):
-    """Per-question counters, apart from the question row so answers don't rewrite it."""
+# A question's counters are spread over shards: each answer adds to its learner's shard,
+# so a class answering one question at once does not queue on one row. 16 shards: a
+# class of hundreds waits on a row a sixteenth as often, and a read sums at most 16 rows.
+QUESTION_STAT_SHARDS = 16
 
-    __tablename__ = "question_stats"
+
+def stat_shard(user_id: uuid.UUID) -> int:
+    """The learner's shard of every question's counters (UUIDv7's low bits are random)."""
+    return user_id.int % QUESTION_STAT_SHARDS
+
+
+class QuestionStatShard(Base):
+    """One shard of a question's counters, apart from the question row so answers don't
+    rewrite it."""
+
+    __tablename__ = "question_stat_shards"
     __table_args__ = (
         CheckConstraint("correct >= 0 AND correct <= answered", name="correct_within_answered"),
+        CheckConstraint(f"shard >= 0 AND shard < {QUESTION_STAT_SHARDS}", name="shard_in_range"),
     )
 
     question_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
     )
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     answered: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     correct: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+
+
+_question_totals = (
+    select(
+        QuestionStatShard.question_id,
+        cast(func.sum(QuestionStatShard.answered), Integer).label("answered"),
+        cast(func.sum(QuestionStatShard.correct), Integer).label("correct"),
+    )
+    .group_by(QuestionStatShard.question_id)
+    .subquery("question_stats")
+)
+
+
+class QuestionStats(Base):
+    """A question's counters as one row: the sum of its shards (read only). Filters on
+    ``question_id`` reach the shards' primary key; to join many questions, sum their
+    shards in a lateral subquery instead."""
+
+    __table__ = _question_totals
+    __mapper_args__ = {"primary_key": [_question_totals.c.question_id]}
+
+    question_id: Mapped[uuid.UUID]
+    answered: Mapped[int]
+    correct: Mapped[int]
 
 
 class Exam(Base):
@@ -138,6 +180,11 @@ class Exam(Base):
         CheckConstraint("size > 0", name="size_positive"),
         CheckConstraint(
             "time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"
+        ),
+        CheckConstraint("pauses_left IS NULL OR pauses_left >= 0", name="pauses_left_not_negative"),
+        CheckConstraint(
+            "pause_seconds_left IS NULL OR pause_seconds_left >= 0",
+            name="pause_seconds_left_not_negative",
         ),
     )
 
@@ -159,6 +206,11 @@ class Exam(Base):
     # While active with a time limit: when time runs out. While paused: the time left.
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     remaining_seconds: Mapped[float | None] = mapped_column(Float)
+    # Exam mode's pause allowance (NULL: unlimited, as in practice mode): pauses left, and
+    # paused seconds left that stop the clock; past them the clock runs while paused.
+    pauses_left: Mapped[int | None] = mapped_column(Integer)
+    pause_seconds_left: Mapped[float | None] = mapped_column(Float)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     correct_count: Mapped[int | None] = mapped_column(Integer)

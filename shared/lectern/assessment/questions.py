@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Integer, Select, cast, delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from lectern.assessment import access
-from lectern.assessment.models import Question, QuestionOption, QuestionStats
+from lectern.assessment.models import Question, QuestionOption, QuestionStatShard
 from lectern.assessment.schemas import (
     QuestionBulkOut,
     QuestionIn,
@@ -82,8 +82,11 @@ def _insert_questions(
     if option_rows:
         db.execute(insert(QuestionOption).values(option_rows))
     db.execute(
-        insert(QuestionStats).values(
-            [{"question_id": row["id"], "answered": 0, "correct": 0} for row in question_rows]
+        insert(QuestionStatShard).values(
+            [
+                {"question_id": row["id"], "shard": 0, "answered": 0, "correct": 0}
+                for row in question_rows
+            ]
         )
     )
     ids = [row["id"] for row in question_rows]
@@ -129,9 +132,17 @@ def _outs(db: Session, stmt: Select[Question, int, int]) -> list[QuestionOut]:
 
 
 def _with_stats() -> Select[Question, int, int]:
-    return select(Question, QuestionStats.answered, QuestionStats.correct).outerjoin(
-        QuestionStats, QuestionStats.question_id == Question.id
+    """Questions with their counters: each question's shards summed beside it (a lateral
+    subquery reads only that question's rows of the shards' primary key)."""
+    totals = (
+        select(
+            cast(func.sum(QuestionStatShard.answered), Integer).label("answered"),
+            cast(func.sum(QuestionStatShard.correct), Integer).label("correct"),
+        )
+        .where(QuestionStatShard.question_id == Question.id)
+        .lateral("stats")
     )
+    return select(Question, totals.c.answered, totals.c.correct).outerjoin(totals, true())
 
 
 def _load(db: Session, question_id: uuid.UUID) -> QuestionOut:

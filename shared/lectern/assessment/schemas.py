@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -62,7 +63,7 @@ class _In(BaseModel):
 
 class QuestionOptionIn(_In):
     text: OptionText
-    is_correct: bool
+    is_correct: StrictBool
 
 
 def options_problem(qtype: QuestionType, options: Sequence[QuestionOptionIn]) -> str | None:
@@ -188,14 +189,17 @@ class QuestionBulkOut(BaseModel):
 
 
 class ExamIn(_In):
-    size: int = Field(ge=1, le=MAX_EXAM_SIZE)
+    # Strict, as the spec types them: "3", 3.0 or 1 for true are refused, not coerced.
+    size: int = Field(ge=1, le=MAX_EXAM_SIZE, strict=True)
     topic: Topic | None = None
     subject: Label | None = None
     system: Label | None = None
     difficulty: Difficulty | None = None
     mode: ExamMode
-    adaptive: bool = False
-    time_limit_minutes: int | None = Field(default=None, ge=1, le=MAX_TIME_LIMIT_MINUTES)
+    adaptive: StrictBool = False
+    time_limit_minutes: int | None = Field(
+        default=None, ge=1, le=MAX_TIME_LIMIT_MINUTES, strict=True
+    )
 
     def criteria(self) -> ExamCriteria:
         """The filters this exam is drawn by: the one place they are taken from a request."""
@@ -240,6 +244,7 @@ class GivenAnswerOut(BaseModel):
 
 
 _REVEALED = "Present once answered in practice mode, and for all after completion."
+_PAUSES_LEFT = "Exam mode: pauses this exam may still take. Null when unlimited (practice mode)."
 
 
 class ExamQuestionOut(BaseModel):
@@ -266,6 +271,7 @@ class ExamOut(BaseModel):
     time_limit_minutes: int | None
     deadline_at: datetime | None
     remaining_seconds: float | None
+    pauses_left: int | None = Field(description=_PAUSES_LEFT)
     created_at: datetime
     submitted_at: datetime | None
     answered: int
@@ -296,6 +302,7 @@ class ExamStateOut(BaseModel):
     status: ExamStatus
     deadline_at: datetime | None
     remaining_seconds: float | None
+    pauses_left: int | None = Field(description=_PAUSES_LEFT)
 
 
 class ExamScoreOut(BaseModel):
@@ -341,7 +348,7 @@ QuizTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class QuizDrawIn(_In):
-    size: int = Field(ge=1, le=MAX_EXAM_SIZE)
+    size: int = Field(ge=1, le=MAX_EXAM_SIZE, strict=True)
     topic: Topic | None = None
     difficulty: Difficulty | None = None
 
@@ -350,7 +357,9 @@ class QuizIn(_In):
     title: QuizTitle
     lesson_id: uuid.UUID | None = None
     mode: ExamMode
-    time_limit_minutes: int | None = Field(default=None, ge=1, le=MAX_TIME_LIMIT_MINUTES)
+    time_limit_minutes: int | None = Field(
+        default=None, ge=1, le=MAX_TIME_LIMIT_MINUTES, strict=True
+    )
     question_ids: list[uuid.UUID] | None = Field(
         default=None,
         min_length=1,

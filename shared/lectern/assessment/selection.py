@@ -13,24 +13,33 @@ the three difficulties so that each run still walks an index in key order (Postg
 cannot skip over the middle column). The exam then mixes difficulties evenly rather
 than in the bank's proportions, which is what a mixed exam is meant to be.
 
-The walk oversamples (several candidates per place) and, in the same statement, joins
+The walk reads somewhat more candidates than places and, in the same statement, joins
 on when the learner last drew each candidate (and, for adaptive exams, the question's
-and the learner's topic counters): one round trip. Then, as Moodle's random question
-loader prefers the least-used questions, unseen questions come first and seen ones by
-how long ago the learner last drew them. Adaptive exams sample the unseen candidates by
-weight: weaker topics and questions that about half of learners get right weigh more.
+and the learner's topic counters) and puts them in draw order: as Moodle's random
+question loader prefers the least-used questions, unseen questions come first (in a
+random order: a hash of the id, seeded by the draw) and seen ones by how long ago the
+learner last drew them. Only what the exam can use comes back: ``size`` ids, or for
+adaptive exams the candidates to sample by weight (weaker topics, and questions that
+about half of learners get right, weigh more). One round trip.
+
+A walk costs its descents whatever the bank; an ORDER BY random() costs the matching
+set. So the plan follows the set's size as the planner estimates it from the table's
+statistics (kept per container for a few minutes): up to ``DIRECT_MAX`` matches are read
+whole, which costs what sorting them does and misses no unseen one, and larger sets are
+walked.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Row, TextClause, text
@@ -40,8 +49,10 @@ from sqlalchemy.orm import Session
 from lectern.assessment.models import Difficulty, QuestionExposure
 from lectern.assessment.schemas import ExamCriteria
 
-# Candidates drawn per place in the exam, before preferring unseen ones and weighing.
+# Candidates drawn per place in the exam, before preferring unseen ones and weighing;
+# a plain exam first walks only a little more than its size.
 OVERSAMPLE = 4
+FIRST_OVERSAMPLE = 1.25
 MIN_CANDIDATES = 20
 # Questions read after each random start: longer runs cost fewer index descents, shorter
 # ones mix the bank better (neighbours in key order tend to be drawn together).
@@ -49,6 +60,12 @@ RUN_LENGTH = 4
 # Runs over a matching set no bigger than the draw overlap by a third or more, over a
 # set ten times bigger by a few percent: more than a quarter says "small set".
 OVERLAP_SIGNAL = 0.25
+# Matching sets up to this many questions (the planner's estimate) are read whole and
+# sorted: cheaper than a walk's descents, and exact about what is unseen. The whole read
+# stops after DIRECT_READ questions, should the estimate be far too low.
+DIRECT_MAX = 1000
+DIRECT_READ = 4 * DIRECT_MAX
+ESTIMATE_TTL_SECONDS = 600
 
 # Adaptive weights. A topic's weakness is 1 - its accuracy, smoothed towards 0.5 so
 # that an untried topic counts as middling and a couple of answers do not swing it.
@@ -92,27 +109,75 @@ def _where(criteria: ExamCriteria, difficulty_expr: str | None) -> tuple[str, di
     return " AND ".join(clauses), params
 
 
+def _filters(criteria: ExamCriteria) -> tuple[str, dict[str, Any]]:
+    """The criteria alone (no eligibility), as a WHERE clause over ``questions q``."""
+    clauses, params = [], {}
+    for column in _FILTER_COLUMNS:
+        value = getattr(criteria, column)
+        if value is not None:
+            clauses.append(f"q.{column} = :{column}")
+            params[column] = value
+    if criteria.difficulty is not None:
+        clauses.append("q.difficulty = CAST(:difficulty AS difficulty)")
+        params["difficulty"] = str(criteria.difficulty)
+    return " AND ".join(clauses) or "true", params
+
+
 # What a draw needs to know of each candidate, joined on in the same statement: when the
 # learner last drew it, and for adaptive exams the question's and the topic's counters.
-_ANNOTATIONS = """
-    SELECT w.id, w.topic, e.last_seen_at{stats_columns}
-    FROM {source}
-    LEFT JOIN question_exposures e ON e.user_id = :user_id AND e.question_id = w.id{stats_joins}
+# The candidates come back in draw order: unseen ones first, in a random order (a seeded
+# hash of the id) that takes the difficulties in turn when they are mixed, then seen
+# ones, longest unseen first.
+_DRAW = """
+    WITH found AS ({found})
+    SELECT c.id, e.last_seen_at{stats_columns}
+    FROM found c
+    LEFT JOIN question_exposures e ON e.user_id = :user_id AND e.question_id = c.id{stats_joins}
+    ORDER BY e.last_seen_at NULLS FIRST{turns}, uuid_hash_extended(c.id, :seed){limit}
 """
+_TURNS = """,
+        row_number() OVER (PARTITION BY c.difficulty, e.last_seen_at IS NULL
+                           ORDER BY uuid_hash_extended(c.id, :seed))"""
 _STATS_COLUMNS = """,
            qs.answered AS q_answered, qs.correct AS q_correct,
            ts.answered AS t_answered, ts.correct AS t_correct"""
 _STATS_JOINS = """
-    LEFT JOIN question_stats qs ON qs.question_id = w.id
-    LEFT JOIN learner_topic_stats ts ON ts.user_id = :user_id AND ts.topic = w.topic"""
+    LEFT JOIN LATERAL (SELECT sum(s.answered) AS answered, sum(s.correct) AS correct
+                       FROM question_stat_shards s WHERE s.question_id = c.id) qs ON true
+    LEFT JOIN learner_topic_stats ts ON ts.user_id = :user_id AND ts.topic = c.topic"""
 
 
-def _annotated(source: str, adaptive: bool) -> str:
-    return _ANNOTATIONS.format(
-        source=source,
+@functools.lru_cache(maxsize=256)
+def _text(sql: str) -> TextClause:
+    """The statement for this SQL, made once (a draw's SQL is one of a few shapes) and
+    without its layout: the driver scans every character of it on every call."""
+    return text(" ".join(sql.split()))
+
+
+def _draw(
+    found: str,
+    params: dict[str, Any],
+    *,
+    adaptive: bool,
+    mixed: bool,
+    limit: int | None,
+) -> tuple[TextClause, dict[str, Any]]:
+    """The candidates ``found`` selects (``id``, and ``topic`` when adaptive and
+    ``difficulty`` when mixed), annotated and in draw order, up to ``limit`` of them."""
+    sql = _DRAW.format(
+        found=found,
         stats_columns=_STATS_COLUMNS if adaptive else "",
         stats_joins=_STATS_JOINS if adaptive else "",
+        turns=_TURNS if mixed else "",
+        limit="" if limit is None else " LIMIT :limit",
     )
+    if limit is not None:
+        params["limit"] = limit
+    return _text(sql), params
+
+
+def _found_columns(prefix: str, *, adaptive: bool, mixed: bool) -> str:
+    return (f", {prefix}.topic" if adaptive else "") + (f", {prefix}.difficulty" if mixed else "")
 
 
 def walk_statement(
@@ -123,10 +188,13 @@ def walk_statement(
     *,
     run: int = RUN_LENGTH,
     adaptive: bool = False,
+    limit: int | None = None,
+    seed: int = 0,
 ) -> tuple[TextClause, dict[str, Any]]:
-    """The one statement that reads ``run`` questions after each start, with what the
-    draw needs to know of them (the bench and tests EXPLAIN it). ``difficulties`` pairs
-    a difficulty with each start when the criteria spread the runs over difficulties."""
+    """The one statement that reads ``run`` questions after each start and returns them,
+    distinct, in draw order (up to ``limit`` of them) with what the draw needs to know of
+    them (the bench and tests EXPLAIN it). ``difficulties`` pairs a difficulty with each
+    start when the criteria spread the runs over difficulties."""
     if difficulties is not None:
         starts_sql = (
             "unnest(CAST(:starts AS float8[]), CAST(:difficulties AS text[])) AS s(start, d)"
@@ -136,51 +204,49 @@ def walk_statement(
         starts_sql = "unnest(CAST(:starts AS float8[])) AS s(start)"
         difficulty_expr = ":difficulty" if criteria.difficulty is not None else None
     where, params = _where(criteria, difficulty_expr)
+    mixed = difficulties is not None
     # The second branch wraps round to 0; Append stops once LIMIT has its rows, so it
-    # runs only for a start that lies past the last matching key.
-    source = f"""{starts_sql}
+    # runs only for a start that lies past the last matching key. Runs may overlap.
+    found = f"""SELECT DISTINCT w.id{_found_columns("w", adaptive=adaptive, mixed=mixed)}
+    FROM {starts_sql}
     CROSS JOIN LATERAL (
-        (SELECT q.id, q.topic, q.random_key FROM questions q
+        (SELECT q.id, q.topic, q.difficulty, q.random_key FROM questions q
          WHERE {where} AND q.random_key >= s.start
          ORDER BY q.random_key LIMIT :run)
         UNION ALL
-        (SELECT q.id, q.topic, q.random_key FROM questions q
+        (SELECT q.id, q.topic, q.difficulty, q.random_key FROM questions q
          WHERE {where} AND q.random_key < s.start
          ORDER BY q.random_key LIMIT :run)
         LIMIT :run
     ) AS w"""  # noqa: S608 - only fixed column names are formatted in; values are bound
-    params.update(starts=list(starts), run=run, user_id=user_id)
+    params.update(starts=list(starts), run=run, user_id=user_id, seed=seed)
     if difficulties is not None:
         params["difficulties"] = [d.value for d in difficulties]
-    return text(_annotated(source, adaptive)), params
+    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit)
 
 
-def _complete_statement(
-    criteria: ExamCriteria, user_id: uuid.UUID, limit: int, adaptive: bool
-) -> TextClause:
-    difficulty_expr = ":difficulty" if criteria.difficulty is not None else None
-    where, params = _where(criteria, difficulty_expr)
-    source = f"(SELECT q.id, q.topic FROM questions q WHERE {where} LIMIT :limit) AS w"  # noqa: S608
-    return text(_annotated(source, adaptive)).bindparams(**params, user_id=user_id, limit=limit)
-
-
-def _author_statement(
-    criteria: ExamCriteria, user_id: uuid.UUID, author_id: uuid.UUID, start: float, limit: int
-) -> TextClause:
-    """Up to ``limit`` of one author's matching questions, in key order from a random
-    start (wrapping round): a course quiz draws from its author's questions alone, a set
-    one author writes, so its cost follows that author's bank (``ix_questions_owner_id_id``)
-    rather than walking the whole bank's key index for their rows."""
-    difficulty_expr = ":difficulty" if criteria.difficulty is not None else None
-    where, params = _where(criteria, difficulty_expr)
-    source = (
-        "(SELECT q.id, q.topic FROM questions q"  # noqa: S608 - fixed columns only
-        f" WHERE q.owner_id = :author_id AND {where}"
-        " ORDER BY q.random_key < :start, q.random_key LIMIT :limit) AS w"
-    )
-    return text(_annotated(source, False)).bindparams(
-        **params, user_id=user_id, author_id=author_id, start=start, limit=limit
-    )
+def whole_statement(
+    criteria: ExamCriteria,
+    user_id: uuid.UUID,
+    *,
+    adaptive: bool = False,
+    limit: int,
+    seed: int = 0,
+    author_id: uuid.UUID | None = None,
+) -> tuple[TextClause, dict[str, Any]]:
+    """The statement that reads the matching set whole (at most ``DIRECT_READ`` of it,
+    should the estimate have been far too low) and returns ``limit`` of it in draw
+    order: what an ORDER BY random() reads, with the draw's rules. With ``author_id``,
+    that author's questions alone (``ix_questions_owner_id_id`` reads them)."""
+    where, params = _where(criteria, ":difficulty" if criteria.difficulty else None)
+    mixed = spreads_difficulties(criteria)
+    columns = _found_columns("q", adaptive=adaptive, mixed=mixed)
+    if author_id is not None:
+        where = f"q.owner_id = :author_id AND {where}"
+        params["author_id"] = author_id
+    found = f"SELECT q.id{columns} FROM questions q WHERE {where} LIMIT :read"  # noqa: S608
+    params.update(read=DIRECT_READ, user_id=user_id, seed=seed)
+    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit)
 
 
 def topic_weight(answered: int, correct: int) -> float:
@@ -200,7 +266,6 @@ def question_factor(answered: int, correct: int) -> float:
 @dataclass(frozen=True)
 class Candidate:
     id: uuid.UUID
-    topic: str
     last_seen_at: datetime | None
     weight: float  # adaptive exams sample by it; 1 otherwise
 
@@ -211,7 +276,61 @@ def _candidate(row: Row[Any], adaptive: bool) -> Candidate:
         weight = topic_weight(row.t_answered or 0, row.t_correct or 0) * question_factor(
             row.q_answered or 0, row.q_correct or 0
         )
-    return Candidate(id=row.id, topic=row.topic, last_seen_at=row.last_seen_at, weight=weight)
+    return Candidate(id=row.id, last_seen_at=row.last_seen_at, weight=weight)
+
+
+def estimated_matches(db: Session, criteria: ExamCriteria) -> int:
+    """How many questions match the filters, as the planner estimates it from the
+    table's statistics (what it would price an ORDER BY random() by). Kept per
+    container for ``ESTIMATE_TTL_SECONDS``: it only picks the plan."""
+    key = (criteria.topic, criteria.subject, criteria.system, criteria.difficulty)
+    now = time.monotonic()
+    kept = _estimates.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    where, params = _filters(criteria)
+    plan = db.execute(
+        text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM questions q WHERE {where}"),  # noqa: S608 - fixed column names
+        params,
+    ).scalar_one()
+    rows = int(plan[0]["Plan"]["Plan Rows"])
+    if len(_estimates) >= _ESTIMATES_KEPT:
+        _estimates.clear()
+    _estimates[key] = (now + ESTIMATE_TTL_SECONDS, rows)
+    return rows
+
+
+_estimates: dict[tuple[str | None, ...], tuple[float, int]] = {}
+_ESTIMATES_KEPT = 4096
+
+
+def _spread(
+    db: Session, criteria: ExamCriteria, n: int, rng: random.Random
+) -> list[Difficulty] | None:
+    """The difficulty of each of ``n`` starts when the runs must be spread over
+    difficulties: as many for each as its matches can fill, evenly otherwise, taken in
+    turn from a random one (a topic of hard questions only gets no easy runs)."""
+    if not spreads_difficulties(criteria):
+        return None
+    levels = list(Difficulty)
+    # Runs each difficulty's matches can fill (the planner's estimate, per difficulty).
+    room = [
+        math.ceil(estimated_matches(db, criteria.model_copy(update={"difficulty": d})) / RUN_LENGTH)
+        for d in levels
+    ]
+    offset = rng.randrange(len(levels))
+    turn = [levels[(offset + i) % len(levels)] for i in range(len(levels))]
+    used = dict.fromkeys(levels, 0)
+    order: list[Difficulty] = []
+    while len(order) < n:
+        open_ = [d for d in turn if used[d] < room[levels.index(d)]]
+        if not open_:  # every run filled: the rest to the largest
+            order += [max(levels, key=lambda d: room[levels.index(d)])] * (n - len(order))
+            break
+        for d in open_[: n - len(order)]:
+            order.append(d)
+            used[d] += 1
+    return order
 
 
 def draw_candidates(
@@ -224,37 +343,41 @@ def draw_candidates(
     adaptive: bool = False,
     author_id: uuid.UUID | None = None,
 ) -> list[Candidate]:
-    """Distinct eligible questions matching ``criteria``, about ``OVERSAMPLE * size`` of
-    them, or every match when the matching set is small."""
-    want = max(OVERSAMPLE * size, MIN_CANDIDATES)
-    if author_id is not None:
-        rows = db.execute(_author_statement(criteria, user_id, author_id, rng.random(), want)).all()
-        return [_candidate(row, False) for row in rows]
-    starts = [rng.random() for _ in range(math.ceil(want / RUN_LENGTH))]
-    difficulties: list[Difficulty] | None = None
-    if spreads_difficulties(criteria):
-        levels = list(Difficulty)
-        offset = rng.randrange(len(levels))
-        difficulties = [levels[(offset + i) % len(levels)] for i in range(len(starts))]
-    stmt, params = walk_statement(criteria, user_id, starts, difficulties, adaptive=adaptive)
-    rows = db.execute(stmt, params).all()
-    found = {row.id: _candidate(row, adaptive) for row in rows}
-    short_runs = len(starts) * RUN_LENGTH - len(rows)
-    overlaps = len(rows) - len(found)
-    if short_runs or overlaps > len(rows) * OVERLAP_SIGNAL:
-        # Runs came back short (some difficulty has fewer matches than a run) or
-        # overlapped a lot: the matching set may be no bigger than the draw. Read up to
-        # want + 1 matches: if that is all of them, draw from the complete set, so that
-        # unseen questions are never missed; if not, top the runs' candidates up.
-        rest = db.execute(_complete_statement(criteria, user_id, want + 1, adaptive)).all()
-        if len(rest) <= want:
-            found = {row.id: _candidate(row, adaptive) for row in rest}
-        else:
-            for row in rest:
-                if len(found) >= size:
-                    break
-                found.setdefault(row.id, _candidate(row, adaptive))
-    return list(found.values())
+    """Distinct eligible questions matching ``criteria`` in draw order (unseen first):
+    ``size`` of them, or for adaptive exams about ``OVERSAMPLE * size`` to weigh.
+
+    The plan follows the size of the matching set: up to ``DIRECT_MAX`` questions are
+    read whole (every match is a candidate, so no unseen one is missed); more, and short
+    runs are walked, which costs what the exam's size does. A first walk reads a little
+    more than the exam (on a large set a learner has seen few); should too few of those
+    be unseen, a second reads ``OVERSAMPLE`` times the exam, as adaptive exams do at
+    once. Runs that come back short or overlapping (the statistics are out of date: the
+    set is small after all) are followed by the whole read. With ``author_id``, the
+    author's matching questions are read whole (a course quiz's draw)."""
+    limit = max(OVERSAMPLE * size, MIN_CANDIDATES) if adaptive else size
+    seed = rng.randrange(-(2**63), 2**63)
+    if author_id is None and estimated_matches(db, criteria) > DIRECT_MAX:
+        for factor in (OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE):
+            want = max(math.ceil(factor * size), MIN_CANDIDATES)
+            starts = [rng.random() for _ in range(math.ceil(want / RUN_LENGTH))]
+            stmt, params = walk_statement(
+                criteria,
+                user_id,
+                starts,
+                _spread(db, criteria, len(starts), rng),
+                adaptive=adaptive,
+                seed=seed,
+            )
+            found = [_candidate(row, adaptive) for row in db.execute(stmt, params)]
+            if found and len(found) < want * (1 - OVERLAP_SIGNAL):
+                break  # a small set after all: read it whole
+            unseen = sum(1 for c in found if c.last_seen_at is None)
+            if not found or adaptive or unseen >= size or factor == OVERSAMPLE:
+                return found[:limit]
+    stmt, params = whole_statement(
+        criteria, user_id, adaptive=adaptive, limit=limit, seed=seed, author_id=author_id
+    )
+    return [_candidate(row, adaptive) for row in db.execute(stmt, params)]
 
 
 def weighted_sample(candidates: Sequence[Candidate], k: int, rng: random.Random) -> list[Candidate]:
@@ -276,20 +399,16 @@ def select_question_ids(
 ) -> list[uuid.UUID]:
     """Up to ``size`` distinct eligible questions for ``user_id``'s next exam, in exam
     order: unseen ones first (by weight when adaptive), then the longest unseen. Reads
-    only (one statement, two when the matching set is small); ``record_exposures``
-    notes the draw. With ``author_id``, only that author's questions are drawn."""
+    only (one statement, two when the matching set turns out small; and the plan's
+    estimate, once in a while); ``record_exposures`` notes the draw. With ``author_id``,
+    only that author's questions are drawn."""
     rng = rng or secrets.SystemRandom()
     candidates = draw_candidates(
         db, user_id, criteria, size, rng, adaptive=adaptive, author_id=author_id
     )
     unseen = [c for c in candidates if c.last_seen_at is None]
-    seen = [c for c in candidates if c.last_seen_at is not None]
-    seen.sort(key=attrgetter("last_seen_at"))
-    if adaptive:
-        picked = weighted_sample(unseen, size, rng)
-    else:
-        rng.shuffle(unseen)
-        picked = unseen[:size]
+    seen = [c for c in candidates if c.last_seen_at is not None]  # longest unseen first
+    picked = weighted_sample(unseen, size, rng) if adaptive else unseen[:size]
     picked += seen[: size - len(picked)]
     rng.shuffle(picked)
     return [c.id for c in picked]

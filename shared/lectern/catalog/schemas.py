@@ -48,8 +48,9 @@ Tag = Annotated[
 ]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(normalize_tags)]
 Content = Annotated[str, Field(max_length=MAX_CONTENT, description="Markdown")]
-Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
-Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES)]
+# Strict: "3" or 3.0 is not a position (the spec says integer).
+Position = Annotated[int, Field(ge=0, le=MAX_POSITION, strict=True)]
+Duration = Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES, strict=True)]
 
 
 def _drop_null(schema: JsonDict) -> None:

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool
 
 from lectern.config import Settings, database_url, get_settings
 from lectern.core.cache import cached_client
+from lectern.db import dialect
 from lectern.db.monitoring import log_slow_queries
 
 
@@ -37,11 +39,17 @@ def set_statement_timeout(engine: Engine, timeout_ms: int) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
         cursor.close()
+        # The driver ran the SET in a transaction of its own: left open, the first
+        # request's rollback would undo it for every request after.
+        dbapi_conn.commit()
 
 
 def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
+    target = make_url(url or database_url(settings))
+    if target.drivername == "postgresql+pg8000":
+        target = target.set(drivername=dialect.NAME)  # one round trip per commit
     engine = create_engine(
-        url or database_url(settings),
+        target,
         poolclass=QueuePool,
         pool_size=settings.database.pool_size,
         max_overflow=0,

@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import email_validator
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from lectern.core.principal import UserRole
 from lectern.identity.tokens import MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH
@@ -31,7 +38,12 @@ def normalize_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
+# format: email in the spec, so clients (and the fuzz run) know an address is wanted.
+Email = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"format": "email"}),
+    AfterValidator(normalize_email),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
 Token = Annotated[str, Field(min_length=MIN_TOKEN_LENGTH, max_length=MAX_TOKEN_LENGTH)]
@@ -71,7 +83,8 @@ def _bounded_preferences(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 class MeUpdateIn(_In):
     name: Name | None = None
-    leaderboard_visible: bool | None = Field(
+    # Strict: 0 or "no" is not false.
+    leaderboard_visible: StrictBool | None = Field(
         default=None, description="false keeps the caller off the leaderboards."
     )
     preferences: Annotated[dict[str, Any] | None, AfterValidator(_bounded_preferences)] = Field(

@@ -71,13 +71,17 @@ def forget(user_id: uuid.UUID) -> None:
 
 def restore(user_id: uuid.UUID, xp: int, weekly_xp: int, week: date | None) -> None:
     """Put a learner back on the boards with the totals Postgres holds."""
+    this_week = week_start(datetime.now(UTC).date())
+    this_week_xp = weekly_xp if week == this_week else 0
+    if xp <= 0 and this_week_xp <= 0:
+        # Nothing to put back; an empty pipeline is refused by Upstash (it was a 500).
+        return
     pipe = get_kv().pipeline()
     if xp > 0:
         pipe.zadd(board_key(Period.all_time), {str(user_id): xp}, gt=True)
-    this_week = week_start(datetime.now(UTC).date())
-    if week == this_week and weekly_xp > 0:
+    if this_week_xp > 0:
         weekly = board_key(Period.weekly, this_week)
-        pipe.zadd(weekly, {str(user_id): weekly_xp}, gt=True)
+        pipe.zadd(weekly, {str(user_id): this_week_xp}, gt=True)
         pipe.expire(weekly, WEEKLY_TTL_SECONDS)
     pipe.exec()
 

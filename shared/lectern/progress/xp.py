@@ -2,8 +2,10 @@
 
 An award inserts a row into ``xp_awards`` keyed by (learner, reason, source); only when
 that row is new does the profile change, in one UPDATE that adds the XP, recomputes the
-level, rolls the weekly total and extends or restarts the streak. Both statements run in
-the caller's transaction, so the award commits or rolls back with the work it rewards.
+level, rolls the weekly total and extends or restarts the streak. Both are one database
+function, ``award_xp`` (migration 0007), so lessons and answers award by the same rules in
+one round trip, in the caller's transaction: the award commits or rolls back with the
+work it rewards.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from math import isqrt
+from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from lectern.core.ids import uuid7
 from lectern.identity.models import Profile
-from lectern.progress.models import XpAward
 
 XP_PER_LEVEL_STEP = 100
 LESSON_COMPLETED_XP = 10
@@ -60,6 +62,27 @@ class Award:
     visible: bool = True
 
 
+# The ledger row and the profile update in one call (the function is in migration 0007,
+# beside the answer's, which awards through it too).
+_AWARD_XP = text(
+    "SELECT * FROM award_xp(:id, :user_id, :reason, :source_id, CAST(:amount AS integer), :now)"
+)
+
+
+def award_from_row(user_id: uuid.UUID, amount: int, row: Any) -> Award:
+    """The award an ``award_xp`` row reports (``record_exam_answer`` reports one too)."""
+    return Award(
+        user_id=user_id,
+        amount=amount,
+        xp=row.xp,
+        level=row.level,
+        weekly_xp=row.weekly_xp,
+        week=row.xp_week,
+        streak_days=row.streak_days,
+        visible=row.leaderboard_visible,
+    )
+
+
 def award_xp(
     db: Session,
     user_id: uuid.UUID,
@@ -71,62 +94,28 @@ def award_xp(
 ) -> Award | None:
     """Award ``amount`` XP once per (user, reason, source); None if it was awarded before.
 
-    Flushes but does not commit. After the caller commits, hand the award to
-    ``leaderboards.publish``.
+    Runs in the caller's transaction and does not commit. After the caller commits, hand
+    the award to ``leaderboards.publish``.
     """
     if amount <= 0:
         return None
-    now = now or datetime.now(UTC)
-    new = db.execute(
-        insert(XpAward)
-        .values(
-            id=uuid7(),
-            user_id=user_id,
-            reason=reason,
-            source_id=source_id,
-            amount=amount,
-            awarded_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "reason", "source_id"])
-        .returning(XpAward.id)
-    ).scalar()
-    if new is None:
-        return None
-    today = now.date()
-    week = week_start(today)
-    new_xp = Profile.xp + amount
-    # The row lock this UPDATE takes orders concurrent awards of one learner, and each
-    # sees the previous one's committed totals: counters are never lost.
+    db.flush()  # the caller's pending writes go first, as an ORM statement would send them
     row = db.execute(
-        update(Profile)
-        .where(Profile.user_id == user_id)
-        .values(
-            xp=new_xp,
-            level=1 + cast(func.floor(func.sqrt(new_xp / XP_PER_LEVEL_STEP)), Integer),
-            weekly_xp=case((Profile.xp_week == week, Profile.weekly_xp + amount), else_=amount),
-            xp_week=week,
-            streak_days=case(
-                (Profile.last_active_on == today, Profile.streak_days),
-                (Profile.last_active_on == today - timedelta(days=1), Profile.streak_days + 1),
-                else_=1,
-            ),
-            last_active_on=today,
-        )
-        .returning(
-            Profile.xp,
-            Profile.level,
-            Profile.weekly_xp,
-            Profile.streak_days,
-            Profile.leaderboard_visible,
-        )
-    ).one()
-    return Award(
-        user_id=user_id,
-        amount=amount,
-        xp=row.xp,
-        level=row.level,
-        weekly_xp=row.weekly_xp,
-        week=week,
-        streak_days=row.streak_days,
-        visible=row.leaderboard_visible,
-    )
+        _AWARD_XP,
+        {
+            "id": uuid7(),
+            "user_id": user_id,
+            "reason": reason,
+            "source_id": source_id,
+            "amount": amount,
+            "now": now or datetime.now(UTC),
+        },
+    ).one_or_none()
+    if row is None:
+        return None
+    # A profile this session holds is stale now: reload it when next read, or a later
+    # change to it would be compared with (and write over) the totals before the award.
+    profile = db.identity_map.get(identity_key(Profile, user_id))
+    if profile is not None:
+        db.expire(profile)
+    return award_from_row(user_id, amount, row)

@@ -374,7 +374,9 @@ class TypesenseIndex:
             content=body.encode(),
             headers={"Content-Type": "text/plain"},
         )
-        lines = [line for line in response.text.splitlines() if line.strip()]
+        # JSON lines end at "\n" only: splitlines() also breaks at U+2028 or NEL, which a
+        # result echoing a document may hold.
+        lines = [line for line in response.text.split("\n") if line.strip()]
         if len(lines) != len(batch):
             raise DependencyUnavailable(
                 "search", f"import answered {len(lines)} lines for {len(batch)} documents"

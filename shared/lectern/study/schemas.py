@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lectern.ai.schemas import AskUsage
 from lectern.catalog.schemas import Tags
+from lectern.core.times import DateTimeText
 from lectern.study.models import CardState, ItemType, ReviewRating
 
 MAX_FRONT = 2000
@@ -92,7 +93,7 @@ class ItemOut(BaseModel):
 
 class ReviewIn(_In):
     rating: ReviewRating
-    reviewed_at: AwareDatetime | None = Field(
+    reviewed_at: DateTimeText | None = Field(
         default=None,
         description="When the learner answered (offline reviews); default: now. A retry "
         "with the same time is a replay of the stored review.",
@@ -102,7 +103,7 @@ class ReviewIn(_In):
         description="An idempotency key (or send the Idempotency-Key header): a retry with "
         "it returns the stored review instead of reviewing twice.",
     )
-    duration_ms: Annotated[int, Field(ge=0, le=MAX_DURATION_MS)] | None = None
+    duration_ms: Annotated[int, Field(ge=0, le=MAX_DURATION_MS, strict=True)] | None = None
 
 
 class ReviewOut(BaseModel):

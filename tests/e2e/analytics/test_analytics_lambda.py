@@ -82,6 +82,9 @@ def test_posting_events_needs_a_session():
         ({"occurred_at": "yesterday"}, "events.1.occurred_at"),
         ({"occurred_at": "2001-01-01T00:00:00Z"}, "events.1.occurred_at"),
         ({"occurred_at": "2099-01-01T00:00:00+02:00"}, "events.1.occurred_at"),
+        # Found by the fuzz run: a number was read as a Unix time.
+        ({"occurred_at": int(datetime.now(UTC).timestamp())}, "events.1.occurred_at"),
+        ({"occurred_at": str(int(datetime.now(UTC).timestamp()))}, "events.1.occurred_at"),
         ({"context": {"blob": "x" * 9000}}, "events.1.context"),
         ({"context": "a string"}, "events.1.context"),
         ({"context": {"course_id": str(uuid.uuid4())}}, "events.1.context.course_id"),
@@ -210,6 +213,9 @@ def test_the_range_defaults_to_the_last_30_days_and_is_bounded():
     assert _fields(_daily(instructor, "from=2026-03-02&to=2026-03-01")) == ["to"]
     assert _fields(_daily(instructor, "from=2025-01-01&to=2026-01-02")) == ["from"]
     assert _fields(_daily(instructor, "from=2026-02-30")) == ["from"]
+    # Found by the fuzz run: "0" was read as a Unix time (1970-01-01), and answered 200.
+    assert _fields(_daily(instructor, "to=0")) == ["to"]
+    assert _fields(_daily(instructor, "from=1767268800")) == ["from"]
     assert _daily(instructor, "from=2024-01-01&to=2024-12-31").status == 200
 
 

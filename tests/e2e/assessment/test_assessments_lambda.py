@@ -108,6 +108,10 @@ def test_bad_questions_get_422_naming_the_field(author):
         ({**question_data("t"), "owner_id": str(uuid.uuid4())}, {"owner_id"}),
         ({**question_data("t"), "stats": {"answered": 1}}, {"stats"}),
         ({**question_data("t"), "course_id": "not-a-uuid"}, {"course_id"}),
+        (
+            {**question_data("t"), "options": [{"text": "a", "is_correct": 1}]},
+            {"options.0.is_correct"},
+        ),
     ]
     for body, fields in cases:
         reply = call("POST", "/v1/questions", author.token, body=body)
@@ -278,6 +282,11 @@ def test_exams_are_private_and_validated(author):
         ({"size": 5, "mode": "exam", "difficulty": "brutal"}, {"difficulty"}),
         ({"size": 5, "mode": "exam", "time_limit_minutes": 601}, {"time_limit_minutes"}),
         ({"size": 5, "mode": "exam", "status": "completed"}, {"status"}),
+        # Found by the fuzz run: these were coerced, not refused, though the spec types them.
+        ({"size": "5", "mode": "practice"}, {"size"}),
+        ({"size": 5.0, "mode": "practice"}, {"size"}),
+        ({"size": 5, "mode": "practice", "adaptive": 1}, {"adaptive"}),
+        ({"size": 5, "mode": "exam", "time_limit_minutes": "10"}, {"time_limit_minutes"}),
     ):
         reply = call("POST", "/v1/exams", owner.token, body=bad)
         assert reply.status == 422 and _fields(reply) == fields, bad

@@ -89,6 +89,12 @@ def test_wrong_enums_and_bad_shapes_name_the_field_and_write_nothing():
             "draw.difficulty",
         ),
         ({"title": "T", "mode": "exam", "draw": {"size": 0}}, "draw.size"),
+        # Found by the fuzz run: these were coerced, not refused.
+        ({"title": "T", "mode": "exam", "draw": {"size": "2"}}, "draw.size"),
+        (
+            {"title": "T", "mode": "exam", "question_ids": [question], "time_limit_minutes": 5.0},
+            "time_limit_minutes",
+        ),
         ({"title": "T", "mode": "exam"}, "question_ids"),
         ({"title": "T", "mode": "exam", "question_ids": [question, question]}, "question_ids"),
         ({"title": "T", "mode": "exam", "question_ids": [str(uuid.uuid4())]}, "question_ids"),

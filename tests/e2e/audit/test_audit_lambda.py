@@ -88,3 +88,12 @@ def test_the_statements_route_says_when_pg_stat_statements_is_missing():
     assert invoke("audit", "GET", "/v1/admin/db/statements", token=student.token).status == 403
     bad = invoke("audit", "GET", "/v1/admin/db/statements", token=admin.token, query="limit=0")
     assert bad.status == 422 and "limit" in str(bad.body)
+
+
+def test_a_time_filter_must_be_rfc_3339_text():
+    # The fuzz run found ``to=0.5`` read as a Unix time (1970) and answered 200.
+    admin = new_account("admin")
+    for query in ("to=0.5", "from=1700000000"):
+        reply = invoke("audit", "GET", "/v1/admin/audit", token=admin.token, query=query)
+        assert reply.status == 422, query
+        assert reply.body["errors"][0]["field"] == query.split("=")[0]

@@ -300,6 +300,10 @@ def test_bad_input_is_a_422_naming_the_field(author: Account):
         ("PATCH", f"/v1/courses/{cid}", {"published_at": None}, {"published_at"}),
         ("PATCH", f"/v1/courses/{cid}", {"category": "c" * 65}, {"category"}),
         ("POST", f"/v1/courses/{cid}/modules", {"title": "m", "position": -1}, {"position"}),
+        # Found by the fuzz run: numbers as strings or floats were coerced, not refused.
+        ("POST", f"/v1/courses/{cid}/modules", {"title": "m", "position": "1"}, {"position"}),
+        ("PATCH", f"/v1/modules/{mid}", {"position": 1.0}, {"position"}),
+        ("PATCH", f"/v1/lessons/{lid}", {"duration_minutes": "5"}, {"duration_minutes"}),
         ("PATCH", f"/v1/modules/{mid}", {"course_id": str(uuid.uuid4())}, {"course_id"}),
         ("PATCH", f"/v1/modules/{mid}", {"title": None}, {"title"}),
         ("POST", f"/v1/modules/{mid}/lessons", {"title": "l"}, {"content"}),

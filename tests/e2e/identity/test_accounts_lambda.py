@@ -94,11 +94,14 @@ def test_a_client_cannot_make_itself_admin():
         ("id", str(uuid.uuid4())),
         ("xp", 10**6),
         ("email", "x@example.com"),
+        # Found by the fuzz run: 0 was taken for false and took the learner off the boards.
+        ("leaderboard_visible", 0),
+        ("leaderboard_visible", "no"),
     ]:
         patched = invoke("users", "PATCH", "/v1/me", token=token, body={field: value})
         assert patched.status == 422, field
     me = invoke("users", "GET", "/v1/me", token=token).body
-    assert me["role"] == "student" and me["xp"] == 0
+    assert me["role"] == "student" and me["xp"] == 0 and me["leaderboard_visible"] is True
 
 
 def test_login_failure_is_identical_for_known_and_unknown_emails():

@@ -309,3 +309,22 @@ def test_a_learner_can_keep_off_the_leaderboards(own_boards):
     assert shown.status == 200
     board = invoke("progress", "GET", "/v1/leaderboards/all_time", token=other.token).body
     assert [(e["name"], e["xp"]) for e in board["entries"]] == [("Shy", 20), ("Other", 10)]
+
+
+def test_hiding_and_showing_again_without_xp(own_boards):
+    """Found by the fuzz run: showing again an account with no XP sent Upstash an empty
+    pipeline, which it refuses, and the PATCH answered 500 (after it had committed)."""
+    for role in ("student", "instructor", "admin"):
+        account = new_account(role)
+        for visible in (False, True):
+            reply = invoke(
+                "users",
+                "PATCH",
+                "/v1/me",
+                token=account.token,
+                body={"leaderboard_visible": visible},
+            )
+            assert reply.status == 200, reply.body
+            assert reply.body["leaderboard_visible"] is visible and reply.body["xp"] == 0
+        board = invoke("progress", "GET", "/v1/leaderboards/all_time", token=account.token).body
+        assert board["me"] == {"rank": None, "xp": 0}

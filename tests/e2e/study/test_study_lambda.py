@@ -95,6 +95,10 @@ def test_bad_items_are_a_422_naming_the_field(body: dict[str, Any], field: str):
         ({"rating": "good", "client_id": "has space"}, {}, "client_id"),
         ({"rating": "good", "client_id": "a" * 129}, {}, "client_id"),
         ({"rating": "good", "duration_ms": -1}, {}, "duration_ms"),
+        # Found by the fuzz run: numbers were read as Unix times, and coerced.
+        ({"rating": "good", "reviewed_at": 1767268800}, {}, "reviewed_at"),
+        ({"rating": "good", "reviewed_at": "1767268800"}, {}, "reviewed_at"),
+        ({"rating": "good", "duration_ms": "1500"}, {}, "duration_ms"),
         ({"rating": "good"}, {"Idempotency-Key": "x" * 129}, "Idempotency-Key"),
         ({"rating": "good", "client_id": "a"}, {"Idempotency-Key": "b"}, "client_id"),
     ],
@@ -130,6 +134,8 @@ def test_queue_limit_and_list_filters_are_checked():
         ("type=quiz", "type"),
         ("due_before=yesterday", "due_before"),
         ("due_before=2026-01-01T00:00:00", "due_before"),
+        # Found by the fuzz run: "0.5" was read as a Unix time (1970) and answered 200.
+        ("due_before=0.5", "due_before"),
         ("cursor=nonsense", "cursor"),
     ):
         reply = invoke("study", "GET", "/v1/study/items", token=learner.token, query=query)

@@ -157,6 +157,37 @@ def test_selection_on_a_large_set_is_random_and_distinct(db, author):
     assert len({i for ids in draws for i in ids}) > 60  # not the same few every time
 
 
+def test_the_draw_walks_a_large_set_and_reads_a_small_one_whole_in_one_statement(db, author):
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import DIRECT_MAX, select_question_ids
+    from tests.factories import sql_statements
+
+    big, small = unique("big"), unique("small")
+    for topic, n in ((big, DIRECT_MAX + 500), (small, 30)):
+        db.execute(
+            text(
+                "INSERT INTO questions (id, owner_id, prompt, type, difficulty, topic)"
+                " SELECT gen_random_uuid(), :owner, 'Q?', 'single_choice', 'hard', :topic"
+                " FROM generate_series(1, :n)"
+            ),
+            {"owner": author.id, "topic": topic, "n": n},
+        )
+    db.execute(text("ANALYZE questions"))  # the estimate the plan follows
+    db.commit()
+    learner = make_account(db)
+    for topic, plan, expected in ((big, "walk", 20), (small, "whole", 30)):
+        criteria = ExamCriteria(topic=topic)
+        select_question_ids(db, learner.id, criteria, 20 if plan == "walk" else 50)
+        with sql_statements() as sent:  # the estimate is kept: one statement
+            ids = select_question_ids(db, learner.id, criteria, 20 if plan == "walk" else 50)
+        db.rollback()
+        assert len(ids) == len(set(ids)) == expected
+        assert len(sent) == 1, (plan, [" ".join(q.split())[:80] for q in sent])
+        statement = sent[0]
+        assert ("CROSS JOIN LATERAL" in statement) is (plan == "walk"), plan
+        assert "random()" not in statement
+
+
 @pytest.mark.parametrize(
     ("criteria", "index"),
     [
@@ -169,9 +200,13 @@ def test_selection_on_a_large_set_is_random_and_distinct(db, author):
     ],
 )
 @pytest.mark.parametrize("adaptive", [False, True])
-def test_the_walk_reads_a_random_key_index_in_order_and_never_sorts(db, criteria, index, adaptive):
+def test_the_walk_reads_a_random_key_index_in_order_and_sorts_only_its_candidates(
+    db, criteria, index, adaptive
+):
     """The bank here is too small for the planner to bother with an index; with
-    sequential scans priced out, an ORDER BY random() would still scan and sort."""
+    sequential scans priced out, an ORDER BY random() would still scan and sort. The
+    walk sorts only its few candidates (to tell them apart, and in draw order: unseen
+    first, then a seeded hash)."""
     from lectern.assessment.models import Difficulty
     from lectern.assessment.schemas import ExamCriteria
     from lectern.assessment.selection import spreads_difficulties, walk_statement
@@ -191,7 +226,9 @@ def test_the_walk_reads_a_random_key_index_in_order_and_never_sorts(db, criteria
         "ix_questions_difficulty_random_key",
         "ix_questions_random_key",
     }, plan
-    assert "Sort" not in plan and "Seq Scan on questions" not in plan, plan
+    sort_keys = re.findall(r"Sort Key: (.*)", plan)
+    assert sort_keys and "Seq Scan on questions" not in plan, plan
+    assert all("random" not in key for key in sort_keys), plan  # not random_key, not random()
 
 
 def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
@@ -239,23 +276,23 @@ def test_adaptive_exams_lean_to_the_learners_weak_topics(db, author):
 
 
 def test_adaptive_exams_favour_questions_half_the_learners_get_right(db, author):
-    from lectern.assessment.models import QuestionStats
+    from lectern.assessment.models import QuestionStatShard
     from lectern.assessment.schemas import ExamCriteria
     from lectern.assessment.selection import select_question_ids
 
     topic = unique("sweet")
     ids = make_bank(db, author, 40, topic=topic)
     sweet, easy = set(ids[:20]), set(ids[20:])
-    db.execute(
-        update(QuestionStats)
-        .where(QuestionStats.question_id.in_(sweet))
-        .values(answered=20, correct=11)
-    )
-    db.execute(
-        update(QuestionStats)
-        .where(QuestionStats.question_id.in_(easy))
-        .values(answered=20, correct=19)
-    )
+    # Each question's counters in two shards, which the draw sums: 11 of 20 and 19 of 20.
+    for qids, (first, second) in ((sweet, (5, 6)), (easy, (10, 9))):
+        db.execute(
+            update(QuestionStatShard)
+            .where(QuestionStatShard.question_id.in_(qids))
+            .values(answered=10, correct=first)
+        )
+        db.add_all(
+            QuestionStatShard(question_id=q, shard=3, answered=10, correct=second) for q in qids
+        )
     db.commit()
     learner = make_account(db)
     picked = [

@@ -391,31 +391,61 @@ def test_question_stats_drift_is_repaired(db, no_lag, monkeypatch):
     truth = _truth(db, qids)
     assert _stats(db, qids) == truth
 
-    # Corrupt one row, lose another.
+    # Corrupt one question's shard 0, lose another's shards, and give the third a stray one.
     db.execute(
-        text("UPDATE question_stats SET answered = 999, correct = 0 WHERE question_id = :q"),
+        text(
+            "UPDATE question_stat_shards SET answered = 999, correct = 0"
+            " WHERE question_id = :q AND shard = 0"
+        ),
         {"q": qids[0]},
     )
-    db.execute(text("DELETE FROM question_stats WHERE question_id = :q"), {"q": qids[1]})
+    db.execute(text("DELETE FROM question_stat_shards WHERE question_id = :q"), {"q": qids[1]})
+    db.execute(
+        text(
+            "INSERT INTO question_stat_shards (question_id, shard, answered, correct)"
+            " VALUES (:q, 15, 5, 5) ON CONFLICT (question_id, shard)"
+            " DO UPDATE SET answered = question_stat_shards.answered + 5,"
+            " correct = question_stat_shards.correct + 5"
+        ),
+        {"q": qids[2]},
+    )
     db.commit()
     outcome = run_tasks(["question_stats"])["question_stats"]
     assert outcome["status"] == "ok"
-    assert outcome["details"]["questions"] >= 3 and outcome["details"]["repaired"] >= 2
+    assert outcome["details"]["questions"] >= 3 and outcome["details"]["repaired"] >= 3
     assert _stats(db, qids) == truth
     assert db.get(QuestionStats, qids[1]) is not None
     # Nothing answered since: the next run reads nothing.
     assert run_tasks(["question_stats"])["question_stats"]["details"]["questions"] == 0
 
 
-def _one_question_answered(db, learners: int):
-    """A question, exams for ``learners`` learners, and the first learner's answer."""
+def _learner_whose_shard(wanted) -> object:
+    """A new learner whose shard of the question counters ``wanted(shard)`` accepts."""
+    from lectern.assessment.models import stat_shard
+
+    while True:
+        account = new_account()
+        if wanted(stat_shard(account.id)):
+            return account
+
+
+def _one_question_answered(db, shard: str):
+    """A question answered once, and a second learner with an exam of it whose shard of
+    the question's counters exists already (``shard="held"``: the first answer's) or
+    not yet (``"new"``)."""
+    from lectern.assessment.models import stat_shard
+
     topic = unique("race")
     author = make_account(db, "instructor")
     [qid] = make_bank(db, author, 1, topic=topic)
-    accounts = [new_account() for _ in range(learners)]
-    exams = [_exam(a, 1, topic).id for a in accounts]
-    _answer(accounts[0], exams[0], right_answer(db, qid))
-    return qid, list(zip(accounts, exams, strict=True))
+    first = _learner_whose_shard(lambda s: s != 0)
+    taken = {0, stat_shard(first.id)}
+    second = _learner_whose_shard(
+        (lambda s: s == stat_shard(first.id)) if shard == "held" else (lambda s: s not in taken)
+    )
+    exams = [_exam(a, 1, topic).id for a in (first, second)]
+    _answer(first, exams[0], right_answer(db, qid))
+    return qid, second, exams[1]
 
 
 def _blocked(future, seconds: float = 0.5) -> bool:
@@ -423,15 +453,22 @@ def _blocked(future, seconds: float = 0.5) -> bool:
     return not future.done()
 
 
-def test_a_refresh_waits_for_an_answer_already_counting(db, no_lag):
-    """The answer's +1 holds the row when the refresh starts: the refresh waits for its
-    commit, then counts its answer too."""
+@pytest.mark.parametrize("shard", ["held", "new"])
+def test_a_refresh_during_an_answer_that_is_counting_loses_nothing(db, no_lag, shard):
+    """The answer's +1 is done, not committed, when the refresh starts. In a shard that
+    existed, the +1 holds it: the refresh waits for the commit, then counts the answer
+    too. In a new shard, the refresh sees neither the answer nor its +1 and goes on."""
     from lectern.assessment.exams import answer
     from lectern.assessment.schemas import ExamAnswerIn
     from lectern.core.upkeep import run_tasks
     from lectern.db.engine import get_sessionmaker
 
-    qid, [_, (learner, exam_id)] = _one_question_answered(db, 2)
+    qid, learner, exam_id = _one_question_answered(db, shard)
+    db.execute(
+        text("UPDATE question_stat_shards SET answered = 7 WHERE question_id = :q AND shard = 0"),
+        {"q": qid},
+    )  # drift, so the refresh writes
+    db.commit()
     counted, go = threading.Event(), threading.Event()
 
     def answer_paused_before_commit() -> None:
@@ -439,7 +476,7 @@ def test_a_refresh_waits_for_an_answer_already_counting(db, no_lag):
             commit = session.commit
 
             def paused_commit() -> None:
-                counted.set()  # answer inserted, +1 done: the stats row is locked
+                counted.set()  # answer inserted, +1 done: its shard row is locked
                 go.wait(10)
                 commit()
 
@@ -451,30 +488,39 @@ def test_a_refresh_waits_for_an_answer_already_counting(db, no_lag):
         live = pool.submit(answer_paused_before_commit)
         assert counted.wait(10)
         refresh = pool.submit(run_tasks, ["question_stats"])
-        assert _blocked(refresh)
+        if shard == "held":
+            assert _blocked(refresh)
+        else:
+            assert refresh.result(10)["question_stats"]["status"] == "ok"  # did not wait
         go.set()
         live.result(10)
         assert refresh.result(10)["question_stats"]["status"] == "ok"
     assert _stats(db, [qid]) == _truth(db, [qid]) == {qid: (2, 1)}
 
 
-def test_an_answer_arriving_during_a_refresh_adds_after_it(db, no_lag):
-    """The refresh holds the row when an answer arrives: the answer's +1 waits, then adds
-    to the recounted value, so nothing is lost."""
+@pytest.mark.parametrize("shard", ["held", "new"])
+def test_an_answer_arriving_during_a_refresh_loses_nothing(db, no_lag, shard):
+    """The refresh holds the question's shards when an answer arrives. In one of those,
+    the answer's +1 waits, then adds to the recounted value; in a new shard it goes
+    ahead, and the refresh, which never counted it, leaves it be."""
     from lectern.assessment.upkeep import question_stats_task
     from lectern.core.upkeep import Run
     from lectern.db.engine import get_sessionmaker
 
-    qid, [_, (learner, exam_id)] = _one_question_answered(db, 2)
+    qid, learner, exam_id = _one_question_answered(db, shard)
     db.execute(
-        text("UPDATE question_stats SET answered = 7 WHERE question_id = :q"), {"q": qid}
+        text("UPDATE question_stat_shards SET answered = 7 WHERE question_id = :q AND shard = 0"),
+        {"q": qid},
     )  # drift the refresh will repair
     db.commit()
     with get_sessionmaker()() as refresh, ThreadPoolExecutor(max_workers=1) as pool:
         now = refresh.scalar(text("SELECT now()"))
         question_stats_task(refresh, Run(now=now, watermark=now - timedelta(minutes=5)))
         live = pool.submit(_answer, learner, exam_id, right_answer(db, qid))
-        assert _blocked(live)
+        if shard == "held":
+            assert _blocked(live)
+        else:
+            live.result(10)  # did not wait
         refresh.commit()
         live.result(10)
     assert _stats(db, [qid]) == _truth(db, [qid]) == {qid: (2, 2)}

@@ -1,5 +1,6 @@
 """Migrations: every revision walks up and down, and head matches the models exactly."""
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -154,3 +155,68 @@ def test_outbox_checks_admit_exactly_the_registered_topics_and_types(db):
     assert _check_values(db, "outbox", "ck_outbox_topic_known") == registry.outbox_topics()
     found = _check_values(db, "outbox", "ck_outbox_entity_type_known")
     assert found == registry.outbox_entity_types()
+
+
+def test_0007_names_the_question_in_answer_awards_and_walks_back(scratch_url: str):
+    """A learner paid twice for one question before 0007 keeps both awards, but the first
+    now names the question, so a third right answer pays nothing; down, it names its
+    answer again."""
+    upgrade(scratch_url, "0005_hardening")
+    engine = create_engine(scratch_url, poolclass=NullPool)
+    ids = {k: uuid.uuid4() for k in ("user", "q", "e1", "e2", "a1", "a2", "x1", "x2")}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, email) VALUES (:user, 'm@example.com')"), ids)
+        conn.execute(
+            text(
+                "INSERT INTO questions (id, owner_id, prompt, type, difficulty, topic)"
+                " VALUES (:q, :user, 'Q?', 'single_choice', 'easy', 't')"
+            ),
+            ids,
+        )
+        for exam, answer, award, day in (("e1", "a1", "x1", 1), ("e2", "a2", "x2", 2)):
+            keys = {
+                **ids,
+                "exam": ids[exam],
+                "answer": ids[answer],
+                "award": ids[award],
+                "ago": 3 - day,
+            }
+            conn.execute(
+                text(
+                    "INSERT INTO exams (id, user_id, mode, size) VALUES (:exam, :user, 'exam', 1)"
+                ),
+                keys,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO exam_questions (exam_id, question_id, position)"
+                    " VALUES (:exam, :q, 0)"
+                ),
+                keys,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO exam_answers (id, exam_id, question_id, is_correct)"
+                    " VALUES (:answer, :exam, :q, true)"
+                ),
+                keys,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO xp_awards (id, user_id, reason, source_id, amount, awarded_at)"
+                    " VALUES (:award, :user, 'correct_answer', :answer, 2,"
+                    " now() - make_interval(days => :ago))"
+                ),
+                keys,
+            )
+
+    def sources() -> dict[uuid.UUID, uuid.UUID]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, source_id FROM xp_awards")).all()
+        return {row.id: row.source_id for row in rows}
+
+    upgrade(scratch_url, "0007_exam_hot_paths")
+    assert sources() == {ids["x1"]: ids["q"], ids["x2"]: ids["a2"]}
+    downgrade(scratch_url, "0005_hardening")
+    assert sources() == {ids["x1"]: ids["a1"], ids["x2"]: ids["a2"]}
+    engine.dispose()

@@ -12,6 +12,7 @@ from lectern.core.cache import cached_client, forget, reset_cached_clients
 # contexts and its tasks (fixed for the process), and Powertools' logger and metrics,
 # which modules keep from import time.
 NOT_CLIENTS = {
+    "lectern.assessment.selection._text",  # statements made from fixed SQL, no client
     "lectern.core.registry.get_registry",
     "lectern.core.upkeep.tasks",
     "lectern.observability.get_logger",
