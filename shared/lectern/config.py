@@ -273,6 +273,17 @@ class AssessmentSettings(SettingsGroup):
     max_paused_minutes: int = Field(default=10, ge=0, le=24 * 60)
 
 
+class ForumSettings(SettingsGroup):
+    """What one member may post: each thread or reply can mail every follower."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_FORUM_")
+
+    # Threads and replies together, per member per hour.
+    posts_per_hour: int = Field(default=60, ge=1)
+    # Flags per member per hour (each lands in a moderator's queue).
+    flags_per_hour: int = Field(default=30, ge=1)
+
+
 class SearchSettings(SettingsGroup):
     """Which full-text index; Typesense's own settings are beside its adapter."""
 
@@ -377,6 +388,7 @@ class Settings(BaseSettings):
     ai: AiSettings = Field(default_factory=AiSettings)
     study: StudySettings = Field(default_factory=StudySettings)
     assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)
+    forums: ForumSettings = Field(default_factory=ForumSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from lectern.core.ids import uuid7
 from lectern.core.pagination import keyset_rows
 from lectern.core.principal import Principal
-from lectern.forums import access, views
+from lectern.forums import access, throttle, views
 from lectern.forums.models import ForumFlag, ForumReply, ForumThread
 from lectern.forums.replies import excerpt
 from lectern.forums.schemas import AuthorOut, FlagOut, FlagPage
@@ -27,6 +27,7 @@ def _flag(
     reply_id: uuid.UUID | None,
     reason: str,
 ) -> None:
+    throttle.check_flag(str(principal.user_id))
     # Each kind of flag has its own partial unique index: name the one this insert hits.
     where = "reply_id IS NOT NULL" if reply_id else "reply_id IS NULL"
     db.execute(

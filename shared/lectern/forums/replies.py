@@ -21,7 +21,7 @@ from lectern.core.outbox import enqueue
 from lectern.core.pagination import BAD_CURSOR, decode_cursor, encode_cursor, split_page
 from lectern.core.principal import Principal, UserRole
 from lectern.errors import Conflict, InvalidField
-from lectern.forums import access, views
+from lectern.forums import access, throttle, views
 from lectern.forums.markdown import render
 from lectern.forums.models import ForumReply, ForumThread, ThreadFollow
 from lectern.forums.schemas import ReplyIn, ReplyOut, ReplyPage
@@ -84,6 +84,7 @@ def create_reply(
 ) -> ReplyOut:
     thread, course = access.thread_for_member(db, principal, thread_id)
     parent_id = _parent(db, thread, data.parent_id)
+    throttle.check_post(str(principal.user_id))
     html = render(data.body)
     # The counter and the check in one statement: a thread closed or deleted meanwhile
     # takes no reply.

@@ -21,7 +21,7 @@ from lectern.core.outbox import enqueue
 from lectern.core.pagination import BAD_CURSOR, decode_cursor, encode_cursor, split_page
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, Forbidden, InvalidField
-from lectern.forums import access, views
+from lectern.forums import access, throttle, views
 from lectern.forums.markdown import render
 from lectern.forums.models import ForumThread, ThreadFollow
 from lectern.forums.schemas import (
@@ -40,6 +40,7 @@ def create_thread(
     db: Session, principal: Principal, course_id: uuid.UUID, data: ThreadIn
 ) -> ThreadDetailOut:
     course = access.forum_course(db, principal, course_id)
+    throttle.check_post(str(principal.user_id))
     thread = ForumThread(
         id=uuid7(),
         course_id=course.id,

@@ -217,3 +217,43 @@ def test_outsiders_and_anonymous_callers_get_nothing(world):
             reply = invoke(F, method, path, token=token)
             assert reply.status == status, (who, path, reply.body)
             assert "Why?" not in str(reply.body)
+
+
+def test_posting_and_flagging_are_throttled_per_member(world, settings_env):
+    """Gap: each thread or reply can mail every follower, yet a member could post without
+    bound. Past the hourly limit a post is 429 (with Retry-After) and stores nothing."""
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_FORUM_POSTS_PER_HOUR", "2")
+    settings_env.setenv("LECTERN_FORUM_FLAGS_PER_HOUR", "1")
+    reset_clients()
+    course = world["course"].id
+    poster, other = new_account(name="Prolific"), new_account(name="Quiet")
+    for member in (poster, other):
+        enrolled = invoke("progress", "POST", f"/v1/courses/{course}/enroll", token=member.token)
+        assert enrolled.status == 201
+    threads = f"/v1/courses/{course}/threads"
+    first = invoke(F, "POST", threads, token=poster.token, body={"title": "One", "body": "a"})
+    assert first.status == 201, first.body
+    replies = f"/v1/threads/{first.body['id']}/replies"
+    reply = invoke(F, "POST", replies, token=poster.token, body={"body": "b"})
+    assert reply.status == 201, reply.body
+    for path, body in ((threads, {"title": "Three", "body": "c"}), (replies, {"body": "d"})):
+        refused = invoke(F, "POST", path, token=poster.token, body=body)
+        assert refused.status == 429, refused.body
+        assert refused.body["type"].endswith("rate-limited") and refused.headers["retry-after"]
+    listed = invoke(F, "GET", threads, token=poster.token, query="limit=100")
+    assert [x["title"] for x in listed.body["items"] if x["author"]["name"] == "Prolific"] == [
+        "One"
+    ]
+    assert [r["body"] for r in invoke(F, "GET", replies, token=poster.token).body["items"]] == ["b"]
+    # Another member is not held back by them.
+    theirs = invoke(F, "POST", threads, token=other.token, body={"title": "Mine", "body": "e"})
+    assert theirs.status == 201
+
+    flag = {"reason": "spam"}
+    first_flag = f"/v1/threads/{theirs.body['id']}/flag"
+    assert invoke(F, "POST", first_flag, token=poster.token, body=flag).status == 202
+    second_flag = f"/v1/threads/{first.body['id']}/flag"
+    assert invoke(F, "POST", second_flag, token=other.token, body=flag).status == 202
+    assert invoke(F, "POST", second_flag, token=poster.token, body=flag).status == 429
