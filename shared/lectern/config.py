@@ -258,6 +258,8 @@ class StudySettings(SettingsGroup):
     # FSRS spreads review intervals of 3+ days by a few percent so cards learnt together
     # do not stay together; off gives the bare intervals (tests compare them).
     fuzz: bool = True
+    # The daily "cards are due" notification goes out at the first run after this hour.
+    reminder_hour_utc: int = Field(default=6, ge=0, le=23)
 
 
 class AssessmentSettings(SettingsGroup):
