@@ -60,6 +60,7 @@ def test_the_registry_holds_what_the_contexts_brought():
         "shares",
         "sessions",
         "uploads",
+        "study_reminders",
         "notification_digest",
         "audit_partitions",
         "audit_retention",
