@@ -22,7 +22,6 @@ import base64
 import uuid
 from collections.abc import Mapping
 from datetime import UTC
-from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -42,6 +41,7 @@ from lectern.billing.schemas import (
     SubscriptionPage,
 )
 from lectern.config import get_settings, polar_webhook_secret
+from lectern.core.cache import cached_client
 from lectern.core.pagination import keyset_rows
 from lectern.core.principal import Principal
 from lectern.errors import InvalidField, Unauthorized
@@ -53,7 +53,7 @@ MAX_SEATS = 10_000
 MAX_BODY_BYTES = 1_000_000
 
 
-@lru_cache(maxsize=4)
+@cached_client(maxsize=4)
 def _verifier(secret: str) -> Webhook:
     # Polar shows a plain secret; its SDKs hand it to Standard Webhooks base64-encoded.
     # A secret already in the spec's whsec_<base64> form is used as it is.

@@ -61,6 +61,8 @@ def test_the_registry_holds_what_the_contexts_brought():
         "sessions",
         "uploads",
         "notification_digest",
+        "team_invitations",
+        "billing_webhook_deliveries",
         "audit_partitions",
         "audit_retention",
         "backup",
