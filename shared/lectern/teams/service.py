@@ -342,6 +342,7 @@ def invite(
         role=data.role,
         invitee_id=invitee,
         invited_by=principal.user_id,
+        created_at=now,
         expires_at=now + timedelta(days=get_settings().teams.invitation_ttl_days),
     )
     db.add(invitation)
