@@ -21,7 +21,7 @@ def _team(db, owner, name="Team"):
     return create_team(db, owner.principal, TeamIn(name=name))
 
 
-def _invite(db, manager, team, email, role="member", ip="203.0.113.9"):
+def _invite(db, manager, team, email, role="member", *, ip="203.0.113.9"):
     from lectern.teams.schemas import InvitationIn
     from lectern.teams.service import invite
 
@@ -44,8 +44,8 @@ def _accept(db, account, token):
     return accept(db, account.principal, token)
 
 
-def _join(db, stack, owner, team, account, role="member"):
-    _invite(db, owner, team, account.user.email, role)
+def _join(db, stack, owner, team, account, *, role="member"):
+    _invite(db, owner, team, account.user.email, role=role)
     return _accept(db, account, _mailed_token(stack, account.user.email))
 
 
