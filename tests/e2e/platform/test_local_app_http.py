@@ -141,3 +141,20 @@ def test_the_local_app_runs_the_schedule_on_demand(base_url: str):
     summary = reply.json()
     assert {"partitions", "retention", "rollups", "leaderboards"} <= set(summary["tasks"])
     assert all(t["status"] in {"ok", "busy"} for t in summary["tasks"].values()), summary
+
+
+def test_local_billing_sample_posts_a_signed_delivery_to_the_local_app(
+    base_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from local import billing
+    from tests.factories import new_account
+
+    learner = new_account()
+    argv = ["local.billing", "sample", "subscription.active", "--user", learner.user.email]
+    monkeypatch.setattr("sys.argv", [*argv, "--url", base_url])
+    billing.main()
+    assert capsys.readouterr().out.startswith("202 ")
+    auth = {"authorization": f"Bearer {learner.token}"}
+    with httpx.Client(base_url=base_url, timeout=10, headers=auth) as http:
+        mine = http.get("/v1/me/subscription").json()
+    assert (mine["plan"], mine["source"], mine["status"]) == ("pro", "individual", "active")
