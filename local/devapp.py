@@ -80,4 +80,11 @@ def local_router(stack: LocalStack) -> APIRouter:
 
 
 def create_dev_app(stack: LocalStack) -> FastAPI:
-    return create_app(*all_routers(), local_router(stack), title="Lectern (local, all routes)")
+    from local.billing import accounts_router
+
+    return create_app(
+        *all_routers(),
+        local_router(stack),
+        accounts_router(),
+        title="Lectern (local, all routes)",
+    )

@@ -1,6 +1,6 @@
 """Demo data for the local stack: an admin, an instructor, a published course and a
-question bank to draw exams from (see README). Made through the services, so it obeys
-the same rules as data made through the API."""
+question bank to draw exams from, and a team with a subscription (see README). Made
+through the services, so it obeys the same rules as data made through the API."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from lectern.catalog.models import Course
 from lectern.core.principal import Principal, UserRole
 from lectern.identity.models import User
 from lectern.identity.service import create_account
+from lectern.teams.models import Team
 
 DEMO_PASSWORD = "lectern-demo-pass"  # noqa: S105 - printed at start-up; local stack only
 DEMO_ACCOUNTS = (
@@ -18,6 +19,9 @@ DEMO_ACCOUNTS = (
     ("instructor@lectern.local", "Ian Instructor", UserRole.instructor),
 )
 DEMO_COURSE = "How cells work"
+DEMO_TEAM = "Cell biology study group"
+# The team's subscription, as Polar's sample delivery sets it (local.billing).
+DEMO_SUBSCRIPTION = "sub_demo_team"
 DEMO_MODULES = (
     (
         "The cell",
@@ -192,8 +196,46 @@ def _seed_course(db: Session, instructor: Principal) -> None:
     create_questions(db, instructor, items)
 
 
+def _seed_team(db: Session, instructor: Principal, admin_id: object) -> None:
+    """The instructor's team (the admin an admin of it), following the demo course, on
+    the pro plan through a signed sample delivery, as Polar's would arrive."""
+    import uuid
+
+    from lectern.billing.service import handle_polar
+    from lectern.teams.models import TeamMember
+    from lectern.teams.schemas import TeamIn, TeamSettingsIn, TeamUpdateIn
+    from lectern.teams.service import create_team, update_team
+    from local.billing import signed, subscription_event
+
+    team = create_team(
+        db, instructor, TeamIn(name=DEMO_TEAM, description="Everyone taking the demo course.")
+    )
+    db.add(TeamMember(team_id=team.id, user_id=admin_id, role="admin"))
+    db.commit()
+    course_id = db.scalar(
+        select(Course.id).where(Course.owner_id == instructor.user_id, Course.title == DEMO_COURSE)
+    )
+    if course_id is not None:
+        update_team(
+            db,
+            instructor,
+            team.id,
+            TeamUpdateIn(settings=TeamSettingsIn(assigned_course_ids=[course_id])),
+        )
+    payload = subscription_event(
+        "subscription.active",
+        subscription_id=DEMO_SUBSCRIPTION,
+        user_id=instructor.user_id,
+        team_id=team.id,
+        seats=25,
+    )
+    body, headers = signed(payload, webhook_id=f"msg_seed_{uuid.uuid4().hex}")
+    handle_polar(db, body, headers)
+
+
 def seed(db: Session) -> list[str]:
-    """Create what is missing: demo accounts, then the demo course and question bank."""
+    """Create what is missing: demo accounts, then the demo course and question bank,
+    then the demo team and its subscription."""
     created = []
     for email, name, role in DEMO_ACCOUNTS:
         if db.scalar(select(User.id).where(User.email == email)) is None:
@@ -206,4 +248,10 @@ def seed(db: Session) -> list[str]:
         acting = Principal(instructor_id, UserRole.instructor, token_hash="")
         _seed_course(db, acting)
         created.append(DEMO_COURSE)
+    admin_id = db.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][0]))
+    if instructor_id and not db.scalar(
+        select(exists().where(Team.created_by == instructor_id, Team.name == DEMO_TEAM))
+    ):
+        _seed_team(db, Principal(instructor_id, UserRole.instructor, token_hash=""), admin_id)
+        created.append(DEMO_TEAM)
     return created

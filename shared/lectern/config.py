@@ -22,6 +22,8 @@ from lectern.core.secrets import secret_or_value
 LOCAL_KV_TOKEN = "lectern-local-kv-token"  # noqa: S105 - the embedded emulator's token, refused in AWS
 # Signs unsubscribe tokens locally and in tests only; in AWS the key is a secret.
 LOCAL_SIGNING_KEY = "lectern-local-signing-key"
+# The local stack's Polar webhook secret (Standard Webhooks form); refused outside local.
+LOCAL_POLAR_WEBHOOK_SECRET = "whsec_bGVjdGVybi1sb2NhbC13ZWJob29rLXNlY3JldA=="  # noqa: S105
 
 
 class SettingsGroup(BaseSettings):
@@ -327,6 +329,39 @@ class NotificationSettings(SettingsGroup):
     digest_hour_utc: int = Field(default=7, ge=0, le=23)
 
 
+class TeamSettings(SettingsGroup):
+    """Teams: the invitation mail's link and lifetime, and what sending them may cost."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_TEAMS_")
+
+    # The frontend page the invitation mail links to; it gets token= and POSTs it to
+    # /v1/team-invitations/accept once the invitee is signed in.
+    invitation_url: str = "http://localhost:3000/teams/accept"
+    invitation_ttl_days: int = Field(default=7, ge=1, le=30)
+    # Invitation mails per inviter, per source address and platform-wide, per hour.
+    invitations_per_user: int = Field(default=30, ge=1)
+    invitations_per_ip: int = Field(default=60, ge=1)
+    invitations_per_hour: int = Field(default=2000, ge=1)
+    # Expired or answered invitations are deleted this long after.
+    invitation_keep_days: int = Field(default=30, ge=1)
+
+
+class BillingSettings(SettingsGroup):
+    """Subscriptions (Polar): the webhook secret, and what each plan entitles to. The
+    plan's AI requests a month are ``ai.monthly_requests``."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_BILLING_")
+
+    # Polar's webhook secret (locally a fixed one), or the Secrets Manager secret holding it.
+    polar_webhook_secret: str | None = None
+    polar_webhook_secret_secret: str | None = None
+    # Seats of a team on each plan (a team subscription's own metadata.seats wins).
+    team_seats: dict[str, int] = Field(default_factory=lambda: {"free": 5, "pro": 50})
+    # An active subscription still entitles this long past its period's end, while the
+    # renewal's webhook is on its way.
+    renewal_grace_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+
+
 class AnalyticsSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_ANALYTICS_")
 
@@ -394,6 +429,8 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    teams: TeamSettings = Field(default_factory=TeamSettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     sharing: SharingSettings = Field(default_factory=SharingSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
@@ -412,6 +449,10 @@ class Settings(BaseSettings):
             raise ValueError("LECTERN_AWS_ENDPOINT_URL is for the local stack only")
         if not self.is_local and self.notifications.signing_key == LOCAL_SIGNING_KEY:
             raise ValueError("LECTERN_NOTIFICATIONS_SIGNING_KEY holds the local key outside local")
+        if not self.is_local and self.billing.polar_webhook_secret == LOCAL_POLAR_WEBHOOK_SECRET:
+            raise ValueError(
+                "LECTERN_BILLING_POLAR_WEBHOOK_SECRET holds the local one outside local"
+            )
         return self
 
 
@@ -450,3 +491,15 @@ def signing_key(settings: Settings) -> bytes:
         setting="LECTERN_NOTIFICATIONS_SIGNING_KEY",
         max_age=settings.aws.secret_max_age_seconds,
     ).encode()
+
+
+def polar_webhook_secret(settings: Settings) -> str:
+    """Polar's webhook secret: the secret in AWS, a fixed one locally."""
+    local = LOCAL_POLAR_WEBHOOK_SECRET if settings.is_local else None
+    return secret_or_value(
+        secret=settings.billing.polar_webhook_secret_secret,
+        value=settings.billing.polar_webhook_secret or local,
+        dependency="billing-webhook-secret",
+        setting="LECTERN_BILLING_POLAR_WEBHOOK_SECRET",
+        max_age=settings.aws.secret_max_age_seconds,
+    )

@@ -19,9 +19,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lectern.ai.models import AiUsage
+from lectern.billing.entitlements import user_plan
 from lectern.config import get_settings
 from lectern.errors import BudgetExhausted, RateLimited
-from lectern.identity.models import Profile, User
+from lectern.identity.models import User
 from lectern.observability import count, get_logger
 
 # US cents per 1,000 input and output tokens (Bedrock on-demand list prices, us-east-1).
@@ -71,14 +72,14 @@ def seconds_to_next_month(now: datetime) -> int:
 
 
 def monthly_limit(db: Session, user_id: uuid.UUID) -> int:
-    """The plan's monthly requests once the address is verified; the trial's before."""
+    """The plan's monthly requests once the address is verified; the trial's before.
+    The plan is the user's entitlement now (``lectern.billing.entitlements``): their
+    profile's, their own subscription's, or a subscribed team's, whichever gives most."""
     row = db.execute(
-        select(Profile.plan, User.email_verified_at)
-        .join(User, User.id == Profile.user_id)
-        .where(Profile.user_id == user_id)
+        select(User.email_verified_at).where(User.id == user_id, User.deleted_at.is_(None))
     ).one_or_none()
     settings = get_settings().ai
-    plan_limit = settings.monthly_requests.get(row.plan if row else "free", 0)
+    plan_limit = settings.monthly_requests.get(user_plan(db, user_id).plan, 0)
     if row is None or row.email_verified_at is None:
         return min(plan_limit, settings.trial_monthly_requests)
     return plan_limit

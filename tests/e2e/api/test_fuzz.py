@@ -142,6 +142,7 @@ def _id_kind(path: str) -> str | None:
         "quizzes": "quiz",
         "study": "study_item",
         "ai": "chat",
+        "teams": "team",
     }.get(segment)
 
 
@@ -413,6 +414,16 @@ def _seed(client: TestClient) -> World:
         "learner", "POST", "/v1/study/items", {"type": "flashcard", "front": "ATP?", "back": "Yes"}
     )
     chat = call("learner", "POST", "/v1/ai/chats", {"course_id": course["id"]})
+    # The learner's team, following the live course; the admin reads it, the instructor
+    # is outside it.
+    team = call("learner", "POST", "/v1/teams", {"name": "Fuzz team"})
+    call(
+        "learner",
+        "PATCH",
+        f"/v1/teams/{team['id']}",
+        {"settings": {"assigned_course_ids": [course["id"]]}},
+        status=200,
+    )
     # The learner's is uploaded, so completing and downloading it can succeed.
     upload = documents[0]["upload"]
     assert httpx.put(upload["url"], content=_NOTES, headers=upload["headers"]).is_success
@@ -436,6 +447,7 @@ def _seed(client: TestClient) -> World:
             "quiz": [quiz["id"]],
             "study_item": [card["id"]],
             "chat": [chat["id"]],
+            "team": [team["id"]],
         },
     )
 

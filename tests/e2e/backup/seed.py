@@ -142,6 +142,57 @@ def seed_everything() -> None:
         200,
     )
     _seed_community(world, learner, instructor, admin)
+    _seed_teams_billing(world, learner, admin)
+
+
+def _seed_teams_billing(world: Any, learner: Any, admin: Any) -> None:
+    """A team of the learner's (the admin a member), following the live course, an open
+    invitation, and a team subscription from a signed delivery."""
+    from lectern.db.engine import get_sessionmaker
+    from lectern.teams.models import TeamMember
+    from local.billing import signed, subscription_event
+
+    team = _ok(invoke("teams", "POST", "/v1/teams", token=learner.token, body={"name": "Seed"}))
+    with get_sessionmaker()() as db:
+        db.add(TeamMember(team_id=uuid.UUID(team["id"]), user_id=admin.id, role="member"))
+        db.commit()
+    _ok(
+        invoke(
+            "teams",
+            "PATCH",
+            f"/v1/teams/{team['id']}",
+            token=learner.token,
+            body={"settings": {"assigned_course_ids": [world.live["id"]]}},
+        ),
+        200,
+    )
+    _ok(
+        invoke(
+            "teams",
+            "POST",
+            f"/v1/teams/{team['id']}/invitations",
+            token=learner.token,
+            body={"email": f"seed-invitee-{uuid.uuid4().hex[:8]}@example.com"},
+        )
+    )
+    body, headers = signed(
+        subscription_event(
+            "subscription.active",
+            subscription_id=f"sub_seed_{uuid.uuid4().hex}",
+            user_id=learner.id,
+            team_id=team["id"],
+        )
+    )
+    _ok(
+        invoke(
+            "billing",
+            "POST",
+            "/v1/billing/webhooks/polar",
+            raw_body=body.decode(),
+            headers=headers,
+        ),
+        202,
+    )
 
 
 def _seed_community(world: Any, learner: Any, instructor: Any, admin: Any) -> None:

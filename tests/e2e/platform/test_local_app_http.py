@@ -110,6 +110,30 @@ def test_demo_course_and_question_bank_are_usable_after_seeding(base_url: str, s
         assert len({q["id"] for q in exam.json()["questions"]}) == min(5, len(DEMO_QUESTIONS))
 
 
+def test_the_demo_team_is_on_the_pro_plan_after_seeding(base_url: str, stack: LocalStack):
+    from lectern.db.engine import get_sessionmaker
+    from local.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TEAM, seed
+
+    with get_sessionmaker()() as db:
+        seed(db)
+    with httpx.Client(base_url=base_url, timeout=10) as http:
+        login = http.post(
+            "/v1/auth/login", json={"email": DEMO_ACCOUNTS[1][0], "password": DEMO_PASSWORD}
+        )
+        auth = {"authorization": f"Bearer {login.json()['session']['token']}"}
+        teams = http.get("/v1/me/teams", headers=auth).json()["items"]
+        [team] = [t for t in teams if t["name"] == DEMO_TEAM]
+        assert (team["my_role"], team["plan"], team["seats"], team["member_count"]) == (
+            "owner",
+            "pro",
+            25,
+            2,
+        )
+        assert len(team["settings"]["assigned_course_ids"]) == 1
+        mine = http.get("/v1/me/subscription", headers=auth).json()
+        assert (mine["plan"], mine["source"]) == ("pro", "team")
+
+
 def test_the_local_app_runs_the_schedule_on_demand(base_url: str):
     with httpx.Client(base_url=base_url, timeout=60) as http:
         reply = http.post("/_local/aggregate")
@@ -117,3 +141,20 @@ def test_the_local_app_runs_the_schedule_on_demand(base_url: str):
     summary = reply.json()
     assert {"partitions", "retention", "rollups", "leaderboards"} <= set(summary["tasks"])
     assert all(t["status"] in {"ok", "busy"} for t in summary["tasks"].values()), summary
+
+
+def test_local_billing_sample_posts_a_signed_delivery_to_the_local_app(
+    base_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from local import billing
+    from tests.factories import new_account
+
+    learner = new_account()
+    argv = ["local.billing", "sample", "subscription.active", "--user", learner.user.email]
+    monkeypatch.setattr("sys.argv", [*argv, "--url", base_url])
+    billing.main()
+    assert capsys.readouterr().out.startswith("202 ")
+    auth = {"authorization": f"Bearer {learner.token}"}
+    with httpx.Client(base_url=base_url, timeout=10, headers=auth) as http:
+        mine = http.get("/v1/me/subscription").json()
+    assert (mine["plan"], mine["source"], mine["status"]) == ("pro", "individual", "active")

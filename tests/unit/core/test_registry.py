@@ -62,6 +62,8 @@ def test_the_registry_holds_what_the_contexts_brought():
         "uploads",
         "study_reminders",
         "notification_digest",
+        "team_invitations",
+        "billing_webhook_deliveries",
         "audit_partitions",
         "audit_retention",
         "backup",

@@ -1,0 +1,1 @@
+"""Subscriptions from Polar's webhooks, and the entitlements their plans give."""

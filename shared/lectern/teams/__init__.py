@@ -1,0 +1,1 @@
+"""Teams: members with roles, assigned courses, seats, and invitations by mail."""
