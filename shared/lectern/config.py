@@ -314,6 +314,24 @@ class NotificationSettings(SettingsGroup):
     digest_hour_utc: int = Field(default=7, ge=0, le=23)
 
 
+class BadgeSettings(SettingsGroup):
+    """Open Badges credentials: the issuer's Ed25519 key and the URLs they name."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_BADGES_")
+
+    # The PKCS#8 PEM of the Ed25519 key, or the secret holding it (AWS). Locally, with
+    # neither set, a key made on first use in this file.
+    signing_key: str | None = None
+    signing_key_secret: str | None = None
+    signing_key_file: str = ".local-data/badges-signing-key.pem"
+    # The API's public base: credentials, achievements and the issuer profile are URLs
+    # under it.
+    base_url: str = Field(default="http://localhost:8000", pattern=r"^https?://[^/\s]+(/[^\s]*)?$")
+    issuer_name: str = Field(default="Lectern", min_length=1, max_length=200)
+    # The issuer's home page, shown to whoever checks a badge.
+    issuer_homepage: str = "http://localhost:3000"
+
+
 class AnalyticsSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_ANALYTICS_")
 
@@ -380,6 +398,7 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    badges: BadgeSettings = Field(default_factory=BadgeSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     sharing: SharingSettings = Field(default_factory=SharingSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)

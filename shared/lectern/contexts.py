@@ -17,6 +17,8 @@ INSTALLED: tuple[str, ...] = (
     "lectern.notifications.context",
     "lectern.forums.context",
     "lectern.meetings.context",
+    "lectern.challenges.context",
+    "lectern.badges.context",
     "lectern.search.context",
     "lectern.audit.context",
     "lectern.backup.context",

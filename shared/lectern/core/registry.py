@@ -11,6 +11,8 @@ A context declares one ``Context`` in ``lectern/<context>/context.py``, and
 - the outbox relay (``lectern.core.relay``) delivers every registered relay topic;
 - notification preferences and producers know every registered notification type;
 - the audit trail (``lectern.audit``) records only registered actions;
+- activity (``lectern.core.activity``: XP paid, answers, lessons) reaches every
+  registered activity hook, in the transaction of the work;
 - Alembic and the tests import every context's models.
 
 The declarations are plain data with dotted ``"module:attribute"`` references, so reading
@@ -150,6 +152,19 @@ class AuditAction:
 
 
 @dataclass(frozen=True)
+class ActivityHook:
+    """A function told of kinds of learner activity in the transaction that records it:
+    ``fn(db, activities) -> None`` with the ``lectern.core.activity.Activity`` items of
+    its ``kinds`` (``xp``, ``correct_answer``, ``lesson_completed``, ``course_completed``
+    ...) that one call recorded, all at once. It must be cheap (one statement for the
+    lot), and idempotent by each activity's ``source_id``: a retried request reports the
+    same activity again."""
+
+    kinds: tuple[str, ...]
+    run: str
+
+
+@dataclass(frozen=True)
 class Context:
     name: str
     models: str | None = None
@@ -168,6 +183,7 @@ class Context:
     # ``fn(db, user_id) -> None``, run in the erasure's transaction: for rows that stay
     # but hold personal fields (the audit trail keeps its rows, without them).
     erasure_hooks: tuple[str, ...] = ()
+    activity_hooks: tuple[ActivityHook, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,6 +246,10 @@ class Registry:
     @property
     def erasure_hooks(self) -> tuple[str, ...]:
         return tuple(h for c in self.contexts for h in c.erasure_hooks)
+
+    @property
+    def activity_hooks(self) -> tuple[ActivityHook, ...]:
+        return tuple(h for c in self.contexts for h in c.activity_hooks)
 
     def load_models(self) -> None:
         """Import every context's models, so ``Base.metadata`` is complete."""
