@@ -86,6 +86,7 @@ def copy_to_kv(challenge_id: uuid.UUID) -> None:
 def measure(challenge_id: uuid.UUID, runs: int) -> tuple[dict[str, tuple[float, float]], int]:
     from sqlalchemy import text
 
+    from lectern.challenges import boards
     from lectern.challenges.service import leaderboard
     from lectern.core.principal import Principal, UserRole
     from lectern.db.engine import get_engine, get_sessionmaker
@@ -131,9 +132,15 @@ def measure(challenge_id: uuid.UUID, runs: int) -> tuple[dict[str, tuple[float, 
         assert len(top) == 100
         return int(rank)
 
+    def kv_only(user_id: uuid.UUID) -> int:
+        mine = boards.standing(challenge_id, user_id, 100)
+        assert mine.rank is not None
+        return mine.rank
+
     results = {}
     ranks: dict[str, list[int]] = {}
     for name, fn in (
+        ("sorted set only", kv_only),
         ("sorted set (service)", via_service),
         ("postgres ORDER BY + count", via_postgres),
     ):
@@ -147,7 +154,11 @@ def measure(challenge_id: uuid.UUID, runs: int) -> tuple[dict[str, tuple[float, 
         times.sort()
         results[name] = (statistics.median(times), times[int(len(times) * 0.95) - 1])
     # Both order ties by user id, descending: the same ranks.
-    assert ranks["sorted set (service)"] == ranks["postgres ORDER BY + count"]
+    assert (
+        ranks["sorted set (service)"]
+        == ranks["postgres ORDER BY + count"]
+        == ranks["sorted set only"]
+    )
     return results, len(sample)
 
 

@@ -31,7 +31,7 @@ from lectern.challenges.schemas import (
 )
 from lectern.core.pagination import keyset_rows
 from lectern.core.principal import Principal
-from lectern.errors import Conflict, DependencyUnavailable, InvalidField
+from lectern.errors import Conflict, DependencyUnavailable, InvalidField, NotFound
 from lectern.identity.models import DELETED_USER_NAME, Profile
 from lectern.observability import count, get_logger
 
@@ -197,43 +197,60 @@ _PG_SIZE = text(
 
 
 def _standing_from_postgres(
-    db: Session, challenge_id: uuid.UUID, entry: ChallengeEntry | None, visible: bool, limit: int
+    db: Session, challenge_id: uuid.UUID, user_id: uuid.UUID, score: int | None, limit: int
 ) -> boards.Standing:
     top = [(r.user_id, r.score) for r in db.execute(_PG_TOP, {"c": challenge_id, "n": limit})]
+    visible = db.scalar(select(Profile.leaderboard_visible).where(Profile.user_id == user_id))
     rank = None
-    if entry is not None and visible:
+    if score is not None and visible:
         rank = int(
-            db.execute(
-                _PG_RANK, {"c": challenge_id, "score": entry.score, "u": entry.user_id}
-            ).scalar_one()
+            db.execute(_PG_RANK, {"c": challenge_id, "score": score, "u": user_id}).scalar_one()
         )
     size = int(db.execute(_PG_SIZE, {"c": challenge_id}).scalar_one())
-    return boards.Standing(top=top, rank=rank, score=entry.score if entry else None, size=size)
+    return boards.Standing(top=top, rank=rank, score=score, size=size)
 
 
 def leaderboard(
     db: Session, principal: Principal, challenge_id: uuid.UUID, *, limit: int
 ) -> ChallengeBoardOut:
-    """Top ``limit`` and the caller's standing: one KV call and one query for names."""
-    challenge = access.challenge_for_view(db, principal, challenge_id)
-    entry = db.get(ChallengeEntry, (challenge_id, principal.user_id))
+    """Top ``limit`` and the caller's standing: one query for the challenge (with its
+    course's visibility) and the caller's entry, one KV call, one query for names."""
+    head = db.execute(
+        select(
+            Challenge.ends_at,
+            Challenge.course_id,
+            Course.published_at,
+            Course.owner_id,
+            ChallengeEntry.score,
+            ChallengeEntry.completed_at,
+        )
+        .outerjoin(Course, Course.id == Challenge.course_id)
+        .outerjoin(
+            ChallengeEntry,
+            and_(
+                ChallengeEntry.challenge_id == Challenge.id,
+                ChallengeEntry.user_id == principal.user_id,
+            ),
+        )
+        .where(Challenge.id == challenge_id)
+    ).one_or_none()
+    if head is None or not access.may_see(
+        principal, head.course_id, head.published_at, head.owner_id
+    ):
+        raise NotFound(access.CHALLENGE_NOT_FOUND)
+    joined = head.score is not None
     try:
         standing = boards.standing(challenge_id, principal.user_id, limit)
         if standing.size == 0 and db.scalar(
             select(ChallengeEntry.user_id).where(ChallengeEntry.challenge_id == challenge_id)
         ):
             # The set is gone (flushed, or expired after the challenge): from Postgres.
-            boards.rebuild(db, challenge_id, challenge.ends_at)
+            boards.rebuild(db, challenge_id, head.ends_at)
             standing = boards.standing(challenge_id, principal.user_id, limit)
     except DependencyUnavailable as exc:
         logger.warning("challenge board from postgres", extra={"reason": str(exc)})
         count("ChallengeBoardFromPostgres")
-        visible = bool(
-            db.scalar(
-                select(Profile.leaderboard_visible).where(Profile.user_id == principal.user_id)
-            )
-        )
-        standing = _standing_from_postgres(db, challenge_id, entry, visible, limit)
+        standing = _standing_from_postgres(db, challenge_id, principal.user_id, head.score, limit)
     names: dict[uuid.UUID, tuple[str, bool]] = {}
     if standing.top:
         names = {
@@ -261,9 +278,9 @@ def leaderboard(
         participants=standing.size,
         entries=entries,
         me=MyStandingOut(
-            joined=entry is not None,
-            rank=standing.rank if entry is not None else None,
-            score=entry.score if entry is not None else None,
-            completed_at=entry.completed_at if entry is not None else None,
+            joined=joined,
+            rank=standing.rank if joined else None,
+            score=head.score,
+            completed_at=head.completed_at,
         ),
     )
