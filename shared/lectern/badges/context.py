@@ -13,7 +13,8 @@ CONTEXT = Context(
         ActivityHook(
             # lectern.core.activity's kinds
             ("xp", "course_completed", "challenge_completed"),
-            "lectern.badges.rules:on_activity",
+            "badge_award",  # migration 0020
+            "lectern.badges.rules:after_award",
         ),
     ),
 )

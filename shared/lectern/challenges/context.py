@@ -28,7 +28,8 @@ CONTEXT = Context(
         ActivityHook(
             # lectern.core.activity's kinds
             ("xp", "correct_answer", "lesson_completed"),
-            "lectern.challenges.scoring:on_activity",
+            "challenge_credit",  # migration 0020
+            "lectern.challenges.scoring:after_credit",
         ),
     ),
 )

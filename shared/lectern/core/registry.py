@@ -23,6 +23,7 @@ types does not pay for the search loaders.
 from __future__ import annotations
 
 import importlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -153,15 +154,30 @@ class AuditAction:
 
 @dataclass(frozen=True)
 class ActivityHook:
-    """A function told of kinds of learner activity in the transaction that records it:
-    ``fn(db, activities) -> None`` with the ``lectern.core.activity.Activity`` items of
-    its ``kinds`` (``xp``, ``correct_answer``, ``lesson_completed``, ``course_completed``
-    ...) that one call recorded, all at once. It must be cheap (one statement for the
-    lot), and idempotent by each activity's ``source_id``: a retried request reports the
-    same activity again."""
+    """What a context does with learner activity, in the transaction that records it
+    (``lectern.core.activity``).
+
+    ``function`` names a SQL function of the context's migration, called with the
+    activity of one ``record`` call as arrays (``kinds text[], users uuid[], sources
+    uuid[], amounts integer[], ats timestamptz[], courses uuid[], subjects uuid[], xp
+    integer[], streaks integer[]``) and returning ``jsonb``: an array of what it did, or
+    null for nothing. Every hook of a call runs in one statement, so activity costs one
+    round trip whatever listens, and each function's plans are cached in the session.
+    It must be idempotent by each activity's source: a retried request reports the same
+    activity again. ``then(db, results)`` runs in Python afterwards, only when the
+    function did something (a notification, a copy for after the commit). ``kinds`` are
+    the kinds it reads: a call with none of them skips it."""
 
     kinds: tuple[str, ...]
-    run: str
+    function: str
+    then: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _SQL_NAME.fullmatch(self.function):
+            raise ValueError(f"not a SQL function name: {self.function!r}")
+
+
+_SQL_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)

@@ -124,8 +124,8 @@ def test_an_earned_badge_is_a_verifiable_open_badges_credential_until_revoked():
     assert badge["criteria"].startswith("Complete every lesson of the course")
 
     mine = _ok(invoke("badges", "GET", "/v1/me/badges", token=learner.token), 200)["items"]
-    assert [m["badge"]["id"] for m in mine] == [badge["id"]]
-    assertion_id = mine[0]["assertion_id"]
+    # (Badges other tests made for any course or some XP may be earned too.)
+    assertion_id = next(m["assertion_id"] for m in mine if m["badge"]["id"] == badge["id"])
 
     reply = invoke("badges", "GET", f"/v1/badges/assertions/{assertion_id}")  # no sign-in
     assert reply.status == 200, reply.body
@@ -151,7 +151,8 @@ def test_an_earned_badge_is_a_verifiable_open_badges_credential_until_revoked():
         invoke("badges", "DELETE", f"/v1/badges/assertions/{assertion_id}", token=author.token), 204
     )
     assert invoke("badges", "GET", f"/v1/badges/assertions/{assertion_id}").status == 404
-    assert _ok(invoke("badges", "GET", "/v1/me/badges", token=learner.token), 200)["items"] == []
+    left = _ok(invoke("badges", "GET", "/v1/me/badges", token=learner.token), 200)["items"]
+    assert badge["id"] not in [m["badge"]["id"] for m in left]
 
 
 def test_unknown_assertion_is_404_and_bad_rules_are_422_naming_the_field():

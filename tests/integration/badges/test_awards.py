@@ -48,7 +48,7 @@ def _notified(db, user_id, kind="badge_awarded"):
 
 
 def test_a_rule_met_by_two_concurrent_activities_awards_once(db):
-    from lectern.badges import rules
+    from lectern.core import activity
     from lectern.core.activity import XP, Activity
     from lectern.db.engine import get_sessionmaker
 
@@ -62,7 +62,7 @@ def test_a_rule_met_by_two_concurrent_activities_awards_once(db):
         try:
             with get_sessionmaker()() as session:
                 start.wait(timeout=10)
-                rules.on_activity(
+                activity.record(
                     session, [Activity(XP, learner.id, uuid.uuid4(), amount=10, xp_total=total)]
                 )
                 time.sleep(0.3)  # both in flight: the second waits on the first's row
@@ -103,7 +103,10 @@ def test_thresholds_courses_and_the_salted_identity(db):
         assert len(_awards(db, badge.id, learner.id)) == 1, badge.name
     assert not _awards(db, far.id, learner.id)
     complete_lesson(db, learner.principal, lessons[1].id)  # a retry awards nothing more
-    assert _notified(db, learner.id) == 4
+    from lectern.badges.models import BadgeAward
+
+    held = db.scalar(select(func.count()).where(BadgeAward.user_id == learner.id))
+    assert _notified(db, learner.id) == held >= 4  # each award announced once
 
     award = _awards(db, finisher.id, learner.id)[0]
     import hashlib
@@ -119,9 +122,9 @@ def test_thresholds_courses_and_the_salted_identity(db):
 
 
 def test_a_challenge_awards_its_badge_and_challenge_rules_on_reaching_the_target(db):
-    from lectern.challenges import scoring
     from lectern.challenges.schemas import ChallengeIn
     from lectern.challenges.service import create, join
+    from lectern.core import activity
     from lectern.core.activity import XP, Activity
 
     author = make_account(db, "instructor")
@@ -143,10 +146,10 @@ def test_a_challenge_awards_its_badge_and_challenge_rules_on_reaching_the_target
     own = _badge(db, author, {"type": "challenge_completed", "challenge_id": str(challenge.id)})
     learner = make_account(db)
     join(db, learner.principal, challenge.id)
-    scoring.on_activity(db, [Activity(XP, learner.id, uuid.uuid4(), amount=20)])
+    activity.record(db, [Activity(XP, learner.id, uuid.uuid4(), amount=20)])
     db.commit()
     assert not _awards(db, own.id, learner.id)
-    scoring.on_activity(db, [Activity(XP, learner.id, uuid.uuid4(), amount=20)])
+    activity.record(db, [Activity(XP, learner.id, uuid.uuid4(), amount=20)])
     db.commit()
     for badge_id in (prize.id, own.id, challenge.badge_id):
         assert len(_awards(db, badge_id, learner.id)) == 1
@@ -154,10 +157,10 @@ def test_a_challenge_awards_its_badge_and_challenge_rules_on_reaching_the_target
 
 
 def test_entries_and_badges_are_exported_and_erased(db):
-    from lectern.badges import rules
-    from lectern.challenges import boards, scoring
+    from lectern.challenges import boards
     from lectern.challenges.schemas import ChallengeIn
     from lectern.challenges.service import create, join
+    from lectern.core import activity
     from lectern.core.activity import XP, Activity
     from lectern.identity.service import delete_me, export_me
 
@@ -179,8 +182,8 @@ def test_entries_and_badges_are_exported_and_erased(db):
     learner = make_account(db)
     join(db, learner.principal, challenge.id)
     told = [Activity(XP, learner.id, uuid.uuid4(), amount=9, xp_total=9)]
-    scoring.on_activity(db, told)
-    rules.on_activity(db, told)
+    activity.record(db, told)
+    activity.record(db, told)
     db.commit()
     assert boards.standing(challenge.id, learner.id, 10).score == 9
 

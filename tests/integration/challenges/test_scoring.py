@@ -104,8 +104,8 @@ def test_200_concurrent_activities_across_20_learners_leave_every_score_exact(db
 
 
 def test_a_replayed_activity_counts_once(db):
-    from lectern.challenges import scoring
     from lectern.challenges.service import join
+    from lectern.core import activity
     from lectern.core.activity import XP, Activity
 
     author = make_account(db, "instructor")
@@ -114,9 +114,9 @@ def test_a_replayed_activity_counts_once(db):
     join(db, learner.principal, challenge.id)
     source = uuid.uuid4()
     told = Activity(XP, learner.id, source, amount=7)
-    scoring.on_activity(db, [told, told])
+    activity.record(db, [told, told])
     db.commit()
-    scoring.on_activity(db, [told])
+    activity.record(db, [told])
     db.commit()
     assert _entry(db, challenge.id, learner.id).score == 7
 
@@ -235,8 +235,9 @@ def test_join_refuses_an_ended_challenge_and_a_second_join(db):
 
 
 def test_the_board_ranks_keeps_hidden_learners_off_and_is_rebuilt_from_postgres(db):
-    from lectern.challenges import boards, scoring
+    from lectern.challenges import boards
     from lectern.challenges.service import join, leaderboard
+    from lectern.core import activity
     from lectern.core.activity import XP, Activity
     from lectern.identity.models import Profile
     from lectern.kv.factory import get_kv
@@ -249,7 +250,7 @@ def test_the_board_ranks_keeps_hidden_learners_off_and_is_rebuilt_from_postgres(
     db.commit()
     for i, learner in enumerate(learners):
         join(db, learner.principal, challenge.id)
-        scoring.on_activity(db, [Activity(XP, learner.id, uuid.uuid4(), amount=10 * (i + 1))])
+        activity.record(db, [Activity(XP, learner.id, uuid.uuid4(), amount=10 * (i + 1))])
         db.commit()
     board = leaderboard(db, learners[0].principal, challenge.id, limit=100)
     assert [(e.name, e.score) for e in board.entries] == [
