@@ -25,7 +25,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, text
@@ -69,17 +68,23 @@ class Activity:
 Then = Callable[[Session, list[dict[str, Any]]], None]
 
 
-@lru_cache(maxsize=64)
+# Built once per process: the registry does not change while it runs.
+_THENS: dict[str, Then] = {}
+_STATEMENTS: dict[tuple[str, ...], TextClause] = {}
+
+
 def _then(reference: str) -> Then:
-    fn: Then = resolve(reference)
-    return fn
+    if reference not in _THENS:
+        _THENS[reference] = resolve(reference)
+    return _THENS[reference]
 
 
-@lru_cache(maxsize=64)
 def _statement(functions: tuple[str, ...]) -> TextClause:
-    # The names are checked identifiers (ActivityHook), not input.
-    calls = ", ".join(f"{name}({_ARGUMENTS}) AS h{i}" for i, name in enumerate(functions))
-    return text(f"SELECT {calls}")
+    if functions not in _STATEMENTS:
+        # The names are checked identifiers (ActivityHook), not input.
+        calls = ", ".join(f"{n}({_ARGUMENTS}) AS h{i}" for i, n in enumerate(functions))
+        _STATEMENTS[functions] = text(f"SELECT {calls}")
+    return _STATEMENTS[functions]
 
 
 def _arrays(activities: list[Activity]) -> dict[str, Any]:

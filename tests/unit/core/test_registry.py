@@ -61,6 +61,7 @@ def test_the_registry_holds_what_the_contexts_brought():
         "sessions",
         "uploads",
         "notification_digest",
+        "challenge_boards",
         "audit_partitions",
         "audit_retention",
         "backup",
@@ -81,6 +82,10 @@ def test_the_registry_holds_what_the_contexts_brought():
         "progress.learner_read",
     }
     assert sorted(registry.searchable) == ["course", "lesson", "question", "thread"]
+    assert [(h.kinds, h.function) for h in registry.activity_hooks] == [
+        (("xp", "correct_answer", "lesson_completed"), "challenge_credit"),
+        (("xp", "course_completed", "challenge_completed"), "badge_award"),
+    ]
     assert registry.server_events == {
         "course_enrolled",
         "lesson_completed",
