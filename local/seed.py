@@ -1,6 +1,7 @@
-"""Demo data for the local stack: an admin, an instructor, a published course and a
-question bank to draw exams from, and a team with a subscription (see README). Made
-through the services, so it obeys the same rules as data made through the API."""
+"""Demo data for the local stack: an admin, an instructor, a published course, a
+question bank to draw exams from, a team with a subscription, a month-long challenge on
+the course and badges for it (see README). Made through the services, so it obeys the
+same rules as data made through the API."""
 
 from __future__ import annotations
 
@@ -233,6 +234,74 @@ def _seed_team(db: Session, instructor: Principal, admin_id: object) -> None:
     handle_polar(db, body, headers)
 
 
+DEMO_CHALLENGE = "Cell sprint"
+
+
+def _seed_challenge_and_badges(db: Session, instructor: Principal) -> None:
+    """A challenge running for 30 days from the first start, with its own badge, and
+    badges for finishing the course, a 3-day streak and 100 XP."""
+    from datetime import UTC, datetime, timedelta
+
+    from lectern.badges import service as badges
+    from lectern.badges.schemas import BadgeIn
+    from lectern.challenges import service as challenges
+    from lectern.challenges.schemas import ChallengeIn
+
+    course_id = db.scalar(
+        select(Course.id).where(Course.owner_id == instructor.user_id, Course.title == DEMO_COURSE)
+    )
+    if course_id is None:
+        return
+
+    def badge(name: str, description: str, rule: dict[str, object]) -> BadgeIn:
+        return BadgeIn.model_validate({"name": name, "description": description, "rule": rule})
+
+    finisher = badges.create(
+        db,
+        instructor,
+        badge(
+            "Cell sprinter",
+            "Reached the target of the Cell sprint.",
+            {"type": "challenge_completed"},
+        ),
+    )
+    badges.create(
+        db,
+        instructor,
+        badge(
+            "Cell biologist",
+            "Completed every lesson of How cells work.",
+            {"type": "course_completed", "course_id": str(course_id)},
+        ),
+    )
+    badges.create(
+        db,
+        instructor,
+        badge(
+            "Three in a row", "Learned three days running.", {"type": "streak_days", "threshold": 3}
+        ),
+    )
+    badges.create(
+        db, instructor, badge("First hundred", "Earned 100 XP.", {"type": "xp", "threshold": 100})
+    )
+    now = datetime.now(UTC)
+    challenges.create(
+        db,
+        instructor,
+        ChallengeIn(
+            title=DEMO_CHALLENGE,
+            description="Complete four lessons of How cells work in 30 days.",
+            difficulty="easy",
+            starts_at=now,
+            ends_at=now + timedelta(days=30),
+            metric="lessons_completed",
+            course_id=course_id,
+            target=4,
+            badge_id=finisher.id,
+        ),
+    )
+
+
 def seed(db: Session) -> list[str]:
     """Create what is missing: demo accounts, then the demo course and question bank,
     then the demo team and its subscription."""
@@ -254,4 +323,10 @@ def seed(db: Session) -> list[str]:
     ):
         _seed_team(db, Principal(instructor_id, UserRole.instructor, token_hash=""), admin_id)
         created.append(DEMO_TEAM)
+    from lectern.challenges.models import Challenge
+
+    if instructor_id and not db.scalar(select(exists().where(Challenge.title == DEMO_CHALLENGE))):
+        acting = Principal(instructor_id, UserRole.instructor, token_hash="")
+        _seed_challenge_and_badges(db, acting)
+        created.append(DEMO_CHALLENGE)
     return created

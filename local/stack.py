@@ -112,6 +112,8 @@ class LocalStack:
             "LECTERN_AWS_ENDPOINT_URL": aws_url,
             "LECTERN_AWS_REGION": REGION,
             "LECTERN_MAIL_SENDER": MAIL_SENDER,
+            # The badge issuer's Ed25519 key, made there on first use.
+            "LECTERN_BADGES_SIGNING_KEY_FILE": str(root / "badges-signing-key.pem"),
             # moto accepts any keys; fixed ones keep real credentials from ever being used.
             "AWS_ACCESS_KEY_ID": "lectern-local",
             "AWS_SECRET_ACCESS_KEY": "lectern-local",

@@ -362,6 +362,24 @@ class BillingSettings(SettingsGroup):
     renewal_grace_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
 
 
+class BadgeSettings(SettingsGroup):
+    """Open Badges credentials: the issuer's Ed25519 key and the URLs they name."""
+
+    model_config = SettingsConfigDict(env_prefix="LECTERN_BADGES_")
+
+    # The PKCS#8 PEM of the Ed25519 key, or the secret holding it (AWS). Locally, with
+    # neither set, a key made on first use in this file.
+    signing_key: str | None = None
+    signing_key_secret: str | None = None
+    signing_key_file: str = ".local-data/badges-signing-key.pem"
+    # The API's public base: credentials, achievements and the issuer profile are URLs
+    # under it.
+    base_url: str = Field(default="http://localhost:8000", pattern=r"^https?://[^/\s]+(/[^\s]*)?$")
+    issuer_name: str = Field(default="Lectern", min_length=1, max_length=200)
+    # The issuer's home page, shown to whoever checks a badge.
+    issuer_homepage: str = "http://localhost:3000"
+
+
 class AnalyticsSettings(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="LECTERN_ANALYTICS_")
 
@@ -431,6 +449,8 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     teams: TeamSettings = Field(default_factory=TeamSettings)
     billing: BillingSettings = Field(default_factory=BillingSettings)
+
+    badges: BadgeSettings = Field(default_factory=BadgeSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     sharing: SharingSettings = Field(default_factory=SharingSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)

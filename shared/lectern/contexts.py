@@ -19,6 +19,8 @@ INSTALLED: tuple[str, ...] = (
     "lectern.meetings.context",
     "lectern.teams.context",
     "lectern.billing.context",
+    "lectern.challenges.context",
+    "lectern.badges.context",
     "lectern.search.context",
     "lectern.audit.context",
     "lectern.backup.context",

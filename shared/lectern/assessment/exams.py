@@ -60,13 +60,15 @@ from lectern.assessment.schemas import (
 )
 from lectern.assessment.selection import record_exposures, select_question_ids
 from lectern.config import get_settings
+from lectern.core import activity
+from lectern.core.activity import CORRECT_ANSWER, Activity
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, keyset_rows
 from lectern.core.principal import Principal
 from lectern.errors import Conflict, InvalidField, NotFound
 from lectern.progress import leaderboards
 from lectern.progress.models import Enrollment
-from lectern.progress.xp import award_from_row
+from lectern.progress.xp import Award, award_from_row, xp_activity
 
 XP_FOR_CORRECT = {Difficulty.easy: 2, Difficulty.medium: 4, Difficulty.hard: 6}
 
@@ -320,6 +322,25 @@ _RECORD_ANSWER = text(
 )
 
 
+def _record_activity(  # noqa: PLR0917 - one private call site
+    db: Session,
+    user_id: uuid.UUID,
+    answer_id: uuid.UUID,
+    question_id: uuid.UUID,
+    correct: bool,
+    paid: Award | None,
+    now: datetime,
+) -> None:
+    """A right answer (once per answer) and the XP it paid (once per question) are
+    activity, told to whichever contexts listen (``lectern.core.activity``)."""
+    done: list[Activity] = []
+    if correct:
+        done.append(Activity(CORRECT_ANSWER, user_id, answer_id, at=now, subject_id=question_id))
+    if paid is not None:
+        done.append(xp_activity(paid, question_id, at=now))
+    activity.record(db, done)
+
+
 def _refuse_inactive(
     db: Session, principal: Principal, exam_id: uuid.UUID, now: datetime
 ) -> NoReturn:
@@ -345,7 +366,8 @@ def answer(
     upserts in the answer's transaction.
     """
     now = _now()
-    ids = {"answer_id": uuid7(), "award_id": uuid7(), "exam_id": exam_id, "now": now}
+    answer_id = uuid7()
+    ids = {"answer_id": answer_id, "award_id": uuid7(), "exam_id": exam_id, "now": now}
     shard = stat_shard(principal.user_id)
     row = db.execute(
         _ANSWER,
@@ -399,9 +421,11 @@ def answer(
         raise Conflict(ALREADY_ANSWERED)
     if row.quiz_id is not None:  # a quiz attempt: activity in the quiz's course
         _touch_course_activity(db, principal.user_id, row.quiz_id, now)
+    paid = None if award.xp is None else award_from_row(principal.user_id, xp, award)
+    _record_activity(db, principal.user_id, answer_id, data.question_id, correct, paid, now)
     db.commit()
-    if award.xp is not None:  # paid now: the first right answer to this question
-        leaderboards.publish([award_from_row(principal.user_id, xp, award)])
+    if paid is not None:  # paid now: the first right answer to this question
+        leaderboards.publish([paid])
     if row.mode == ExamMode.exam.value:
         return ExamAnswerOut(question_id=data.question_id)
     return ExamAnswerOut(

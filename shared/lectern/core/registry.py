@@ -11,6 +11,8 @@ A context declares one ``Context`` in ``lectern/<context>/context.py``, and
 - the outbox relay (``lectern.core.relay``) delivers every registered relay topic;
 - notification preferences and producers know every registered notification type;
 - the audit trail (``lectern.audit``) records only registered actions;
+- activity (``lectern.core.activity``: XP paid, answers, lessons) reaches every
+  registered activity hook, in the transaction of the work;
 - Alembic and the tests import every context's models.
 
 The declarations are plain data with dotted ``"module:attribute"`` references, so reading
@@ -21,6 +23,7 @@ types does not pay for the search loaders.
 from __future__ import annotations
 
 import importlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -150,6 +153,34 @@ class AuditAction:
 
 
 @dataclass(frozen=True)
+class ActivityHook:
+    """What a context does with learner activity, in the transaction that records it
+    (``lectern.core.activity``).
+
+    ``function`` names a SQL function of the context's migration, called with the
+    activity of one ``record`` call as arrays (``kinds text[], users uuid[], sources
+    uuid[], amounts integer[], ats timestamptz[], courses uuid[], subjects uuid[], xp
+    integer[], streaks integer[]``) and returning ``jsonb``: an array of what it did, or
+    null for nothing. Every hook of a call runs in one statement, so activity costs one
+    round trip whatever listens, and each function's plans are cached in the session.
+    It must be idempotent by each activity's source: a retried request reports the same
+    activity again. ``then(db, results)`` runs in Python afterwards, only when the
+    function did something (a notification, a copy for after the commit). ``kinds`` are
+    the kinds it reads: a call with none of them skips it."""
+
+    kinds: tuple[str, ...]
+    function: str
+    then: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _SQL_NAME.fullmatch(self.function):
+            raise ValueError(f"not a SQL function name: {self.function!r}")
+
+
+_SQL_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+@dataclass(frozen=True)
 class Context:
     name: str
     models: str | None = None
@@ -168,6 +199,7 @@ class Context:
     # ``fn(db, user_id) -> None``, run in the erasure's transaction: for rows that stay
     # but hold personal fields (the audit trail keeps its rows, without them).
     erasure_hooks: tuple[str, ...] = ()
+    activity_hooks: tuple[ActivityHook, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,6 +262,10 @@ class Registry:
     @property
     def erasure_hooks(self) -> tuple[str, ...]:
         return tuple(h for c in self.contexts for h in c.erasure_hooks)
+
+    @property
+    def activity_hooks(self) -> tuple[ActivityHook, ...]:
+        return tuple(h for c in self.contexts for h in c.activity_hooks)
 
     def load_models(self) -> None:
         """Import every context's models, so ``Base.metadata`` is complete."""

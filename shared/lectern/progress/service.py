@@ -24,6 +24,8 @@ from lectern.analytics.store.factory import get_store
 from lectern.assessment.models import LearnerStats
 from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson
+from lectern.core import activity
+from lectern.core.activity import Activity
 from lectern.core.ids import uuid7
 from lectern.core.pagination import Page, keyset_page
 from lectern.core.principal import Principal
@@ -46,6 +48,7 @@ from lectern.progress.schemas import (
     StandingOut,
     StatsOut,
 )
+from lectern.progress.xp import xp_activity
 
 ALREADY_ENROLLED = "You are already enrolled in this course."
 ENROLL_FIRST = "Enroll in the course first."
@@ -324,11 +327,29 @@ def _record_completion(
             )
         ],
     )
+    user_id = enrollment.user_id
+    done = [
+        Activity(
+            activity.LESSON_COMPLETED,
+            user_id,
+            lesson_id,
+            at=now,
+            course_id=course.id,
+            subject_id=lesson_id,
+        )
+    ]
+    if award is not None:
+        done.append(xp_activity(award, lesson_id, at=now, course_id=course.id))
     certificate = None
     if enrollment.progress >= 1.0:
+        if enrollment.completed_at is None:
+            done.append(
+                Activity(activity.COURSE_COMPLETED, user_id, course.id, at=now, course_id=course.id)
+            )
         # Once completed, a course stays completed even if lessons are added later.
         enrollment.completed_at = enrollment.completed_at or now
-        certificate = _issue_certificate(db, enrollment.user_id, course, now)
+        certificate = _issue_certificate(db, user_id, course, now)
+    activity.record(db, done)
     return award, certificate
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from lectern.core.activity import XP, Activity
 from lectern.core.ids import uuid7
 from lectern.identity.models import Profile
 
@@ -119,3 +120,26 @@ def award_xp(
     if profile is not None:
         db.expire(profile)
     return award_from_row(user_id, amount, row)
+
+
+def xp_activity(
+    award: Award,
+    source_id: uuid.UUID,
+    *,
+    at: datetime,
+    course_id: uuid.UUID | None = None,
+    subject_id: uuid.UUID | None = None,
+) -> Activity:
+    """The activity an award is (``lectern.core.activity``): the ledger's source names it,
+    so a learner's XP for one source is told once, as it is paid once."""
+    return Activity(
+        XP,
+        award.user_id,
+        source_id,
+        amount=award.amount,
+        at=at,
+        course_id=course_id,
+        subject_id=subject_id or source_id,
+        xp_total=award.xp,
+        streak_days=award.streak_days,
+    )

@@ -158,3 +158,31 @@ def test_local_billing_sample_posts_a_signed_delivery_to_the_local_app(
     with httpx.Client(base_url=base_url, timeout=10, headers=auth) as http:
         mine = http.get("/v1/me/subscription").json()
     assert (mine["plan"], mine["source"], mine["status"]) == ("pro", "individual", "active")
+
+
+def test_demo_challenge_and_badges_are_earned_by_finishing_the_demo_course(
+    base_url: str, stack: LocalStack
+):
+    from lectern.db.engine import get_sessionmaker
+    from local.seed import DEMO_CHALLENGE, DEMO_COURSE, seed
+    from tests.factories import new_account
+
+    with get_sessionmaker()() as db:
+        seed(db)
+    learner = new_account()
+    auth = {"authorization": f"Bearer {learner.token}"}
+    with httpx.Client(base_url=base_url, timeout=10, headers=auth) as http:
+        active = http.get("/v1/challenges", params={"status": "active", "limit": 100}).json()
+        challenge = next(c for c in active["items"] if c["title"] == DEMO_CHALLENGE)
+        assert http.post(f"/v1/challenges/{challenge['id']}/join").status_code == 201
+        listing = http.get("/v1/courses", params={"category": "biology"}).json()
+        course = next(c for c in listing["items"] if c["title"] == DEMO_COURSE)
+        assert http.post(f"/v1/courses/{course['id']}/enroll").status_code == 201
+        outline = http.get(f"/v1/courses/{course['id']}").json()
+        for module in outline["modules"]:
+            for lesson in module["lessons"]:
+                assert http.post(f"/v1/lessons/{lesson['id']}/complete").status_code == 200
+        board = http.get(f"/v1/challenges/{challenge['id']}/leaderboard").json()
+        assert board["me"]["score"] == challenge["target"] and board["me"]["completed_at"]
+        earned = {b["badge"]["name"] for b in http.get("/v1/me/badges").json()["items"]}
+        assert {"Cell sprinter", "Cell biologist"} <= earned

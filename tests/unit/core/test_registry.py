@@ -64,6 +64,7 @@ def test_the_registry_holds_what_the_contexts_brought():
         "notification_digest",
         "team_invitations",
         "billing_webhook_deliveries",
+        "challenge_boards",
         "audit_partitions",
         "audit_retention",
         "backup",
@@ -84,6 +85,10 @@ def test_the_registry_holds_what_the_contexts_brought():
         "progress.learner_read",
     }
     assert sorted(registry.searchable) == ["course", "lesson", "question", "thread"]
+    assert [(h.kinds, h.function) for h in registry.activity_hooks] == [
+        (("xp", "correct_answer", "lesson_completed"), "challenge_credit"),
+        (("xp", "course_completed", "challenge_completed"), "badge_award"),
+    ]
     assert registry.server_events == {
         "course_enrolled",
         "lesson_completed",

@@ -1,0 +1,1 @@
+"""Challenges: time-boxed goals that learners join, scored by their activity."""
