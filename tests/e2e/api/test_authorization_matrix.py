@@ -21,6 +21,32 @@ import pytest
 from tests.e2e.conftest import invoke
 from tests.factories import Account, new_account
 
+# The same few actors post a fresh forum world for every case: far past a member's hourly
+# posting limit, which the forum tests check on their own.
+_MATRIX_LIMITS = {
+    "LECTERN_FORUM_POSTS_PER_HOUR": "1000000",
+    "LECTERN_FORUM_FLAGS_PER_HOUR": "1000000",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _matrix_limits():
+    import os
+
+    from tests.conftest import reset_clients
+
+    saved = {name: os.environ.get(name) for name in _MATRIX_LIMITS}
+    os.environ.update(_MATRIX_LIMITS)
+    reset_clients()
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    reset_clients()
+
+
 REFUSED = {401, 403, 404}
 
 
