@@ -177,6 +177,17 @@ def _community_records(db, learner, author, course):
         ]
     )
 
+    from lectern.teams.models import Team, TeamMember
+
+    team = Team(name="Author's team", created_by=author.id)
+    db.add(team)
+    db.flush()
+    db.add_all(
+        [
+            TeamMember(team_id=team.id, user_id=author.id, role="owner"),
+            TeamMember(team_id=team.id, user_id=learner.id, role="member"),
+        ]
+    )
     notify(db, [learner.id], "certificate_issued", title="Yours", link="/certificates/C-1")
     db.add(
         NotificationPreference(
