@@ -143,6 +143,51 @@ def seed_everything() -> None:
     )
     _seed_community(world, learner, instructor, admin)
     _seed_teams_billing(world, learner, admin)
+    _seed_challenge(instructor, learner)
+
+
+def _seed_challenge(instructor: Any, learner: Any) -> None:
+    """A running XP challenge the learner joined, and the credit of one XP award in it
+    (through the activity hook, as an answer or a lesson would give it)."""
+    from lectern.core import activity
+    from lectern.core.activity import XP, Activity
+    from lectern.db.engine import get_sessionmaker
+
+    now = datetime.now(UTC)
+    challenge = _ok(
+        invoke(
+            "challenges",
+            "POST",
+            "/v1/challenges",
+            token=instructor.token,
+            body={
+                "title": "Seed sprint",
+                "difficulty": "easy",
+                "starts_at": (now - timedelta(minutes=1)).isoformat(),
+                "ends_at": (now + timedelta(days=7)).isoformat(),
+                "metric": "xp",
+                "target": 1000,
+            },
+        )
+    )
+    _ok(invoke("challenges", "POST", f"/v1/challenges/{challenge['id']}/join", token=learner.token))
+    # A badge the same XP meets: its award is made by the hook too.
+    _ok(
+        invoke(
+            "badges",
+            "POST",
+            "/v1/badges",
+            token=instructor.token,
+            body={
+                "name": "Seed badge",
+                "description": "Earned 1 XP.",
+                "rule": {"type": "xp", "threshold": 1},
+            },
+        )
+    )
+    with get_sessionmaker()() as db:
+        activity.record(db, [Activity(XP, learner.id, uuid.uuid4(), amount=5, xp_total=5)])
+        db.commit()
 
 
 def _seed_teams_billing(world: Any, learner: Any, admin: Any) -> None:
