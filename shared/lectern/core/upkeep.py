@@ -91,6 +91,13 @@ def jobs_engine() -> Engine:
     )
 
 
+def latest_hour(now: datetime, hour: int) -> datetime:
+    """The latest ``hour`` o'clock at or before ``now``: where a once-a-day task's run
+    stops (its watermark), so a rerun the same day finds it reached."""
+    today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return today if today <= now else today - timedelta(days=1)
+
+
 def since_clause(column: str, since: datetime | None, params: dict[str, Any]) -> str:
     """``AND column > :since``, or nothing on a task's first run (no watermark yet)."""
     if since is None:

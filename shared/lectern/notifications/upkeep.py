@@ -10,25 +10,17 @@ written after the hour wait for the next day's digest.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
 from lectern.core.ids import uuid7
 from lectern.core.outbox import relay
-from lectern.core.upkeep import Run, TaskResult
+from lectern.core.upkeep import Run, TaskResult, latest_hour
 from lectern.notifications.models import Notification
 
 # Users digested per run at most; the rest are left for the next (hourly) run.
 MAX_DIGESTS_PER_RUN = 20_000
-
-
-def digest_cutoff(now: datetime, hour: int) -> datetime:
-    """The latest digest hour at or before ``now``."""
-    today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    return today if today <= now else today - timedelta(days=1)
 
 
 _STAMP = text(
@@ -39,7 +31,7 @@ _STAMP = text(
 
 
 def digest_task(db: Session, run: Run) -> TaskResult:
-    cutoff = digest_cutoff(run.now, get_settings().notifications.digest_hour_utc)
+    cutoff = latest_hour(run.now, get_settings().notifications.digest_hour_utc)
     users = list(
         db.scalars(
             select(Notification.user_id)

@@ -8,13 +8,11 @@ learner hears at most once a day.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lectern.config import get_settings
-from lectern.core.upkeep import Run, TaskResult
+from lectern.core.upkeep import Run, TaskResult, latest_hour
 
 _DUE_LEARNERS = text(
     "SELECT DISTINCT i.user_id FROM study_items AS i"
@@ -24,16 +22,10 @@ _DUE_LEARNERS = text(
 )
 
 
-def reminder_cutoff(now: datetime, hour: int) -> datetime:
-    """The latest reminder hour at or before ``now``."""
-    today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    return today if today <= now else today - timedelta(days=1)
-
-
 def reminders_task(db: Session, run: Run) -> TaskResult:
     from lectern.notifications.service import notify
 
-    cutoff = reminder_cutoff(run.now, get_settings().study.reminder_hour_utc)
+    cutoff = latest_hour(run.now, get_settings().study.reminder_hour_utc)
     if run.watermark is not None and run.watermark >= cutoff:
         return run.watermark, {"reminded": 0, "cutoff": cutoff.isoformat(), "skipped": True}
     learners = list(db.scalars(_DUE_LEARNERS, {"cutoff": cutoff}))

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lectern.core.upkeep import Run
+from lectern.core.upkeep import Run, latest_hour
 from lectern.notifications.models import Notification
 from lectern.study import items
 from lectern.study.models import CardState, StudyItem
 from lectern.study.schemas import ItemIn
-from lectern.study.upkeep import reminder_cutoff, reminders_task
+from lectern.study.upkeep import reminders_task
 from tests.factories import Account, make_account
 
 NOW = datetime(2031, 4, 8, 9, 30, tzinfo=UTC)  # after the 06:00 reminder hour
@@ -58,7 +58,7 @@ def test_learners_with_due_reviews_are_reminded_once_a_day(db: Session):
     db.execute(update(User).where(User.id == erased.id).values(deleted_at=NOW))
 
     watermark, details = reminders_task(db, Run(now=NOW, watermark=None))
-    assert watermark == reminder_cutoff(NOW, 6) == NOW.replace(hour=6, minute=0)
+    assert watermark == latest_hour(NOW, 6) == NOW.replace(hour=6, minute=0)
     assert details["reminded"] >= 1
     assert _reminded(db, due, future, fresh, erased) == [str(due.id)]
     [note] = db.scalars(
@@ -78,4 +78,4 @@ def test_learners_with_due_reviews_are_reminded_once_a_day(db: Session):
 
 def test_before_the_hour_the_day_before_counts():
     early = NOW.replace(hour=3)
-    assert reminder_cutoff(early, 6) == (early - timedelta(days=1)).replace(hour=6, minute=0)
+    assert latest_hour(early, 6) == (early - timedelta(days=1)).replace(hour=6, minute=0)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from lectern.core.upkeep import latest_hour
 from lectern.notifications import tokens
-from lectern.notifications.upkeep import digest_cutoff
 
 
 def test_a_token_names_the_user_and_type_it_was_signed_for():
@@ -63,4 +63,4 @@ def test_another_key_signs_other_tokens(settings_env):
     ],
 )
 def test_the_digest_holds_what_was_due_before_the_last_digest_hour(now, cutoff):
-    assert digest_cutoff(now, 7) == cutoff
+    assert latest_hour(now, 7) == cutoff
