@@ -10,6 +10,7 @@ import itertools
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -41,6 +42,18 @@ def reset_clients() -> None:
     from lectern.core.cache import reset_cached_clients
 
     reset_cached_clients()
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """These variables set, and the cached settings and clients made anew, for a block
+    longer than a test (a module's fixture); the environment as found afterwards."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in values.items():
+            patch.setenv(name, value)
+        reset_clients()
+        yield
+    reset_clients()
 
 
 @pytest.fixture(scope="session")

@@ -31,20 +31,10 @@ _MATRIX_LIMITS = {
 
 @pytest.fixture(scope="module", autouse=True)
 def _matrix_limits():
-    import os
+    from tests.conftest import environment
 
-    from tests.conftest import reset_clients
-
-    saved = {name: os.environ.get(name) for name in _MATRIX_LIMITS}
-    os.environ.update(_MATRIX_LIMITS)
-    reset_clients()
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_clients()
+    with environment(_MATRIX_LIMITS):
+        yield
 
 
 REFUSED = {401, 403, 404}

@@ -32,7 +32,7 @@ from starlette.testclient import TestClient
 
 from local.openapi import SPEC_PATH
 from local.stack import LocalStack
-from tests.conftest import reset_clients
+from tests.conftest import environment
 from tests.factories import Account, new_account
 
 EXAMPLES = int(os.environ.get("LECTERN_FUZZ_EXAMPLES", "5"))
@@ -249,16 +249,8 @@ class RoleSession:
 
 @pytest.fixture(scope="module")
 def app(stack: LocalStack) -> Iterator[Any]:
-    saved = {name: os.environ.get(name) for name in _FUZZ_LIMITS}
-    os.environ.update(_FUZZ_LIMITS)
-    reset_clients()
-    yield schema.app
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_clients()
+    with environment(_FUZZ_LIMITS):
+        yield schema.app
 
 
 _NOTES = b"# Notes\n\nMitochondria make ATP.\n"
