@@ -49,9 +49,9 @@ def snap_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(snapstart.INITIALIZATION_TYPE, snapstart.SNAP_START)
 
 
-def load_function(name: str) -> ModuleType:
-    """``functions/<name>/app.py`` imported afresh, as a new Lambda init imports it."""
-    path = FUNCTIONS_DIR / name / "app.py"
+def load_function(name: str, filename: str = "app.py") -> ModuleType:
+    """``functions/<name>/<filename>`` imported afresh, as a new Lambda init imports it."""
+    path = FUNCTIONS_DIR / name / filename
     spec = importlib.util.spec_from_file_location(f"snapstart_{name}_{time.time_ns()}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -253,6 +253,10 @@ def test_priming_answers_without_opening_a_connection(
 
     assert connected == []
     assert get_engine.cache_info().currsize == 0 and get_kv.cache_info().currsize == 0
+    # The recorder does see the app's connections (Postgres here is a Unix socket).
+    with get_engine().connect() as conn:
+        conn.scalar(text("SELECT 1"))
+    assert connected
 
 
 def test_a_failed_prime_still_drops_the_clients(stack: LocalStack) -> None:
@@ -279,3 +283,15 @@ def test_an_on_demand_init_registers_no_hook(
     load_function("health")
     assert registries == ([], [])
     assert snapstart.register() is False
+
+
+@pytest.mark.parametrize(
+    "name", ["aggregate", "backup", "ingest", "ingest_r2_pull", "outbox_relay", "search_sync"]
+)
+def test_the_event_functions_register_the_hooks_too(
+    name: str, registries: Any, snap_start: None
+) -> None:
+    load_function(name, "handler.py")
+    before, after = registries
+    assert [hook for hook, _, _ in before] == [snapstart.before_snapshot]
+    assert [hook for hook, _, _ in after] == [snapstart.after_restore]
