@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.test_template import function_globals, functions, template
+from tests.infrastructure.test_template import (
+    SERVERLESS_LAYER,
+    function_globals,
+    functions,
+    resources_of,
+    template,
+)
 
 
 def evaluate(condition: Any, parameters: dict[str, str]) -> Any:
@@ -54,11 +60,16 @@ def test_the_snapstart_parameter_overrides_the_stage(stage: str) -> None:
 
 def test_every_function_is_published_behind_an_alias_with_the_snapstart_setting() -> None:
     assert function_globals()["AutoPublishAlias"] == "live"
+    # Any change publishes: a layer's too, since most of the code lives in the layers.
+    assert function_globals()["AutoPublishAliasAllProperties"] is True
+    assert template()["Globals"]["LayerVersion"] == {"PublishLambdaVersion": True}
+    for logical_id, layer in resources_of(SERVERLESS_LAYER).items():
+        assert "PublishLambdaVersion" not in layer["Properties"], logical_id
     assert function_globals()["SnapStart"] == {
         "ApplyOn": {"Fn::If": ["UsesSnapStart", "PublishedVersions", "None"]}
     }
     for logical_id, function in functions().items():
         own = function["Properties"]
-        assert "AutoPublishAlias" not in own and "SnapStart" not in own, (
+        assert not {"AutoPublishAlias", "AutoPublishAliasAllProperties", "SnapStart"} & set(own), (
             f"{logical_id} sets its own alias or SnapStart: its events would miss the snapshot"
         )
