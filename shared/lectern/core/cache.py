@@ -10,7 +10,7 @@ instead of a hand-kept list that misses some.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -74,8 +74,9 @@ def forget(getter: functools._lru_cache_wrapper[Any]) -> None:
     raise ValueError(f"{getter!r} is not a cached client")
 
 
-def reset_cached_clients() -> None:
-    """Forget every cached setting and client, newest first (clients before the settings
-    they were made from)."""
+def reset_cached_clients(*, keep: Collection[Callable[..., Any]] = ()) -> None:
+    """Forget every cached setting and client but those in ``keep``, newest first
+    (clients before the settings they were made from)."""
     for entry in reversed(_registered):
-        forget(entry.getter)
+        if entry.getter not in keep:
+            forget(entry.getter)

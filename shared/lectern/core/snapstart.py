@@ -24,6 +24,7 @@ import random
 import sys
 from collections.abc import Callable
 
+from lectern.config import get_settings
 from lectern.core.cache import reset_cached_clients
 
 INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
@@ -69,8 +70,10 @@ def after_restore() -> None:
 def drop_connections() -> None:
     """Close and forget every client that may hold a socket: the engine's pool, the
     Upstash, Typesense and AWS clients (``reset_cached_clients``), and Powertools'
-    parameter providers, whose boto3 clients read the secrets."""
-    reset_cached_clients()
+    parameter providers, whose boto3 clients read the secrets. The settings stay: read
+    from the environment, which a restore keeps, they hold no connection (and would
+    take ~15 ms to read again)."""
+    reset_cached_clients(keep=(get_settings,))
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
     if parameters is not None:
         parameters.clear_caches()

@@ -208,6 +208,10 @@ def test_no_connection_made_before_a_restore_survives_it(
 
     assert eventually(lambda: not (client_sockets(ports) & opened)), client_sockets(ports)
     assert eventually(lambda: not backend_alive(stack.env["LECTERN_DATABASE_URL"], pid))
+    from lectern.config import get_settings
+
+    assert all(getter.cache_info().currsize == 0 for getter in cached_getters())
+    assert get_settings.cache_info().currsize == 1, "the settings hold no connection: kept"
     # And the next request's clients are new ones, connecting afresh.
     from lectern.kv.factory import get_kv
 

@@ -20,6 +20,24 @@ NOT_CLIENTS = {
 }
 
 
+def test_a_reset_keeps_what_it_is_told_to_keep():
+    @cached_client
+    def settings() -> object:
+        return object()
+
+    @cached_client
+    def client() -> object:
+        return object()
+
+    try:
+        kept, dropped = settings(), client()
+        reset_cached_clients(keep=(settings,))
+        assert settings() is kept
+        assert client() is not dropped
+    finally:
+        cache._registered[:] = [e for e in cache._registered if e.getter not in (settings, client)]
+
+
 def test_a_reset_forgets_the_client_and_closes_it_first():
     made: list[object] = []
     closed: list[object] = []
