@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +24,7 @@ from lectern.core.request import RequestInfo, begin_request, end_request
 from lectern.observability import get_logger, get_metrics
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def _request_id(scope: Scope) -> str:
@@ -99,6 +101,20 @@ def _plain_parameters(spec: dict[str, Any]) -> None:
                     schema["anyOf"] = variants
 
 
+def operation_id(route: APIRoute) -> str:
+    """``<tag>_<what>``, which generated clients name their functions by: the route's
+    first tag, then its function's name less the tag's noun (``list_courses`` under
+    "courses" is ``courses_list``). FastAPI's default repeats the path and method
+    (``list_courses_v1_courses_get``). A route's own ``operation_id`` wins."""
+    context = _NON_WORD.sub("_", str(route.tags[0]).lower()).strip("_") if route.tags else ""
+    words = route.name.split("_")
+    nouns = {context, context.removesuffix("s")}
+    kept = [word for word in words if word not in nouns]
+    if kept == ["my"]:  # "my_teams" stays that, not "teams_my"
+        kept = words
+    return "_".join(part for part in (context, *kept) if part) or route.name
+
+
 def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
     app = FastAPI(
         title=title,
@@ -107,6 +123,7 @@ def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     # Innermost: refused text is answered like any other 422, with the request id.
