@@ -24,9 +24,10 @@ from lectern.ai.throttle import check_ai_requests
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
-router = APIRouter(prefix="/v1", tags=["ai"])
+router = APIRouter(prefix="/v1", tags=["ai"], responses=problems(401, 422, 503))
 
 
 THROTTLED = {429: {"description": "Too many AI requests this minute"}}
