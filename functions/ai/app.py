@@ -33,7 +33,7 @@ router = APIRouter(prefix="/v1", tags=["ai"], responses=problems(401, 422, 503))
 THROTTLED = {429: {"description": "Too many AI requests this minute"}}
 
 
-@router.post("/search/semantic", responses=THROTTLED)
+@router.post("/search/semantic", responses={**problems(404), **THROTTLED})
 def semantic_search(
     body: SemanticSearchIn, principal: CurrentPrincipal, db: DbSession
 ) -> SemanticSearchOut:
@@ -43,7 +43,10 @@ def semantic_search(
 
 @router.post(
     "/ai/ask",
-    responses={429: {"description": "Monthly quota used up, or too many this minute"}},
+    responses={
+        **problems(404),
+        429: {"description": "Monthly quota used up, or too many this minute"},
+    },
 )
 def ask(body: AskIn, principal: CurrentPrincipal, db: DbSession) -> AskOut:
     check_ai_requests(str(principal.user_id))

@@ -27,7 +27,7 @@ def post_events(
     return service.record_client_events(db, principal, body)
 
 
-@router.get("/analytics/daily", responses=problems(403))
+@router.get("/analytics/daily", responses=problems(403, 404))
 def daily(
     principal: AuthorPrincipal,
     db: DbSession,

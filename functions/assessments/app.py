@@ -160,7 +160,7 @@ def create_quiz(id: uuid.UUID, body: QuizIn, principal: CurrentPrincipal, db: Db
     return quizzes.create_quiz(db, principal, id, body)
 
 
-@router.get("/courses/{id}/quizzes", responses=problems(404))
+@router.get("/courses/{id}/quizzes", responses=problems(403, 404))
 def list_quizzes(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> QuizListOut:
     """The course's quizzes (enrolled learners, the owner, admins)."""
     return quizzes.list_quizzes(db, principal, id)
@@ -169,7 +169,7 @@ def list_quizzes(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Q
 @router.post(
     "/quizzes/{id}/attempts",
     status_code=status.HTTP_201_CREATED,
-    responses={**problems(404), **_NO_QUESTIONS},
+    responses={**problems(403, 404), **_NO_QUESTIONS},
 )
 def start_quiz_attempt(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
     """Start an attempt: an exam (same shape and routes as POST /v1/exams)."""

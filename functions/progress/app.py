@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
-from lectern.api.responses import problems
+from lectern.api.responses import problem, problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.progress import roster, service
 from lectern.progress.leaderboards import Period
@@ -33,7 +33,9 @@ router = APIRouter(prefix="/v1", tags=["progress"], responses=problems(422, 503)
 
 
 @router.post(
-    "/courses/{id}/enroll", status_code=status.HTTP_201_CREATED, responses=problems(401, 404)
+    "/courses/{id}/enroll",
+    status_code=status.HTTP_201_CREATED,
+    responses={**problems(401, 404), **problem(409, "Already enrolled.")},
 )
 def enroll(
     id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, body: EnrollIn | None = None
@@ -50,7 +52,7 @@ def unenroll(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Respo
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/courses/{id}/enrollments", responses=problems(401, 404))
+@router.get("/courses/{id}/enrollments", responses=problems(401, 403, 404))
 def course_roster(
     id: uuid.UUID,
     principal: CurrentPrincipal,
@@ -63,7 +65,7 @@ def course_roster(
     return roster.roster(db, principal, id, limit=limit, cursor=cursor)
 
 
-@router.get("/courses/{id}/learners/{user_id}", responses=problems(401, 404))
+@router.get("/courses/{id}/learners/{user_id}", responses=problems(401, 403, 404))
 def course_learner(
     id: uuid.UUID, user_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession
 ) -> LearnerDetailOut:
@@ -81,7 +83,7 @@ def list_enrollments(
     return service.list_enrollments(db, principal, limit=limit, cursor=cursor)
 
 
-@router.post("/lessons/{id}/complete", responses=problems(401, 404))
+@router.post("/lessons/{id}/complete", responses=problems(401, 403, 404))
 def complete_lesson(
     id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, body: CompleteIn | None = None
 ) -> CompletionOut:

@@ -17,7 +17,7 @@ from lectern.sharing.schemas import ShareCreatedOut, SharedView, ShareIn, ShareO
 router = APIRouter(prefix="/v1", tags=["sharing"], responses=problems(422, 503))
 
 
-@router.post("/shares", status_code=status.HTTP_201_CREATED, responses=problems(401))
+@router.post("/shares", status_code=status.HTTP_201_CREATED, responses=problems(401, 404))
 def create_share(body: ShareIn, principal: CurrentPrincipal, db: DbSession) -> ShareCreatedOut:
     return service.create_share(db, principal, body)
 

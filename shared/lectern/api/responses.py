@@ -40,6 +40,7 @@ class Problem(BaseModel):
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF.format(model="Problem")}}}
 
 _DESCRIPTIONS = {
+    400: "The body cannot be parsed.",
     401: "No session token, or an invalid or expired one.",
     403: "The caller may not do this.",
     404: "No such resource, or not one the caller may see.",
@@ -65,10 +66,14 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def add_problem_schemas(spec: dict[str, Any]) -> None:
     """Give every 4xx/5xx response without content the problem's, and put ``Problem`` in
-    the components (no route returns it, so FastAPI would not)."""
+    the components (no route returns it, so FastAPI would not). An operation with a body
+    also answers 400 for one that cannot be parsed (not JSON, not UTF-8): FastAPI's, as
+    its 422 is where there is input."""
     used = False
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("400", problem(400)[400])
             for code, response in operation.get("responses", {}).items():
                 if str(code)[0] in "45":
                     response.setdefault("content", _PROBLEM_CONTENT)

@@ -149,6 +149,8 @@ def test_operations_declare_the_refusals_they_can_answer():
         ]
         if ids:
             assert "404" in codes, name
+        if "requestBody" in operation:  # a body that is not JSON
+            assert "400" in codes, name
     throttled = {op["operationId"] for _, op in _operations(spec) if "429" in op["responses"]}
     assert {
         "auth_login",
