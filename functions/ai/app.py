@@ -24,15 +24,16 @@ from lectern.ai.throttle import check_ai_requests
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
-router = APIRouter(prefix="/v1", tags=["ai"])
+router = APIRouter(prefix="/v1", tags=["ai"], responses=problems(401, 422, 503))
 
 
 THROTTLED = {429: {"description": "Too many AI requests this minute"}}
 
 
-@router.post("/search/semantic", responses=THROTTLED)
+@router.post("/search/semantic", responses={**problems(404), **THROTTLED})
 def semantic_search(
     body: SemanticSearchIn, principal: CurrentPrincipal, db: DbSession
 ) -> SemanticSearchOut:
@@ -42,7 +43,10 @@ def semantic_search(
 
 @router.post(
     "/ai/ask",
-    responses={429: {"description": "Monthly quota used up, or too many this minute"}},
+    responses={
+        **problems(404),
+        429: {"description": "Monthly quota used up, or too many this minute"},
+    },
 )
 def ask(body: AskIn, principal: CurrentPrincipal, db: DbSession) -> AskOut:
     check_ai_requests(str(principal.user_id))

@@ -13,11 +13,12 @@ from lectern.analytics.throttle import check_event_batches
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
 from lectern.api.params import DateParam
+from lectern.api.responses import problems
 
-router = APIRouter(prefix="/v1", tags=["analytics"])
+router = APIRouter(prefix="/v1", tags=["analytics"], responses=problems(401, 422, 503))
 
 
-@router.post("/events", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=problems(429))
 def post_events(
     body: EventBatchIn, principal: CurrentPrincipal, db: DbSession
 ) -> EventsAcceptedOut:
@@ -26,7 +27,7 @@ def post_events(
     return service.record_client_events(db, principal, body)
 
 
-@router.get("/analytics/daily")
+@router.get("/analytics/daily", responses=problems(403, 404))
 def daily(
     principal: AuthorPrincipal,
     db: DbSession,

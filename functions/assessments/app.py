@@ -17,6 +17,7 @@ from lectern.api.deps import (
     InlinePrincipal,
 )
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.assessment import exams, performance, questions, quizzes
 from lectern.assessment.schemas import (
     ExamAnswerIn,
@@ -40,7 +41,7 @@ from lectern.assessment.schemas import (
 from lectern.assessment.throttle import check_exam_starts
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
-router = APIRouter(prefix="/v1", tags=["assessments"])
+router = APIRouter(prefix="/v1", tags=["assessments"], responses=problems(401, 422, 503))
 
 _NO_QUESTIONS = {
     409: {"description": "No question in the bank matches the criteria."},
@@ -61,38 +62,40 @@ _ANSWER_CONFLICTS = {
 }
 
 
-@router.post("/questions", status_code=status.HTTP_201_CREATED)
+@router.post("/questions", status_code=status.HTTP_201_CREATED, responses=problems(403))
 def create_question(body: QuestionIn, principal: AuthorPrincipal, db: DbSession) -> QuestionOut:
     return questions.create_question(db, principal, body)
 
 
-@router.post("/questions/bulk", status_code=status.HTTP_201_CREATED)
+@router.post("/questions/bulk", status_code=status.HTTP_201_CREATED, responses=problems(403))
 def create_questions(
     body: QuestionBulkIn, principal: AuthorPrincipal, db: DbSession
 ) -> QuestionBulkOut:
     return questions.create_questions(db, principal, body.questions)
 
 
-@router.get("/questions")
+@router.get("/questions", responses=problems(403))
 def list_questions(
     query: Annotated[QuestionQuery, Query()], principal: AuthorPrincipal, db: DbSession
 ) -> Page[QuestionOut]:
     return questions.list_questions(db, principal, query)
 
 
-@router.get("/questions/{id}")
+@router.get("/questions/{id}", responses=problems(403, 404))
 def get_question(id: uuid.UUID, principal: AuthorPrincipal, db: DbSession) -> QuestionOut:
     return questions.get_question(db, principal, id)
 
 
-@router.patch("/questions/{id}")
+@router.patch("/questions/{id}", responses=problems(403, 404))
 def update_question(
     id: uuid.UUID, body: QuestionUpdateIn, principal: AuthorPrincipal, db: DbSession
 ) -> QuestionOut:
     return questions.update_question(db, principal, id, body)
 
 
-@router.delete("/questions/{id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/questions/{id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404)
+)
 def delete_question(id: uuid.UUID, principal: AuthorPrincipal, db: DbSession) -> Response:
     questions.delete_question(db, principal, id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -104,7 +107,7 @@ def create_exam(body: ExamIn, principal: CurrentPrincipal, db: DbSession) -> Exa
     return exams.create_exam(db, principal, body)
 
 
-@router.get("/exams/{id}")
+@router.get("/exams/{id}", responses=problems(404))
 def get_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
     return exams.get_exam(db, principal, id)
 
@@ -112,7 +115,7 @@ def get_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamO
 @router.post(
     "/exams/{id}/answers",
     status_code=status.HTTP_201_CREATED,
-    responses=_ANSWER_CONFLICTS,
+    responses={**problems(404), **_ANSWER_CONFLICTS},
 )
 async def answer(
     id: uuid.UUID, body: ExamAnswerIn, principal: InlinePrincipal, db: InlineDbSession
@@ -121,17 +124,17 @@ async def answer(
     return exams.answer(db, principal, id, body)
 
 
-@router.post("/exams/{id}/pause", responses=_PAUSE_CONFLICTS)
+@router.post("/exams/{id}/pause", responses={**problems(404), **_PAUSE_CONFLICTS})
 def pause_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamStateOut:
     return exams.pause(db, principal, id)
 
 
-@router.post("/exams/{id}/resume", responses=_EXAM_STATE)
+@router.post("/exams/{id}/resume", responses={**problems(404), **_EXAM_STATE})
 def resume_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamStateOut:
     return exams.resume(db, principal, id)
 
 
-@router.post("/exams/{id}/submit", responses=_EXAM_STATE)
+@router.post("/exams/{id}/submit", responses={**problems(404), **_EXAM_STATE})
 def submit_exam(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamScoreOut:
     return exams.submit(db, principal, id)
 
@@ -151,19 +154,23 @@ def my_performance(principal: CurrentPrincipal, db: DbSession) -> PerformanceOut
     return performance.performance(db, principal)
 
 
-@router.post("/courses/{id}/quizzes", status_code=status.HTTP_201_CREATED)
+@router.post("/courses/{id}/quizzes", status_code=status.HTTP_201_CREATED, responses=problems(404))
 def create_quiz(id: uuid.UUID, body: QuizIn, principal: CurrentPrincipal, db: DbSession) -> QuizOut:
     """A quiz of the caller's own questions, a fixed list or a draw rule (owner or admin)."""
     return quizzes.create_quiz(db, principal, id, body)
 
 
-@router.get("/courses/{id}/quizzes")
+@router.get("/courses/{id}/quizzes", responses=problems(403, 404))
 def list_quizzes(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> QuizListOut:
     """The course's quizzes (enrolled learners, the owner, admins)."""
     return quizzes.list_quizzes(db, principal, id)
 
 
-@router.post("/quizzes/{id}/attempts", status_code=status.HTTP_201_CREATED, responses=_NO_QUESTIONS)
+@router.post(
+    "/quizzes/{id}/attempts",
+    status_code=status.HTTP_201_CREATED,
+    responses={**problems(403, 404), **_NO_QUESTIONS},
+)
 def start_quiz_attempt(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ExamOut:
     """Start an attempt: an exam (same shape and routes as POST /v1/exams)."""
     check_exam_starts(str(principal.user_id))  # an attempt is an exam started

@@ -12,16 +12,17 @@ from pydantic import BaseModel, Field
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AdminPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.audit import service
 from lectern.audit.schemas import AuditEntryOut, AuditQuery
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.core.times import DateTimeText
 from lectern.db.monitoring import top_statements
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 422, 503))
 
 
-@router.get("/audit")
+@router.get("/audit", responses=problems(403))
 def list_audit(
     *,
     principal: AdminPrincipal,
@@ -53,7 +54,7 @@ class StatementsOut(BaseModel):
     items: list[StatementOut]
 
 
-@router.get("/db/statements")
+@router.get("/db/statements", responses=problems(403))
 def list_statements(
     _admin: AdminPrincipal,
     db: DbSession,

@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
+from lectern.api.responses import problems
 from lectern.badges import credential, service
 from lectern.badges.schemas import AwardList, BadgeIn, BadgeOut
 
-router = APIRouter(prefix="/v1", tags=["badges"])
+router = APIRouter(prefix="/v1", tags=["badges"], responses=problems(422, 503))
 
 
 class LinkedDataResponse(JSONResponse):
@@ -29,6 +30,7 @@ _JSON_LD: Responses = {200: {"content": {"application/ld+json": {}}}}
     "/badges",
     status_code=status.HTTP_201_CREATED,
     responses={
+        **problems(401),
         403: {"description": "Instructors and admins; a rule on a course or challenge: its owner."},
         404: {"description": "No such course, or hidden from the caller."},
     },
@@ -38,7 +40,7 @@ def create_badge(body: BadgeIn, principal: AuthorPrincipal, db: DbSession) -> Ba
     return service.create(db, principal, body)
 
 
-@router.get("/me/badges")
+@router.get("/me/badges", responses=problems(401))
 def my_badges(principal: CurrentPrincipal, db: DbSession) -> AwardList:
     """The caller's badges, newest first, each with its credential's id."""
     return service.my_badges(db, principal)
@@ -71,6 +73,7 @@ def assertion(id: uuid.UUID, db: DbSession) -> dict[str, Any]:
     "/badges/assertions/{id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={
+        **problems(401),
         403: {"description": "Only the badge's author or an admin."},
         404: {"description": "No such credential, or revoked already."},
     },

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.billing import service
 from lectern.billing.schemas import (
     DeliveryOut,
@@ -19,7 +20,7 @@ from lectern.billing.schemas import (
 )
 from lectern.core.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/v1", tags=["billing"])
+router = APIRouter(prefix="/v1", tags=["billing"], responses=problems(422, 503))
 
 # The body is verified byte for byte, so it is read raw (and documented here).
 _WEBHOOK_BODY: dict[str, Any] = {
@@ -74,13 +75,15 @@ def polar_webhook(
     return service.handle_polar(db, body, headers)
 
 
-@router.get("/me/subscription")
+@router.get("/me/subscription", responses=problems(401))
 def my_subscription(principal: CurrentPrincipal, db: DbSession) -> MySubscriptionOut:
     """The caller's plan now, and where it comes from (their own or a team's)."""
     return service.my_subscription(db, principal)
 
 
-@router.get("/admin/subscriptions", responses={403: {"description": "Admins only."}})
+@router.get(
+    "/admin/subscriptions", responses={**problems(401), 403: {"description": "Admins only."}}
+)
 def list_subscriptions(
     _admin: AdminPrincipal,
     db: DbSession,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.challenges import service
 from lectern.challenges.schemas import (
     ChallengeBoardOut,
@@ -22,7 +23,7 @@ from lectern.challenges.schemas import (
 )
 from lectern.core.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/v1", tags=["challenges"])
+router = APIRouter(prefix="/v1", tags=["challenges"], responses=problems(401, 422, 503))
 
 Responses = dict[int | str, dict[str, Any]]
 _NOT_FOUND: Responses = {404: {"description": "No such challenge, or hidden from the caller."}}

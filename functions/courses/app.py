@@ -16,6 +16,7 @@ from lectern.api.deps import (
     OptionalPrincipal,
 )
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.catalog import service
 from lectern.catalog.schemas import (
     MAX_CATEGORY,
@@ -33,11 +34,11 @@ from lectern.catalog.schemas import (
 )
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 
-router = APIRouter(prefix="/v1", tags=["courses"])
+router = APIRouter(prefix="/v1", tags=["courses"], responses=problems(401, 422, 503))
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
-@router.post("/courses", status_code=status.HTTP_201_CREATED)
+@router.post("/courses", status_code=status.HTTP_201_CREATED, responses=problems(403))
 def create_course(body: CourseIn, principal: AuthorPrincipal, db: DbSession) -> CourseOut:
     return service.create_course(db, principal, body)
 
@@ -60,74 +61,78 @@ def list_courses(
     )
 
 
-@router.get("/courses/{id}", openapi_extra=OPTIONAL_AUTH)
+@router.get("/courses/{id}", openapi_extra=OPTIONAL_AUTH, responses=problems(404))
 def get_course(id: uuid.UUID, principal: OptionalPrincipal, db: DbSession) -> CourseDetailOut:
     return service.get_course(db, principal, id)
 
 
-@router.patch("/courses/{id}")
+@router.patch("/courses/{id}", responses=problems(403, 404))
 def update_course(
     id: uuid.UUID, body: CourseUpdateIn, principal: CurrentPrincipal, db: DbSession
 ) -> CourseOut:
     return service.update_course(db, principal, id, body)
 
 
-@router.delete("/courses/{id}", status_code=NO_CONTENT)
+@router.delete("/courses/{id}", status_code=NO_CONTENT, responses=problems(403, 404))
 def delete_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
     service.delete_course(db, principal, id)
     return Response(status_code=NO_CONTENT)
 
 
-@router.post("/courses/{id}/publish")
+@router.post("/courses/{id}/publish", responses=problems(403, 404))
 def publish_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> CourseOut:
     return service.publish_course(db, principal, id)
 
 
-@router.post("/courses/{id}/unpublish")
+@router.post("/courses/{id}/unpublish", responses=problems(403, 404))
 def unpublish_course(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> CourseOut:
     return service.unpublish_course(db, principal, id)
 
 
-@router.post("/courses/{id}/modules", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/courses/{id}/modules", status_code=status.HTTP_201_CREATED, responses=problems(403, 404)
+)
 def create_module(
     id: uuid.UUID, body: ModuleIn, principal: CurrentPrincipal, db: DbSession
 ) -> ModuleOut:
     return service.create_module(db, principal, id, body)
 
 
-@router.patch("/modules/{id}")
+@router.patch("/modules/{id}", responses=problems(403, 404))
 def update_module(
     id: uuid.UUID, body: ModuleUpdateIn, principal: CurrentPrincipal, db: DbSession
 ) -> ModuleOut:
     return service.update_module(db, principal, id, body)
 
 
-@router.delete("/modules/{id}", status_code=NO_CONTENT)
+@router.delete("/modules/{id}", status_code=NO_CONTENT, responses=problems(403, 404))
 def delete_module(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
     service.delete_module(db, principal, id)
     return Response(status_code=NO_CONTENT)
 
 
-@router.post("/modules/{id}/lessons", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/modules/{id}/lessons", status_code=status.HTTP_201_CREATED, responses=problems(403, 404)
+)
 def create_lesson(
     id: uuid.UUID, body: LessonIn, principal: CurrentPrincipal, db: DbSession
 ) -> LessonOut:
     return service.create_lesson(db, principal, id, body)
 
 
-@router.get("/lessons/{id}")
+@router.get("/lessons/{id}", responses=problems(403, 404))
 def get_lesson(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> LessonOut:
     return service.get_lesson(db, principal, id)
 
 
-@router.patch("/lessons/{id}")
+@router.patch("/lessons/{id}", responses=problems(403, 404))
 def update_lesson(
     id: uuid.UUID, body: LessonUpdateIn, principal: CurrentPrincipal, db: DbSession
 ) -> LessonOut:
     return service.update_lesson(db, principal, id, body)
 
 
-@router.delete("/lessons/{id}", status_code=NO_CONTENT)
+@router.delete("/lessons/{id}", status_code=NO_CONTENT, responses=problems(403, 404))
 def delete_lesson(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
     service.delete_lesson(db, principal, id)
     return Response(status_code=NO_CONTENT)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession, client_ip
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.documents import resources, service
 from lectern.documents.schemas import (
@@ -24,7 +25,7 @@ from lectern.documents.schemas import (
     ResourceListOut,
 )
 
-router = APIRouter(prefix="/v1", tags=["documents"])
+router = APIRouter(prefix="/v1", tags=["documents"], responses=problems(401, 422, 503))
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -111,7 +112,10 @@ def delete_document(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -
 @router.post(
     "/lessons/{id}/resources",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "The document is not ready, or already attached."}},
+    responses={
+        **problems(404),
+        409: {"description": "The document is not ready, or already attached."},
+    },
 )
 def attach_resource(
     id: uuid.UUID, body: ResourceIn, principal: CurrentPrincipal, db: DbSession
@@ -120,19 +124,19 @@ def attach_resource(
     return resources.attach(db, principal, id, body.document_id)
 
 
-@router.get("/lessons/{id}/resources")
+@router.get("/lessons/{id}/resources", responses=problems(404))
 def list_resources(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> ResourceListOut:
     """A lesson's resources (enrolled learners, the course's owner, admins)."""
     return resources.list_resources(db, principal, id)
 
 
-@router.get("/resources/{id}/download")
+@router.get("/resources/{id}/download", responses=problems(404))
 def download_resource(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> DownloadOut:
     """A short-lived presigned URL for whoever may read the resource's lesson."""
     return resources.download(db, principal, id)
 
 
-@router.delete("/resources/{id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/resources/{id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 def detach_resource(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
     """Detach it (owner or admin): the document stays, learners' access ends at once."""
     resources.detach(db, principal, id)

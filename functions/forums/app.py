@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE
 from lectern.forums import flags, replies, threads, votes
 from lectern.forums.schemas import (
@@ -28,7 +29,7 @@ from lectern.forums.schemas import (
     VoteOut,
 )
 
-router = APIRouter(prefix="/v1", tags=["forums"])
+router = APIRouter(prefix="/v1", tags=["forums"], responses=problems(401, 422, 503))
 
 Responses = dict[int | str, dict[str, Any]]
 _MEMBERS: Responses = {
@@ -49,7 +50,11 @@ def _no_content() -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/courses/{id}/threads", status_code=status.HTTP_201_CREATED, responses=_MEMBERS)
+@router.post(
+    "/courses/{id}/threads",
+    status_code=status.HTTP_201_CREATED,
+    responses={**problems(429), **_MEMBERS},
+)
 def create_thread(
     id: uuid.UUID, body: ThreadIn, principal: CurrentPrincipal, db: DbSession
 ) -> ThreadDetailOut:
@@ -114,7 +119,11 @@ def delete_thread(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> 
 @router.post(
     "/threads/{id}/replies",
     status_code=status.HTTP_201_CREATED,
-    responses={**_MEMBERS, 409: {"description": "The thread is closed or deleted."}},
+    responses={
+        **problems(429),
+        **_MEMBERS,
+        409: {"description": "The thread is closed or deleted."},
+    },
 )
 def create_reply(
     id: uuid.UUID, body: ReplyIn, principal: CurrentPrincipal, db: DbSession
@@ -164,7 +173,11 @@ def unendorse_reply(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -
     return replies.endorse(db, principal, id, on=False)
 
 
-@router.post("/threads/{id}/flag", status_code=status.HTTP_202_ACCEPTED, responses=_MEMBERS)
+@router.post(
+    "/threads/{id}/flag",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**problems(429), **_MEMBERS},
+)
 def flag_thread(
     id: uuid.UUID, body: FlagIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, str]:
@@ -173,7 +186,11 @@ def flag_thread(
     return {"status": "flagged"}
 
 
-@router.post("/replies/{id}/flag", status_code=status.HTTP_202_ACCEPTED, responses=_MEMBERS)
+@router.post(
+    "/replies/{id}/flag",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**problems(429), **_MEMBERS},
+)
 def flag_reply(
     id: uuid.UUID, body: FlagIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, str]:

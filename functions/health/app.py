@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from lectern.api.app import create_app, lambda_handler
+from lectern.api.responses import problems
 from lectern.health import run_checks
 
-router = APIRouter(prefix="/v1", tags=["health"])
+router = APIRouter(prefix="/v1", tags=["health"], responses=problems(422, 503))
 
 
 @router.get("/health", responses={503: {"description": "A dependency is down"}})

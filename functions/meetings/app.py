@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE
 from lectern.meetings import service
 from lectern.meetings.schemas import (
@@ -20,7 +21,7 @@ from lectern.meetings.schemas import (
     MeetingUpdateIn,
 )
 
-router = APIRouter(prefix="/v1", tags=["live sessions"])
+router = APIRouter(prefix="/v1", tags=["live sessions"], responses=problems(401, 422, 503))
 
 Responses = dict[int | str, dict[str, Any]]
 _NOT_FOUND: Responses = {404: {"description": "No such request, or not the caller's to see."}}
@@ -44,7 +45,7 @@ def create_request(
 
 @router.get(
     "/courses/{id}/meeting-requests",
-    responses={403: {"description": "Only the course's owner or an admin."}},
+    responses={**problems(404), 403: {"description": "Only the course's owner or an admin."}},
 )
 def list_course_requests(
     id: uuid.UUID,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE
 from lectern.notifications import service
 from lectern.notifications.schemas import (
@@ -25,10 +26,10 @@ from lectern.notifications.schemas import (
     UnsubscribeIn,
 )
 
-router = APIRouter(prefix="/v1", tags=["notifications"])
+router = APIRouter(prefix="/v1", tags=["notifications"], responses=problems(422, 503))
 
 
-@router.get("/me/notifications")
+@router.get("/me/notifications", responses=problems(401))
 def list_notifications(
     principal: CurrentPrincipal,
     db: DbSession,
@@ -41,18 +42,18 @@ def list_notifications(
     return service.list_notifications(db, principal, unread=unread, limit=limit, cursor=cursor)
 
 
-@router.post("/me/notifications/read")
+@router.post("/me/notifications/read", responses=problems(401))
 def mark_read(body: MarkReadIn, principal: CurrentPrincipal, db: DbSession) -> UnreadOut:
     """Mark the caller's notifications read: ``{ids}`` or ``{all: true}``."""
     return service.mark_read(db, principal, body)
 
 
-@router.get("/me/notification-preferences")
+@router.get("/me/notification-preferences", responses=problems(401))
 def get_preferences(principal: CurrentPrincipal, db: DbSession) -> PreferencesOut:
     return service.get_preferences(db, principal)
 
 
-@router.put("/me/notification-preferences")
+@router.put("/me/notification-preferences", responses=problems(401))
 def put_preferences(
     body: PreferencesIn, principal: CurrentPrincipal, db: DbSession
 ) -> PreferencesOut:

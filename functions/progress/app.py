@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problem, problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.progress import roster, service
 from lectern.progress.leaderboards import Period
@@ -28,24 +29,30 @@ from lectern.progress.schemas import (
     RosterItemOut,
 )
 
-router = APIRouter(prefix="/v1", tags=["progress"])
+router = APIRouter(prefix="/v1", tags=["progress"], responses=problems(422, 503))
 
 
-@router.post("/courses/{id}/enroll", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/courses/{id}/enroll",
+    status_code=status.HTTP_201_CREATED,
+    responses={**problems(401, 404), **problem(409, "Already enrolled.")},
+)
 def enroll(
     id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, body: EnrollIn | None = None
 ) -> EnrollmentOut:
     return service.enroll(db, principal, id)
 
 
-@router.delete("/courses/{id}/enroll", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/courses/{id}/enroll", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 404)
+)
 def unenroll(id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
     """Leave the course; progress is kept for a return, certificates stay."""
     service.unenroll(db, principal, id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/courses/{id}/enrollments")
+@router.get("/courses/{id}/enrollments", responses=problems(401, 403, 404))
 def course_roster(
     id: uuid.UUID,
     principal: CurrentPrincipal,
@@ -58,7 +65,7 @@ def course_roster(
     return roster.roster(db, principal, id, limit=limit, cursor=cursor)
 
 
-@router.get("/courses/{id}/learners/{user_id}")
+@router.get("/courses/{id}/learners/{user_id}", responses=problems(401, 403, 404))
 def course_learner(
     id: uuid.UUID, user_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession
 ) -> LearnerDetailOut:
@@ -66,7 +73,7 @@ def course_learner(
     return roster.learner_detail(db, principal, id, user_id)
 
 
-@router.get("/me/enrollments")
+@router.get("/me/enrollments", responses=problems(401))
 def list_enrollments(
     principal: CurrentPrincipal,
     db: DbSession,
@@ -76,14 +83,14 @@ def list_enrollments(
     return service.list_enrollments(db, principal, limit=limit, cursor=cursor)
 
 
-@router.post("/lessons/{id}/complete")
+@router.post("/lessons/{id}/complete", responses=problems(401, 403, 404))
 def complete_lesson(
     id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, body: CompleteIn | None = None
 ) -> CompletionOut:
     return service.complete_lesson(db, principal, id)
 
 
-@router.get("/me/certificates")
+@router.get("/me/certificates", responses=problems(401))
 def list_certificates(
     principal: CurrentPrincipal,
     db: DbSession,
@@ -93,7 +100,7 @@ def list_certificates(
     return service.list_certificates(db, principal, limit=limit, cursor=cursor)
 
 
-@router.get("/certificates/{code}")
+@router.get("/certificates/{code}", responses=problems(404))
 def verify_certificate(
     code: Annotated[str, Path(min_length=1, max_length=service.MAX_CODE_LENGTH)], db: DbSession
 ) -> CertificateVerificationOut:
@@ -101,12 +108,12 @@ def verify_certificate(
     return service.verify_certificate(db, code)
 
 
-@router.get("/me/stats")
+@router.get("/me/stats", responses=problems(401))
 def get_stats(principal: CurrentPrincipal, db: DbSession) -> ProgressStatsOut:
     return service.stats(db, principal)
 
 
-@router.get("/leaderboards/{period}")
+@router.get("/leaderboards/{period}", responses=problems(401))
 def get_leaderboard(
     period: Period, principal: CurrentPrincipal, db: DbSession, limit: LimitParam = 100
 ) -> LeaderboardOut:

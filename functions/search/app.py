@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Response
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import OPTIONAL_AUTH, DbSession, OptionalPrincipal
+from lectern.api.responses import problems
 from lectern.search import service
 from lectern.search.schemas import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, SearchOut, SearchType
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = APIRouter(prefix="/v1", tags=["search"], responses=problems(401, 422, 503))
 
 
 @router.get("/search", openapi_extra=OPTIONAL_AUTH)

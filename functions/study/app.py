@@ -11,6 +11,7 @@ from lectern.ai.throttle import check_ai_requests
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE, Page
 from lectern.core.times import DateTimeText
 from lectern.study import generate, items, reviews
@@ -29,7 +30,7 @@ from lectern.study.schemas import (
     StudyStatsOut,
 )
 
-router = APIRouter(prefix="/v1/study", tags=["study"])
+router = APIRouter(prefix="/v1/study", tags=["study"], responses=problems(401, 422, 503))
 
 Responses = dict[int | str, dict[str, Any]]
 _NOT_FOUND: Responses = {404: {"description": "No such item, or not the caller's."}}

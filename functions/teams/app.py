@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Response, status
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession, client_ip
 from lectern.api.params import CursorParam, LimitParam
+from lectern.api.responses import problems
 from lectern.core.pagination import DEFAULT_PAGE_SIZE
 from lectern.teams import service
 from lectern.teams.schemas import (
@@ -28,7 +29,7 @@ from lectern.teams.schemas import (
     TeamUpdateIn,
 )
 
-router = APIRouter(prefix="/v1", tags=["teams"])
+router = APIRouter(prefix="/v1", tags=["teams"], responses=problems(401, 422, 503))
 
 Responses = dict[int | str, dict[str, Any]]
 _NOT_FOUND: Responses = {404: {"description": "No such team, or the caller is not a member."}}

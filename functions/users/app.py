@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AdminPrincipal, CurrentPrincipal, DbSession, client_ip
+from lectern.api.responses import problem, problems
 from lectern.identity import self_service, service
 from lectern.identity.schemas import (
     MeOut,
@@ -20,7 +21,7 @@ from lectern.identity.schemas import (
     UserRoleIn,
 )
 
-router = APIRouter(prefix="/v1", tags=["users"])
+router = APIRouter(prefix="/v1", tags=["users"], responses=problems(401, 422, 503))
 
 
 @router.get("/me", operation_id="users_me")
@@ -44,7 +45,7 @@ def delete_me(principal: CurrentPrincipal, db: DbSession) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=problems(429))
 def change_password(
     body: PasswordChangeIn,
     principal: CurrentPrincipal,
@@ -62,7 +63,7 @@ def list_sessions(principal: CurrentPrincipal) -> SessionListOut:
     return self_service.list_sessions(principal)
 
 
-@router.delete("/me/sessions/{id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/me/sessions/{id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 def end_session(
     id: Annotated[str, Path(min_length=1, max_length=64)], principal: CurrentPrincipal
 ) -> Response:
@@ -77,7 +78,10 @@ def end_other_sessions(principal: CurrentPrincipal) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.patch("/admin/users/{id}")
+@router.patch(
+    "/admin/users/{id}",
+    responses={**problems(403, 404), **problem(409, "The last admin cannot be demoted.")},
+)
 def set_role(id: uuid.UUID, body: UserRoleIn, admin: AdminPrincipal, db: DbSession) -> UserOut:
     return service.set_role(db, id, body.role, actor_id=admin.user_id)
 

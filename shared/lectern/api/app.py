@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lectern.api.errors import install_error_handlers
+from lectern.api.responses import add_problem_schemas
 from lectern.api.text_guard import TextGuardMiddleware
 from lectern.config import get_settings
 from lectern.core import snapstart
@@ -148,6 +149,7 @@ def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
         spec = generate()  # FastAPI keeps it after the first call
         if first:
             _plain_parameters(spec)
+            add_problem_schemas(spec)
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -100,6 +100,12 @@ def test_register_login_and_me_through_the_generated_client(client_package: Path
         assert isinstance(logged_in, models.AuthOut)
         token = logged_in.session.token
         assert token != registered.session.token
+        # A refusal is a declared response too: parsed, not an unexpected status.
+        wrong = models.LoginIn(email=email, password="not-the-password")
+        refused = login.sync_detailed(client=anonymous, body=wrong)
+        assert refused.status_code == 401
+        assert isinstance(refused.parsed, models.Problem)
+        assert refused.parsed.status == 401 and refused.parsed.title == "Unauthorized"
 
     with client_module.AuthenticatedClient(
         base_url=base_url, token=token, raise_on_unexpected_status=True

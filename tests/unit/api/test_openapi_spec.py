@@ -107,3 +107,60 @@ def test_spec_names_the_local_and_the_deployed_servers():
     # Every {variable} in the URL has a default, or a generator cannot fill it in.
     assert set(deployed["variables"]) == {"api_id", "region"}
     assert all(f"{{{name}}}" in deployed["url"] for name in deployed["variables"])
+
+
+def _operations(spec):  # type: ignore[no-untyped-def]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_error_response_is_a_problem():
+    # What the handlers send (application/problem+json), not FastAPI's HTTPValidationError.
+    spec = build_spec()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert set(spec["components"]["schemas"]["Problem"]["required"]) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+    }
+    for name, operation in _operations(spec):
+        errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
+        # Any request may be invalid (the text guard reads every path and query) and any
+        # dependency may be down.
+        assert {"422", "503"} <= set(errors), name
+        for code, response in errors.items():
+            assert response["content"] == {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            }, (name, code)
+
+
+def test_operations_declare_the_refusals_they_can_answer():
+    spec = build_spec()
+    for name, operation in _operations(spec):
+        codes = set(operation["responses"])
+        if {"HTTPBearer": []} in operation.get("security", []):
+            assert "401" in codes, name
+        ids = [
+            p
+            for p in operation.get("parameters", [])
+            if p["in"] == "path" and "$ref" not in p["schema"]  # an enum is not an id
+        ]
+        if ids:
+            assert "404" in codes, name
+        if "requestBody" in operation:  # a body that is not JSON
+            assert "400" in codes, name
+    throttled = {op["operationId"] for _, op in _operations(spec) if "429" in op["responses"]}
+    assert {
+        "auth_login",
+        "auth_register",
+        "auth_magic_link",
+        "auth_request_password_reset",
+        "users_change_password",
+        "analytics_post_events",
+        "forums_create_thread",
+        "teams_invite",
+        "ai_ask",
+    } <= throttled
+    assert "403" in spec["paths"]["/v1/courses"]["post"]["responses"]  # authors only
