@@ -9,12 +9,14 @@ on an x86-64 machine, so on one the copy built says x86_64 throughout.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -101,3 +103,53 @@ def build(scratch: Path, arch: str | None = None) -> Path:
     if result.returncode != 0:
         raise RuntimeError(f"sam build exited {result.returncode}:\n{result.stdout}{result.stderr}")
     return build_dir
+
+
+_TRANSLATE = """
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicies:  # the template's policies are all inline
+    def load(self):
+        return {}
+
+template = yaml_parse(sys.stdin.read())
+for resource in template["Resources"].values():  # as after `sam package`
+    for key in ("CodeUri", "ContentUri"):
+        if isinstance(resource.get("Properties", {}).get(key), str):
+            resource["Properties"][key] = "s3://bucket/key"
+print(json.dumps(transform(template, {}, NoManagedPolicies())))
+"""
+
+
+def translated() -> dict[str, Any]:
+    """template.yaml as CloudFormation: the SAM transform, offline (.venv-sam's translator)."""
+    result = subprocess.run(
+        [str(require_sam().parent / "python"), "-c", _TRANSLATE],
+        input=TEMPLATE.read_text(encoding="utf-8"),
+        env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the SAM transform failed:\n{result.stderr}")
+    data = json.loads(result.stdout)
+    if not isinstance(data, dict):
+        raise RuntimeError("the SAM transform returned no template")
+    return data
+
+
+def validate_lint() -> subprocess.CompletedProcess[str]:
+    """`sam validate --lint` (cfn-lint over the template, offline)."""
+    return subprocess.run(
+        [str(require_sam()), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        cwd=ROOT,
+        env={**sam_env(), "AWS_DEFAULT_REGION": "eu-west-1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
