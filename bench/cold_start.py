@@ -13,7 +13,8 @@ RSS, and total's ratio to the monolith answering the same request (< 1 is faster
 
 The default runs in the dev layout (.venv, whose packages pip compiled). --deployed
 runs what `sam build` ships, as Lambda runs it: `sam build` for this machine's
-architecture into a scratch directory (or DIR, an earlier build), then each function in
+architecture into a scratch directory (or into DIR, kept; a build there is reused),
+then each function in
 a fresh `python3.12 -S` with sys.path = the function's folder, the layers' python/ and a
 boto3 standing in for the runtime's, on a read-only copy with PYTHONDONTWRITEBYTECODE=1.
 Its monolith is the same build's functions mounted in one app.
@@ -259,9 +260,9 @@ class Deployed:
         from local.sam import build, lambda_python
 
         self.python = lambda_python()
-        if build_dir is None:
+        if build_dir is None or not (build_dir / "SharedLayer").is_dir():
             print("sam build (this machine's architecture) ...", file=sys.stderr)
-            build_dir = build(scratch / "sam")
+            build_dir = build(scratch / "sam", build_dir=build_dir)
         self.root = scratch / "ro"
         shutil.copytree(build_dir, self.root, symlinks=True)
         self._add_monolith(names)
@@ -391,7 +392,9 @@ def main() -> None:
         "--deployed", action="store_true", help="run `sam build` output as Lambda runs it"
     )
     parser.add_argument(
-        "--build-dir", type=Path, help="with --deployed: an earlier `sam build` to reuse"
+        "--build-dir",
+        type=Path,
+        help="with --deployed: build into DIR and keep it, or reuse the build already there",
     )
     args = parser.parse_args()
     from local.functions import http_function_names

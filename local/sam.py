@@ -74,13 +74,14 @@ def template_for(arch: str) -> str:
     )
 
 
-def build(scratch: Path, arch: str | None = None) -> Path:
-    """`sam build` into scratch/build (no cache, nothing written to the repo); returns it."""
+def build(scratch: Path, arch: str | None = None, build_dir: Path | None = None) -> Path:
+    """`sam build` into build_dir (scratch/build unless given), with no cache and nothing
+    written to the repo; returns build_dir."""
     arch = arch or machine_arch()
     scratch.mkdir(parents=True, exist_ok=True)
     template = scratch / "template.yaml"
     template.write_text(template_for(arch), encoding="utf-8")
-    build_dir = scratch / "build"
+    build_dir = build_dir or scratch / "build"
     result = subprocess.run(
         [
             str(require_sam()),
