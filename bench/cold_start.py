@@ -14,9 +14,9 @@ RSS, and total's ratio to the monolith answering the same request (< 1 is faster
 The default runs in the dev layout (.venv, whose packages pip compiled). --deployed
 runs what `sam build` ships, as Lambda runs it: `sam build` for this machine's
 architecture into a scratch directory (or into DIR, kept; a build there is reused),
-then each function in
-a fresh `python3.12 -S` with sys.path = the function's folder, the layers' python/ and a
-boto3 standing in for the runtime's, on a read-only copy with PYTHONDONTWRITEBYTECODE=1.
+then each function in a fresh `python3.12 -S` with sys.path = the function's folder,
+the layers' python/ and a boto3 standing in for the runtime's, on a read-only copy with
+PYTHONDONTWRITEBYTECODE=1.
 Its monolith is the same build's functions mounted in one app.
 """
 
