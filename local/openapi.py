@@ -14,13 +14,27 @@ from typing import Any
 
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
 
+# Where the API answers: `make dev`, and a deployed stack (the stack's ApiUrl output;
+# the HTTP API's $default stage adds no path).
+SERVERS: list[dict[str, Any]] = [
+    {"url": "http://127.0.0.1:8000", "description": "make dev"},
+    {
+        "url": "https://{api_id}.execute-api.{region}.amazonaws.com",
+        "description": "A deployed stack: its ApiUrl output",
+        "variables": {
+            "api_id": {"default": "api-id", "description": "The stack's HttpApi id"},
+            "region": {"default": "us-east-1", "description": "The stack's region"},
+        },
+    },
+]
+
 
 def build_spec() -> dict[str, Any]:
     from lectern.api.app import create_app
     from local.devapp import all_routers
 
     app = create_app(*all_routers(), title="Lectern API")
-    return app.openapi()
+    return {**app.openapi(), "servers": SERVERS}
 
 
 def render(spec: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from lectern.analytics import service
-from lectern.analytics.schemas import AcceptedOut, DailyReportOut, EventBatchIn
+from lectern.analytics.schemas import DailyReportOut, EventBatchIn, EventsAcceptedOut
 from lectern.analytics.throttle import check_event_batches
 from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import AuthorPrincipal, CurrentPrincipal, DbSession
@@ -18,7 +18,9 @@ router = APIRouter(prefix="/v1", tags=["analytics"])
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED)
-def post_events(body: EventBatchIn, principal: CurrentPrincipal, db: DbSession) -> AcceptedOut:
+def post_events(
+    body: EventBatchIn, principal: CurrentPrincipal, db: DbSession
+) -> EventsAcceptedOut:
     """Up to 500 events of the caller's, written together or not at all."""
     check_event_batches(str(principal.user_id))
     return service.record_client_events(db, principal, body)

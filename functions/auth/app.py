@@ -11,11 +11,11 @@ from lectern.api.app import create_app, lambda_handler
 from lectern.api.deps import CurrentPrincipal, DbSession, client_ip
 from lectern.identity import self_service, service
 from lectern.identity.schemas import (
-    AcceptedOut,
     AuthOut,
     EmailVerifiedOut,
     LoginIn,
     MagicLinkIn,
+    MailAcceptedOut,
     PasswordResetConfirmIn,
     PasswordResetIn,
     RegisterIn,
@@ -41,10 +41,10 @@ def login(body: LoginIn, db: DbSession, ip: Annotated[str | None, Depends(client
 
 
 @router.post("/magic-link", status_code=status.HTTP_202_ACCEPTED)
-def magic_link(body: MagicLinkIn, ip: Annotated[str | None, Depends(client_ip)]) -> AcceptedOut:
+def magic_link(body: MagicLinkIn, ip: Annotated[str | None, Depends(client_ip)]) -> MailAcceptedOut:
     service.request_magic_link(body.email, ip)
     count("MagicLinkSent")
-    return AcceptedOut()
+    return MailAcceptedOut()
 
 
 @router.post("/magic-link/verify")
@@ -53,10 +53,10 @@ def verify_magic_link(body: VerifyIn, db: DbSession) -> AuthOut:
 
 
 @router.post("/email-verification", status_code=status.HTTP_202_ACCEPTED)
-def request_email_verification(principal: CurrentPrincipal, db: DbSession) -> AcceptedOut:
+def request_email_verification(principal: CurrentPrincipal, db: DbSession) -> MailAcceptedOut:
     """Mail a link that verifies the caller's address (none once it is verified)."""
     service.request_email_verification(db, principal)
-    return AcceptedOut()
+    return MailAcceptedOut()
 
 
 @router.post("/email-verification/confirm")
@@ -67,10 +67,10 @@ def confirm_email_verification(body: VerifyIn, db: DbSession) -> EmailVerifiedOu
 @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED)
 def request_password_reset(
     body: PasswordResetIn, db: DbSession, ip: Annotated[str | None, Depends(client_ip)]
-) -> AcceptedOut:
+) -> MailAcceptedOut:
     """Mail a single-use reset link if the address has an account; 202 either way."""
     self_service.request_password_reset(db, body.email, ip)
-    return AcceptedOut()
+    return MailAcceptedOut()
 
 
 @router.post("/password-reset/confirm")

@@ -11,11 +11,14 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from lectern.core import snapstart
 from lectern.core.upkeep import run_tasks
 from lectern.observability import get_logger, get_metrics
 
 logger = get_logger()
 metrics = get_metrics()
+# Under SnapStart: no client kept across the snapshot, random re-seeded on restore.
+snapstart.register()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 

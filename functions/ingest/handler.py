@@ -29,12 +29,15 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from lectern.core import snapstart
 from lectern.ingest.messages import MalformedMessage, parse_message
 from lectern.ingest.pipeline import run_job, seconds_needed
 from lectern.observability import get_logger, get_metrics
 
 logger = get_logger()
 metrics = get_metrics()
+# Under SnapStart: no client kept across the snapshot, random re-seeded on restore.
+snapstart.register()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 # In Lambda one invocation runs at a time; the local worker and the tests may call the
 # handler from several threads, and the shared metric set must not be flushed mid-add.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from lectern.core import snapstart
 from lectern.errors import DependencyUnavailable
 from lectern.ingest.cloudflare import CloudflareSettings, client_from_settings, drain, http_client
 from lectern.ingest.pipeline import handle_message, seconds_needed
@@ -18,6 +19,8 @@ from lectern.observability import count, get_logger, get_metrics
 
 logger = get_logger()
 metrics = get_metrics()
+# Under SnapStart: no client kept across the snapshot, random re-seeded on restore.
+snapstart.register()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 

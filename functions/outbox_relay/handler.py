@@ -11,11 +11,13 @@ import time
 import warnings
 from typing import Any
 
-from lectern.core import relay
+from lectern.core import relay, snapstart
 from lectern.observability import get_logger, get_metrics
 
 logger = get_logger()
 metrics = get_metrics()
+# Under SnapStart: no client kept across the snapshot, random re-seeded on restore.
+snapstart.register()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 # Time kept back from the Lambda timeout to settle the last delivery and flush metrics.

@@ -24,8 +24,8 @@ from lectern.progress.schemas import (
     EnrollmentOut,
     LeaderboardOut,
     LearnerDetailOut,
+    ProgressStatsOut,
     RosterItemOut,
-    StatsOut,
 )
 
 router = APIRouter(prefix="/v1", tags=["progress"])
@@ -102,7 +102,7 @@ def verify_certificate(
 
 
 @router.get("/me/stats")
-def get_stats(principal: CurrentPrincipal, db: DbSession) -> StatsOut:
+def get_stats(principal: CurrentPrincipal, db: DbSession) -> ProgressStatsOut:
     return service.stats(db, principal)
 
 

@@ -13,12 +13,15 @@ import time
 import warnings
 from typing import Any
 
+from lectern.core import snapstart
 from lectern.core.outbox import enqueue_everything
 from lectern.observability import get_logger, get_metrics
 from lectern.search import sync
 
 logger = get_logger()
 metrics = get_metrics()
+# Under SnapStart: no client kept across the snapshot, random re-seeded on restore.
+snapstart.register()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 # Time kept back from the Lambda timeout to settle the last batch and flush metrics.

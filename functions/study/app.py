@@ -26,7 +26,7 @@ from lectern.study.schemas import (
     QueueOut,
     ReviewIn,
     ReviewOut,
-    StatsOut,
+    StudyStatsOut,
 )
 
 router = APIRouter(prefix="/v1/study", tags=["study"])
@@ -139,7 +139,7 @@ def review_queue(
 
 
 @router.get("/stats")
-def study_stats(principal: CurrentPrincipal, db: DbSession) -> StatsOut:
+def study_stats(principal: CurrentPrincipal, db: DbSession) -> StudyStatsOut:
     return reviews.stats(db, principal)
 
 

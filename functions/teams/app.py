@@ -20,8 +20,8 @@ from lectern.teams.schemas import (
     InvitationOut,
     MemberOut,
     MemberPage,
+    MemberRoleIn,
     ProgressPage,
-    RoleIn,
     TeamIn,
     TeamList,
     TeamOut,
@@ -109,7 +109,11 @@ def accept_invitation(body: AcceptIn, principal: CurrentPrincipal, db: DbSession
     responses={**_MANAGERS, 409: {"description": "The team's last owner stays an owner."}},
 )
 def change_role(
-    id: uuid.UUID, user_id: uuid.UUID, body: RoleIn, principal: CurrentPrincipal, db: DbSession
+    id: uuid.UUID,
+    user_id: uuid.UUID,
+    body: MemberRoleIn,
+    principal: CurrentPrincipal,
+    db: DbSession,
 ) -> MemberOut:
     return service.change_role(db, principal, id, user_id, body)
 

@@ -15,15 +15,15 @@ from lectern.identity.schemas import (
     MeOut,
     MeUpdateIn,
     PasswordChangeIn,
-    RoleIn,
     SessionListOut,
     UserOut,
+    UserRoleIn,
 )
 
 router = APIRouter(prefix="/v1", tags=["users"])
 
 
-@router.get("/me")
+@router.get("/me", operation_id="users_me")
 def get_me(principal: CurrentPrincipal, db: DbSession) -> MeOut:
     return service.get_me(db, principal)
 
@@ -78,7 +78,7 @@ def end_other_sessions(principal: CurrentPrincipal) -> Response:
 
 
 @router.patch("/admin/users/{id}")
-def set_role(id: uuid.UUID, body: RoleIn, admin: AdminPrincipal, db: DbSession) -> UserOut:
+def set_role(id: uuid.UUID, body: UserRoleIn, admin: AdminPrincipal, db: DbSession) -> UserOut:
     return service.set_role(db, id, body.role, actor_id=admin.user_id)
 
 

@@ -35,12 +35,15 @@ PHYSICAL_NAME = {
     "AWS::Scheduler::Schedule": "Name",
     "AWS::Scheduler::ScheduleGroup": "Name",
 }
-# An API's Name need not be unique; a stage is named within its API.
+# An API's Name need not be unique; a stage is named within its API, an alias within
+# its function.
 NAME_FREE = {
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Alias",
     "AWS::Lambda::EventSourceMapping",
     "AWS::Lambda::Permission",
+    "AWS::Lambda::Version",
     "AWS::SQS::QueuePolicy",
 }
 STACK_SCOPED = ("${AWS::StackName}", "${AWS::StackId}")

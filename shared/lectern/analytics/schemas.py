@@ -81,7 +81,7 @@ class EventBatchIn(_In):
     events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class AcceptedOut(BaseModel):
+class EventsAcceptedOut(BaseModel):
     accepted: int
 
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, load_only
 
 from lectern.analytics.events import NewEvent
 from lectern.analytics.schemas import (
-    AcceptedOut,
     DailyCourseOut,
     DailyReportOut,
     DailyTotalOut,
     EventBatchIn,
+    EventsAcceptedOut,
 )
 from lectern.analytics.store.factory import get_store
 from lectern.catalog import access
@@ -74,7 +74,7 @@ def _visible_courses(db: Session, principal: Principal, ids: set[uuid.UUID]) -> 
 
 def record_client_events(
     db: Session, principal: Principal, data: EventBatchIn, *, now: datetime | None = None
-) -> AcceptedOut:
+) -> EventsAcceptedOut:
     """Validate the whole batch, then write it in one statement: all of it or none.
 
     The sender is always the caller. A ``context.course_id`` must be a course the caller
@@ -112,7 +112,7 @@ def record_client_events(
     accepted = get_store().record(db, batch)
     db.commit()
     count("EventsAccepted", accepted)
-    return AcceptedOut(accepted=accepted)
+    return EventsAcceptedOut(accepted=accepted)
 
 
 def report_range(first: date | None, last: date | None, *, today: date) -> tuple[date, date]:

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lectern.api.errors import install_error_handlers
 from lectern.api.text_guard import TextGuardMiddleware
 from lectern.config import get_settings
+from lectern.core import snapstart
 from lectern.core.request import RequestInfo, begin_request, end_request
 from lectern.observability import get_logger, get_metrics
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def _request_id(scope: Scope) -> str:
@@ -96,6 +101,20 @@ def _plain_parameters(spec: dict[str, Any]) -> None:
                     schema["anyOf"] = variants
 
 
+def operation_id(route: APIRoute) -> str:
+    """``<tag>_<what>``, which generated clients name their functions by: the route's
+    first tag, then its function's name less the tag's noun (``list_courses`` under
+    "courses" is ``courses_list``). FastAPI's default repeats the path and method
+    (``list_courses_v1_courses_get``). A route's own ``operation_id`` wins."""
+    context = _NON_WORD.sub("_", str(route.tags[0]).lower()).strip("_") if route.tags else ""
+    words = route.name.split("_")
+    nouns = {context, context.removesuffix("s")}
+    kept = [word for word in words if word not in nouns]
+    if kept == ["my"]:  # "my_teams" stays that, not "teams_my"
+        kept = words
+    return "_".join(part for part in (context, *kept) if part) or route.name
+
+
 def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
     app = FastAPI(
         title=title,
@@ -104,6 +123,7 @@ def create_app(*routers: APIRouter, title: str = "Lectern") -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     # Innermost: refused text is answered like any other 422, with the request id.
@@ -151,4 +171,55 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, An
         response: dict[str, Any] = asgi_handler(event, context)
         return response
 
-    return cast(Callable[[dict[str, Any], Any], dict[str, Any]], handler)
+    typed = cast(Callable[[dict[str, Any], Any], dict[str, Any]], handler)
+    snapstart.register(prime=lambda: prime(typed))
+    return typed
+
+
+# Requests a snapshot can be primed with: nothing behind them but the app itself (the
+# spec is built from every route's models; a 404 goes through the middleware and the
+# problem+json handlers), so no connection is opened before the snapshot.
+PRIME_REQUESTS = (("GET", "/openapi.json", 200), ("GET", "/v1/snapstart-prime", 404))
+
+
+@dataclass
+class _PrimeContext:
+    """The Lambda context attributes Powertools reads; a prime is no invocation."""
+
+    function_name: str = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "lectern")
+    memory_limit_in_mb: int = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
+    invoked_function_arn: str = "arn:aws:lambda:::function:snapstart-prime"
+    aws_request_id: str = "snapstart-prime"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def prime(handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> None:
+    """Answer ``PRIME_REQUESTS`` through the whole Lambda handler (Powertools, Mangum,
+    the middleware, FastAPI), as API Gateway would send them."""
+    for method, path, expected in PRIME_REQUESTS:
+        event = {
+            "version": "2.0",
+            "routeKey": f"{method} {path}",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": {"host": "snapstart.invalid", "user-agent": "snapstart-prime"},
+            "requestContext": {
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": "snapstart-prime",
+                },
+                "requestId": "snapstart-prime",
+                "routeKey": f"{method} {path}",
+                "stage": "$default",
+                "timeEpoch": int(time.time() * 1000),
+            },
+            "isBase64Encoded": False,
+        }
+        status = handler(event, _PrimeContext())["statusCode"]
+        if status != expected:
+            raise RuntimeError(f"priming {method} {path} answered {status}, not {expected}")

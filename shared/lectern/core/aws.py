@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from lectern.errors import DependencyUnavailable
+
+T = TypeVar("T")
 
 
 def aws_client(
@@ -30,6 +32,13 @@ def aws_client(
     return boto3.client(
         service, endpoint_url=endpoint_url, region_name=region, config=Config(**config), **keys
     )
+
+
+def close_client(adapter: T) -> None:
+    """Close the boto3 client an adapter holds as ``client`` (its connection pool)."""
+    client = getattr(adapter, "client", None)
+    if client is not None:
+        client.close()
 
 
 def bedrock_runtime_client(region: str, *, read_timeout: float, max_attempts: int) -> Any:

@@ -92,7 +92,7 @@ class MeUpdateIn(_In):
     )
 
 
-class RoleIn(_In):
+class UserRoleIn(_In):
     role: UserRole
 
 
@@ -131,7 +131,9 @@ class EmailVerifiedOut(BaseModel):
     email_verified: bool
 
 
-class AcceptedOut(BaseModel):
+class MailAcceptedOut(BaseModel):
+    """A request that may send a mail: the same answer whether or not one went."""
+
     status: str = "accepted"
 
 

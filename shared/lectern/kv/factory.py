@@ -11,7 +11,11 @@ if TYPE_CHECKING:
     from upstash_redis import Redis
 
 
-@cached_client
+def _close(redis: Redis) -> None:
+    redis.close()  # type: ignore[no-untyped-call]  # its HTTP client and connection
+
+
+@cached_client(close=_close)
 def get_kv() -> Redis:
     from lectern.kv.upstash import make_kv
 

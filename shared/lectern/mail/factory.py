@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings
+from lectern.core.aws import close_client
 from lectern.core.cache import cached_client
 
 if TYPE_CHECKING:
     from lectern.mail.port import Mailer
 
 
-@cached_client
+@cached_client(close=close_client)
 def get_mailer() -> Mailer:
     from lectern.core.aws import aws_client
     from lectern.mail.ses import SesMailer

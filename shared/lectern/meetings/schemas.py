@@ -81,7 +81,7 @@ class MeetingUpdateIn(_In):
         return value
 
 
-class PersonOut(BaseModel):
+class RequesterOut(BaseModel):
     id: uuid.UUID
     name: str
 
@@ -89,7 +89,7 @@ class PersonOut(BaseModel):
 class MeetingRequestOut(BaseModel):
     id: uuid.UUID
     course_id: uuid.UUID
-    requester: PersonOut
+    requester: RequesterOut
     topic: str
     message: str | None
     preferred_times: list[datetime]

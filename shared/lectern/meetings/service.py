@@ -31,7 +31,7 @@ from lectern.meetings.schemas import (
     MeetingRequestIn,
     MeetingRequestOut,
     MeetingUpdateIn,
-    PersonOut,
+    RequesterOut,
 )
 from lectern.notifications.service import notify
 from lectern.progress.models import Enrollment
@@ -57,7 +57,7 @@ def _out(request: MeetingRequest, requester_name: str) -> MeetingRequestOut:
     return MeetingRequestOut(
         id=request.id,
         course_id=request.course_id,
-        requester=PersonOut(id=request.requester_id, name=requester_name),
+        requester=RequesterOut(id=request.requester_id, name=requester_name),
         topic=request.topic,
         message=request.message,
         preferred_times=list(request.preferred_times),

@@ -70,7 +70,7 @@ class CertificateVerificationOut(BaseModel):
     )
 
 
-class StatsOut(BaseModel):
+class ProgressStatsOut(BaseModel):
     xp: int
     level: int
     streak_days: int

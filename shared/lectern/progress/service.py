@@ -45,8 +45,8 @@ from lectern.progress.schemas import (
     EnrollmentOut,
     LeaderboardEntryOut,
     LeaderboardOut,
+    ProgressStatsOut,
     StandingOut,
-    StatsOut,
 )
 from lectern.progress.xp import xp_activity
 
@@ -487,13 +487,13 @@ def _stats_row(db: Session, user_id: uuid.UUID) -> Row[Any] | None:
     ).one_or_none()
 
 
-def stats(db: Session, principal: Principal) -> StatsOut:
+def stats(db: Session, principal: Principal) -> ProgressStatsOut:
     """The caller's dashboard numbers, from one query over maintained counters."""
     row = _stats_row(db, principal.user_id)
     if row is None:
         raise Unauthorized("The session's account no longer exists.")
     day = datetime.now(UTC).date()
-    return StatsOut(
+    return ProgressStatsOut(
         xp=row.xp,
         level=row.level,
         streak_days=xp.current_streak(row.streak_days, row.last_active_on, day),

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from lectern.config import get_settings
+from lectern.core.aws import close_client
 from lectern.core.cache import cached_client
 from lectern.core.secrets import secret_or_value
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from lectern.storage.port import ObjectStore
 
 
-@cached_client
+@cached_client(close=close_client)
 def get_storage() -> ObjectStore:
     from lectern.core.aws import aws_client
     from lectern.storage.s3 import S3Store

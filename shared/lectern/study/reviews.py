@@ -27,7 +27,7 @@ from lectern.study import scheduling
 from lectern.study.access import own_item
 from lectern.study.items import out, schedule_of, set_schedule
 from lectern.study.models import CardState, ItemType, ReviewRating, StudyItem, StudyReview
-from lectern.study.schemas import QueueOut, ReviewIn, ReviewOut, StatsOut
+from lectern.study.schemas import QueueOut, ReviewIn, ReviewOut, StudyStatsOut
 
 # A client's clock may run a little ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -257,7 +257,7 @@ _STREAK = text(
 )
 
 
-def stats(db: Session, principal: Principal, *, now: datetime | None = None) -> StatsOut:
+def stats(db: Session, principal: Principal, *, now: datetime | None = None) -> StudyStatsOut:
     now = now or datetime.now(UTC)
     me = principal.user_id
     today = day_start(now)
@@ -293,7 +293,7 @@ def stats(db: Session, principal: Principal, *, now: datetime | None = None) -> 
         .where(StudyItem.user_id == me, StudyItem.state == CardState.new)
     )
     remaining = max(0, new_cards_per_day(db, me) - _new_started_today(db, me, now))
-    return StatsOut(
+    return StudyStatsOut(
         due_today=int(due_today or 0),
         reviewed_today=reviewed_today,
         retention_30d=round(passed / total, 4) if total else None,

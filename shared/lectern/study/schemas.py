@@ -125,7 +125,7 @@ class QueueOut(BaseModel):
     new_remaining_today: int
 
 
-class StatsOut(BaseModel):
+class StudyStatsOut(BaseModel):
     # Days are UTC days.
     due_today: int
     reviewed_today: int

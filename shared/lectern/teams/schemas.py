@@ -65,7 +65,7 @@ class TeamList(BaseModel):
     items: list[TeamOut]
 
 
-class PersonOut(BaseModel):
+class TeamPersonOut(BaseModel):
     id: uuid.UUID
     name: str
     email: str | None = Field(default=None, description="Shown to platform admins only.")
@@ -73,7 +73,7 @@ class PersonOut(BaseModel):
 
 class MemberOut(BaseModel):
     team_id: uuid.UUID
-    user: PersonOut
+    user: TeamPersonOut
     role: Literal["owner", "admin", "member"]
     joined_at: datetime
 
@@ -100,7 +100,7 @@ class AcceptIn(_In):
     token: Token
 
 
-class RoleIn(_In):
+class MemberRoleIn(_In):
     role: Literal["owner", "admin", "member"]
 
 
@@ -112,7 +112,7 @@ class CourseProgressOut(BaseModel):
 
 
 class MemberProgressOut(BaseModel):
-    user: PersonOut
+    user: TeamPersonOut
     courses: list[CourseProgressOut]
 
 
@@ -122,7 +122,7 @@ class ProgressPage(Page[MemberProgressOut]):
 
 class TeamCertificateOut(BaseModel):
     id: uuid.UUID
-    user: PersonOut
+    user: TeamPersonOut
     course_id: uuid.UUID | None
     course_title: str
     code: str

@@ -44,13 +44,13 @@ from lectern.teams.schemas import (
     MemberOut,
     MemberPage,
     MemberProgressOut,
-    PersonOut,
+    MemberRoleIn,
     ProgressPage,
-    RoleIn,
     TeamCertificateOut,
     TeamIn,
     TeamList,
     TeamOut,
+    TeamPersonOut,
     TeamSettingsOut,
     TeamUpdateIn,
 )
@@ -177,8 +177,10 @@ def update_team(
 # -- members -------------------------------------------------------------------------------
 
 
-def _person(user_id: uuid.UUID, name: str | None, email: str | None, *, admin: bool) -> PersonOut:
-    return PersonOut(id=user_id, name=name or "", email=email if admin else None)
+def _person(
+    user_id: uuid.UUID, name: str | None, email: str | None, *, admin: bool
+) -> TeamPersonOut:
+    return TeamPersonOut(id=user_id, name=name or "", email=email if admin else None)
 
 
 def list_members(
@@ -237,14 +239,14 @@ def _member_out(db: Session, member: TeamMember) -> MemberOut:
     name = db.scalar(select(Profile.display_name).where(Profile.user_id == member.user_id))
     return MemberOut(
         team_id=member.team_id,
-        user=PersonOut(id=member.user_id, name=name or ""),
+        user=TeamPersonOut(id=member.user_id, name=name or ""),
         role=member.role,
         joined_at=member.joined_at,
     )
 
 
 def change_role(
-    db: Session, principal: Principal, team_id: uuid.UUID, user_id: uuid.UUID, data: RoleIn
+    db: Session, principal: Principal, team_id: uuid.UUID, user_id: uuid.UUID, data: MemberRoleIn
 ) -> MemberOut:
     # The team's row is the lock every owner count is taken under.
     seen = access.for_manage(db, principal, team_id, lock=True)

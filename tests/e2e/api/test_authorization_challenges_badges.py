@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.api.test_authorization_matrix import REFUSED, ROLES, RoleCase, _course, _fill, _ok
+from tests.e2e.api import role_matrix
+from tests.e2e.api.role_matrix import RoleCase
+from tests.e2e.api.test_authorization_matrix import ROLES, _course, _ok
 from tests.e2e.conftest import invoke
 from tests.factories import Account, new_account
 
@@ -141,33 +143,15 @@ CASES: dict[str, RoleCase] = {
 }
 
 
-def _call(case: RoleCase, world: World, account: Account | None):
-    ids = {name: str(getattr(world, name)["id"]) for name in World.__dataclass_fields__}
-    return invoke(
-        case.function,
-        case.method,
-        case.path.format(**ids),
-        token=account.token if account else None,
-        body=None if case.body is None else {k: _fill(v, ids) for k, v in case.body.items()},
-    )
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_challenge_and_badge_routes_answer_each_caller_as_the_contract_says(name, actors):
-    case = CASES[name]
-    expected = dict(zip(ROLES, case.statuses, strict=True))
-    refusing = [r for r in ROLES if expected[r] in REFUSED | {409}]
-    acting = [r for r in ROLES if r not in refusing]
-    world = _world(actors)
-    before = _fingerprint(world, actors)
-    for role in refusing:
-        reply = _call(case, world, actors.get(role))
-        assert reply.status == expected[role], (role, reply.status, reply.body)
-    assert _fingerprint(world, actors) == before
-    for role in acting:
-        fresh = world if case.method == "GET" else _world(actors)
-        reply = _call(case, fresh, actors.get(role))
-        assert reply.status == expected[role], (role, reply.status, reply.body)
+    role_matrix.check(
+        CASES[name],
+        ROLES,
+        actors,
+        lambda: _world(actors),
+        lambda world: _fingerprint(world, actors),
+    )
 
 
 def test_a_badge_on_a_course_or_challenge_is_its_owners_to_make(actors):

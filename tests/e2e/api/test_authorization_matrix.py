@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.api import role_matrix
+from tests.e2e.api.role_matrix import RoleCase
 from tests.e2e.conftest import invoke
 from tests.factories import Account, new_account
 
@@ -37,7 +39,7 @@ def _matrix_limits():
         yield
 
 
-REFUSED = {401, 403, 404}
+REFUSED = role_matrix.REFUSED
 
 
 @dataclass
@@ -403,10 +405,6 @@ CASES: dict[str, Case] = {
 }
 
 
-def _ids(world: World) -> dict[str, str]:
-    return {name: str(getattr(world, name)["id"]) for name in World.__dataclass_fields__}
-
-
 OUTSIDERS = ("anonymous", "other_learner", "other_instructor")
 
 
@@ -416,23 +414,15 @@ def _body(case: Case, world: World) -> dict[str, Any] | None:
         return {"question_id": question["id"], "option_ids": [question["options"][0]["id"]]}
     if case.body is None:
         return None
-    ids = _ids(world)
-    return {k: _fill(v, ids) for k, v in case.body.items()}
-
-
-def _fill(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    return value
+    ids = role_matrix.world_ids(world)
+    return {k: role_matrix.fill(v, ids) for k, v in case.body.items()}
 
 
 def _call(case: Case, world: World, account: Account | None):
     return invoke(
         case.function,
         case.method,
-        case.path.format(**_ids(world)),
+        case.path.format(**role_matrix.world_ids(world)),
         token=account.token if account else None,
         body=_body(case, world),
     )
@@ -543,7 +533,7 @@ MASS_ASSIGNMENT: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
 def test_fields_a_client_may_not_set_are_refused_by_name(name, actors):
     function, method, path, owner, body = MASS_ASSIGNMENT[name]
     world = _world(actors)
-    ids = _ids(world)
+    ids = role_matrix.world_ids(world)
     account = actors[owner]
     assert account is not None
     before = _fingerprint(world, actors["instructor"], actors["learner"])
@@ -665,16 +655,6 @@ def _community_fingerprint(world: CommunityWorld, actors: dict[str, Account | No
     ]
 
 
-@dataclass(frozen=True)
-class RoleCase:
-    function: str
-    method: str
-    path: str
-    # instructor, learner, other_learner, other_instructor, admin, anonymous
-    statuses: tuple[int, int, int, int, int, int]
-    body: dict[str, Any] | None = None
-
-
 FO, ME = "forums", "meetings"
 MEMBERS_READ = (200, 200, 403, 403, 200, 401)
 COMMUNITY: dict[str, RoleCase] = {
@@ -763,30 +743,12 @@ COMMUNITY: dict[str, RoleCase] = {
 }
 
 
-def _role_call(case: RoleCase, world: CommunityWorld, account: Account | None):
-    ids = {name: str(getattr(world, name)["id"]) for name in CommunityWorld.__dataclass_fields__}
-    return invoke(
-        case.function,
-        case.method,
-        case.path.format(**ids),
-        token=account.token if account else None,
-        body=None if case.body is None else {k: _fill(v, ids) for k, v in case.body.items()},
-    )
-
-
 @pytest.mark.parametrize("name", COMMUNITY)
 def test_community_routes_answer_each_caller_as_the_contract_says(name, actors):
-    case = COMMUNITY[name]
-    expected = dict(zip(ROLES, case.statuses, strict=True))
-    refusing = [r for r in ROLES if expected[r] in REFUSED | {409}]
-    acting = [r for r in ROLES if r not in refusing]
-    world = _community_world(actors)
-    before = _community_fingerprint(world, actors)
-    for role in refusing:
-        reply = _role_call(case, world, actors.get(role))
-        assert reply.status == expected[role], (role, reply.status, reply.body)
-    assert _community_fingerprint(world, actors) == before
-    for role in acting:
-        fresh = world if case.method == "GET" else _community_world(actors)
-        reply = _role_call(case, fresh, actors.get(role))
-        assert reply.status == expected[role], (role, reply.status, reply.body)
+    role_matrix.check(
+        COMMUNITY[name],
+        ROLES,
+        actors,
+        lambda: _community_world(actors),
+        lambda world: _community_fingerprint(world, actors),
+    )

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.api.test_authorization_matrix import REFUSED
+from tests.e2e.api import role_matrix
+from tests.e2e.api.role_matrix import RoleCase
 from tests.e2e.conftest import invoke
 from tests.factories import Account, new_account
 
@@ -61,16 +62,6 @@ def _fingerprint(world: TeamWorld, actors: dict[str, Account | None]) -> Any:
     return [(team.status, team.body), (members.status, members.body)]
 
 
-@dataclass(frozen=True)
-class RoleCase:
-    function: str
-    method: str
-    path: str
-    # owner, member, other_learner, other_instructor, admin, anonymous
-    statuses: tuple[int, int, int, int, int, int]
-    body: dict[str, Any] | None = None
-
-
 T, B = "teams", "billing"
 READ = (200, 200, 404, 404, 200, 401)
 MANAGE = (200, 403, 404, 404, 403, 401)
@@ -101,30 +92,12 @@ CASES: dict[str, RoleCase] = {
 }
 
 
-def _call(case: RoleCase, world: TeamWorld, account: Account | None):
-    ids = {name: str(getattr(world, name)["id"]) for name in TeamWorld.__dataclass_fields__}
-    return invoke(
-        case.function,
-        case.method,
-        case.path.format(**ids),
-        token=account.token if account else None,
-        body=case.body,
-    )
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_team_routes_answer_each_caller_as_the_contract_says(name, actors):
-    case = CASES[name]
-    expected = dict(zip(ROLES, case.statuses, strict=True))
-    refusing = [r for r in ROLES if expected[r] in REFUSED | {409}]
-    acting = [r for r in ROLES if r not in refusing]
-    world = _world(actors)
-    before = _fingerprint(world, actors)
-    for role in refusing:
-        reply = _call(case, world, actors[role])
-        assert reply.status == expected[role], (role, reply.status, reply.body)
-    assert _fingerprint(world, actors) == before
-    for role in acting:
-        fresh = world if case.method == "GET" else _world(actors)
-        reply = _call(case, fresh, actors[role])
-        assert reply.status == expected[role], (role, reply.status, reply.body)
+    role_matrix.check(
+        CASES[name],
+        ROLES,
+        actors,
+        lambda: _world(actors),
+        lambda world: _fingerprint(world, actors),
+    )

@@ -131,7 +131,7 @@ def test_an_invitation_beyond_the_seats_is_a_409_and_writes_nothing(db, stack, m
 
 def test_the_last_owner_can_neither_leave_nor_be_demoted(db, stack):
     from lectern.errors import Conflict, Forbidden
-    from lectern.teams.schemas import RoleIn
+    from lectern.teams.schemas import MemberRoleIn
     from lectern.teams.service import change_role, list_members, remove_member
 
     owner, admin, ann = make_account(db), make_account(db), make_account(db)
@@ -139,19 +139,22 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(db, stack):
     _join(db, stack, owner, team, admin, role="admin")
     _join(db, stack, owner, team, ann)
     with pytest.raises(Conflict):
-        change_role(db, owner.principal, team.id, owner.id, RoleIn(role="admin"))
+        change_role(db, owner.principal, team.id, owner.id, MemberRoleIn(role="admin"))
     with pytest.raises(Conflict):
         remove_member(db, owner.principal, team.id, owner.id)
     # Owners are made and unmade by owners only.
     with pytest.raises(Forbidden):
-        change_role(db, admin.principal, team.id, owner.id, RoleIn(role="member"))
+        change_role(db, admin.principal, team.id, owner.id, MemberRoleIn(role="member"))
     with pytest.raises(Forbidden):
-        change_role(db, admin.principal, team.id, ann.id, RoleIn(role="owner"))
+        change_role(db, admin.principal, team.id, ann.id, MemberRoleIn(role="owner"))
     with pytest.raises(Forbidden):
-        change_role(db, ann.principal, team.id, admin.id, RoleIn(role="member"))
+        change_role(db, ann.principal, team.id, admin.id, MemberRoleIn(role="member"))
     # An admin removes a member; a member leaves.
-    assert change_role(db, admin.principal, team.id, ann.id, RoleIn(role="admin")).role == "admin"
-    change_role(db, owner.principal, team.id, admin.id, RoleIn(role="owner"))
+    assert (
+        change_role(db, admin.principal, team.id, ann.id, MemberRoleIn(role="admin")).role
+        == "admin"
+    )
+    change_role(db, owner.principal, team.id, admin.id, MemberRoleIn(role="owner"))
     remove_member(db, owner.principal, team.id, owner.id)  # another owner is left
     remove_member(db, ann.principal, team.id, ann.id)
     roles = {

@@ -68,3 +68,42 @@ def test_no_query_or_path_parameter_is_nullable():
         assert {"type": "null"} not in p["schema"].get("anyOf", []), p["name"]
     tag = next(p for p in spec["paths"]["/v1/courses"]["get"]["parameters"] if p["name"] == "tag")
     assert tag["schema"]["type"] == "array" and tag["schema"]["maxItems"] == 20
+
+
+def test_operation_ids_are_unique_snake_case_and_named_by_context():
+    # Client generators name a function per operation id: a duplicate loses one of them.
+    import re
+
+    spec = build_spec()
+    ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", operation_id), operation_id
+    by_route = {
+        (method, path): op["operationId"]
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+    }
+    assert by_route["post", "/v1/auth/login"] == "auth_login"
+    assert by_route["post", "/v1/auth/magic-link"] == "auth_magic_link"
+    assert by_route["get", "/v1/courses"] == "courses_list"
+    assert by_route["get", "/v1/courses/{id}"] == "courses_get"
+    assert by_route["get", "/v1/me"] == "users_me"
+    assert by_route["get", "/v1/me/teams"] == "teams_my_teams"
+
+
+def test_schema_names_are_not_module_qualified():
+    # FastAPI qualifies two models of one name with their modules
+    # (lectern__identity__schemas__AcceptedOut); generators then drop or mangle them.
+    names = build_spec()["components"]["schemas"]
+    assert not [name for name in names if "__" in name]
+    assert {"MailAcceptedOut", "EventsAcceptedOut"} <= set(names)
+
+
+def test_spec_names_the_local_and_the_deployed_servers():
+    servers = build_spec()["servers"]
+    assert servers[0]["url"] == "http://127.0.0.1:8000"
+    deployed = servers[1]
+    # Every {variable} in the URL has a default, or a generator cannot fill it in.
+    assert set(deployed["variables"]) == {"api_id", "region"}
+    assert all(f"{{{name}}}" in deployed["url"] for name in deployed["variables"])

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from lectern.identity.schemas import LoginIn, MeUpdateIn, RegisterIn, RoleIn
+from lectern.identity.schemas import LoginIn, MeUpdateIn, RegisterIn, UserRoleIn
 
 
 def _fields(exc: ValidationError) -> set[str]:
@@ -47,8 +47,8 @@ def test_fields_a_client_does_not_own_are_refused(field):
 
 def test_role_must_be_a_known_role():
     with pytest.raises(ValidationError):
-        RoleIn(role="superuser")
-    assert RoleIn(role="instructor").role.value == "instructor"
+        UserRoleIn(role="superuser")
+    assert UserRoleIn(role="instructor").role.value == "instructor"
 
 
 def test_blank_name_is_refused():
