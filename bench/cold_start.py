@@ -367,8 +367,11 @@ def start_stack() -> tuple[Any, dict[str, str], str]:
         "LECTERN_ENV": "test",
         "POWERTOOLS_LOG_LEVEL": "ERROR",
         "POWERTOOLS_METRICS_NAMESPACE": "LecternBench",
-        # every run signs in as the same unknown account; do not throttle the bench
+        # every run fails to sign in as the same account from the same address; do not
+        # throttle the bench
         "LECTERN_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000000",
+        "LECTERN_LOGIN_ATTEMPTS_PER_IP": "1000000",
+        "LECTERN_LOGIN_FAILURES_PER_ACCOUNT_IP": "1000000",
     }
     os.environ.update(env)
     upgrade(stack.env["LECTERN_DATABASE_URL"])
