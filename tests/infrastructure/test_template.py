@@ -272,12 +272,37 @@ def test_function_code_follows_the_layout(logical_id: str) -> None:
     properties = functions()[logical_id]["Properties"]
     folder = FUNCTIONS_DIR / folder_of(logical_id)
     assert folder.is_dir(), f"{logical_id}: no folder {folder.relative_to(ROOT)}"
-    if build_method(functions()[logical_id]) == "makefile":
-        # Packaged by the Makefile's build-<LogicalId> target from the repo root.
-        assert normalized_uri(properties["CodeUri"]) == "."
-    else:
-        expected = f"functions/{folder_of(logical_id)}/"
-        assert normalized_uri(properties["CodeUri"]) == expected, f"{logical_id}: CodeUri"
+    # Only the function's folder: the build cache hashes the whole CodeUri.
+    expected = f"functions/{folder_of(logical_id)}/"
+    assert normalized_uri(properties["CodeUri"]) == expected, f"{logical_id}: CodeUri"
+
+
+MAKE_TARGET = re.compile(r"^(build-[A-Za-z0-9%]+):", re.M)
+
+
+def makefile_build_targets() -> set[str]:
+    return set(MAKE_TARGET.findall((ROOT / "Makefile").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    "logical_id", sorted(resources_of(SERVERLESS_FUNCTION) | resources_of(SERVERLESS_LAYER))
+)
+def test_every_function_and_layer_is_built_by_the_makefile(logical_id: str) -> None:
+    """The Makefile's build-<LogicalId> (or build-%Function) target adds the bytecode."""
+    resource = template()["Resources"][logical_id]
+    assert build_method(resource) == "makefile", f"{logical_id}: BuildMethod"
+    assert resource["Metadata"].get("ContextPath") == ".", f"{logical_id}: the root Makefile"
+    targets = makefile_build_targets()
+    pattern = logical_id.endswith("Function") and "build-%Function" in targets
+    assert f"build-{logical_id}" in targets or pattern, f"no Makefile target for {logical_id}"
+
+
+def test_the_makefile_builds_for_the_template_architecture() -> None:
+    from local.sam import TEMPLATE_ARCH
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(rf"^LAMBDA_ARCH \?= {TEMPLATE_ARCH}$", makefile, re.M)
+    assert function_globals()["Architectures"] == [TEMPLATE_ARCH]
 
 
 @pytest.mark.parametrize("logical_id", sorted(functions()))
@@ -355,8 +380,7 @@ def test_every_function_runs_with_both_layers() -> None:
         logical_id = by_content[content]
         layer = layers[logical_id]
         assert (ROOT / content / marker).is_file(), f"{content}{marker} is missing"
-        assert build_method(layer) == runtime, f"{logical_id}: BuildMethod"
-        # Without it SAM builds x86_64 wheels, which do not load on arm64.
+        # SAM refuses a layer whose build architecture (x86_64 unless given) it may not run on.
         assert layer.get("Metadata", {}).get("BuildArchitecture", "x86_64") in architectures
         assert runtime in layer["Properties"]["CompatibleRuntimes"]
         assert set(architectures) <= set(layer["Properties"]["CompatibleArchitectures"])
@@ -495,6 +519,9 @@ def test_migrate_function_is_packaged_with_the_migrations() -> None:
     properties = migrate["Properties"]
     assert not properties.get("Events"), "migrations run on demand, never from the API"
     assert build_method(migrate) == "makefile"
+    # Its CodeUri links the migrations, so the build cache sees a changed migration.
+    link = FUNCTIONS_DIR / "migrate" / "migrations"
+    assert link.is_symlink() and link.resolve() == (ROOT / "migrations").resolve()
     assert properties["Handler"] == "handler.handler"
     assert int(effective("MigrateFunction", "Timeout")) >= 120
     assert refs_in(effective_environment("MigrateFunction")["LECTERN_DATABASE_DIRECT_URL_SECRET"])
@@ -541,6 +568,15 @@ def test_samconfig_overrides_fit_the_template_parameters(environment: str) -> No
             assert value in spec["AllowedValues"], f"[{environment}] {name}={value}"
         if "AllowedPattern" in spec:
             assert re.fullmatch(spec["AllowedPattern"], value), f"[{environment}] {name}={value}"
+
+
+@pytest.mark.parametrize("environment", sorted(SAMCONFIG_ENVIRONMENTS))
+def test_samconfig_deploys_to_the_region_of_its_arns(environment: str) -> None:
+    region = samconfig()[environment]["global"]["parameters"]["region"]
+    arn_regions = {
+        value.split(":")[3] for value in overrides(environment).values() if value.startswith("arn:")
+    }
+    assert arn_regions == {region}, f"[{environment}] region {region}, ARNs in {arn_regions}"
 
 
 def test_aggregate_runs_on_a_schedule_that_the_local_stack_plays_at_the_same_rate() -> None:
