@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from lectern.assessment.models import Question
 from lectern.catalog import access
 from lectern.catalog.models import Course, Lesson, Module
 from lectern.catalog.schemas import (
@@ -248,6 +247,10 @@ def update_course(
 
 
 def delete_course(db: Session, principal: Principal, course_id: uuid.UUID) -> None:
+    # Only this route reads the question bank: its models (the heaviest module) stay out
+    # of the courses function's cold start.
+    from lectern.assessment.models import Question
+
     course = access.course_for_edit(db, principal, course_id)
     # Its lessons and questions leave the index with it: named now, while they exist.
     lesson_ids = list(db.scalars(select(Lesson.id).where(Lesson.course_id == course.id)))
