@@ -5,21 +5,15 @@ all-routes local app (uvicorn on 127.0.0.1)."""
 from __future__ import annotations
 
 import importlib
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-import uvicorn
 
-from local.devapp import create_dev_app
 from local.openapi import SPEC_PATH
-from local.stack import LocalStack
 from tests.conftest import unique_email
 
 PACKAGE = "lectern_api_client"
@@ -60,25 +54,6 @@ def client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def _module(name: str) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.{name}")
-
-
-@pytest.fixture(scope="module")
-def base_url(stack: LocalStack) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_dev_app(stack), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "local app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_register_login_and_me_through_the_generated_client(client_package: Path, base_url: str):

@@ -1,36 +1,10 @@
 """The all-routes local app over real HTTP (uvicorn on 127.0.0.1), as `make dev` serves it."""
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import httpx
 import pytest
-import uvicorn
 
-from local.devapp import create_dev_app
 from local.stack import LocalStack
 from tests.conftest import unique_email
-
-
-@pytest.fixture(scope="module")
-def base_url(stack: LocalStack) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_dev_app(stack), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "local app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_magic_link_through_the_local_mailbox(base_url: str):
