@@ -38,9 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
-CHILD = r"""
-import json, sys, time
-sys.path[:0] = [{shared!r}, {root!r}]
+# What both children (dev and deployed layout) define first and print last.
+PEAK_RSS = r"""
 def peak_rss_mb():
     # VmHWM is this process's own peak; ru_maxrss would carry the forking parent's
     # peak across exec on Linux.
@@ -48,7 +47,27 @@ def peak_rss_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-t0 = time.perf_counter()
+"""
+HEAVY = (
+    "boto3",
+    "botocore.session",
+    "email_validator",
+    "redis",
+    "moto",
+    "uvicorn",
+    "pypdf",
+    "httpx",
+)
+REPORT = f"""
+heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)
+print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "invoke_ms": (t2 - t1) * 1e3,
+    "status": reply["statusCode"], "rss_mb": peak_rss_mb(), "heavy": heavy}}))
+"""
+
+CHILD = r"""
+import json, sys, time
+sys.path[:0] = [{shared!r}, {root!r}]
+{peak_rss}t0 = time.perf_counter()
 from local.functions import http_function_names, load_module
 target = {target!r}
 if target == "monolith":
@@ -61,11 +80,7 @@ t1 = time.perf_counter()
 from local.events import LambdaContext, http_event
 reply = handler(http_event(**{event!r}), LambdaContext())
 t2 = time.perf_counter()
-heavy = sorted(m for m in ("boto3", "botocore.session", "email_validator", "redis", "moto", "uvicorn", "pypdf", "httpx") if m in sys.modules)
-print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "invoke_ms": (t2 - t1) * 1e3,
-    "status": reply["statusCode"], "rss_mb": peak_rss_mb(),
-    "heavy": heavy}}))
-"""
+{report}"""
 
 
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
@@ -172,7 +187,14 @@ def requests_for(token: str) -> dict[str, dict[str, Any]]:
 
 
 def run_child(target: str, event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    code = CHILD.format(shared=str(ROOT / "shared"), root=str(ROOT), target=target, event=event)
+    code = CHILD.format(
+        shared=str(ROOT / "shared"),
+        root=str(ROOT),
+        target=target,
+        event=event,
+        peak_rss=PEAK_RSS,
+        report=REPORT,
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
@@ -208,12 +230,7 @@ def measure(
 DEPLOYED_CHILD = r"""
 import json, sys, time
 sys.path[:0] = {paths!r}
-def peak_rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-class LambdaContext:
+{peak_rss}class LambdaContext:
     function_name = "lectern-bench"
     memory_limit_in_mb = 512
     aws_request_id = "bench"
@@ -228,10 +245,7 @@ import app
 t1 = time.perf_counter()
 reply = app.handler(event, LambdaContext())
 t2 = time.perf_counter()
-heavy = sorted(m for m in ("boto3", "botocore.session", "email_validator", "redis", "moto", "uvicorn", "pypdf", "httpx") if m in sys.modules)
-print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "invoke_ms": (t2 - t1) * 1e3,
-    "status": reply["statusCode"], "rss_mb": peak_rss_mb(), "heavy": heavy}}))
-"""
+{report}"""
 
 MONOLITH_APP = """\"\"\"Every HTTP function's router in one app: the bench's all-routes baseline.\"\"\"
 from lectern.api.app import create_app, lambda_handler
@@ -335,7 +349,7 @@ class Deployed:
     def run(self, target: str, event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
         from local.events import http_event
 
-        code = DEPLOYED_CHILD.format(paths=self.sys_path(target))
+        code = DEPLOYED_CHILD.format(paths=self.sys_path(target), peak_rss=PEAK_RSS, report=REPORT)
         child_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
         child_env["PYTHONDONTWRITEBYTECODE"] = "1"
         out = subprocess.run(

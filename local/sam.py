@@ -15,6 +15,7 @@ import platform
 import re
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,10 @@ def machine_arch() -> str:
     return "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
 
 
+@cache
 def lambda_python() -> Path:
-    """python3.12's real executable (a pyenv shim on PATH is resolved through pyenv)."""
+    """python3.12's real executable (a pyenv shim on PATH is resolved through pyenv; once
+    per process, as each resolution starts an interpreter)."""
     command = shutil.which(LAMBDA_PYTHON)
     if command is None:
         raise RuntimeError(f"{LAMBDA_PYTHON} is not on PATH")
@@ -63,6 +66,21 @@ def require_sam() -> Path:
     return SAM
 
 
+def sam(
+    args: list[str], *, cwd: Path, env: dict[str, str], timeout: int
+) -> subprocess.CompletedProcess[str]:
+    """One sam command with python3.12 first on PATH, its output captured."""
+    return subprocess.run(
+        [str(require_sam()), *args],
+        cwd=cwd,
+        env={**sam_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def template_for(arch: str) -> str:
     """template.yaml with every architecture set to arch."""
     text = TEMPLATE.read_text(encoding="utf-8")
@@ -82,9 +100,8 @@ def build(scratch: Path, arch: str | None = None, build_dir: Path | None = None)
     template = scratch / "template.yaml"
     template.write_text(template_for(arch), encoding="utf-8")
     build_dir = build_dir or scratch / "build"
-    result = subprocess.run(
+    result = sam(
         [
-            str(require_sam()),
             "build",
             "--template-file",
             str(template),
@@ -95,11 +112,8 @@ def build(scratch: Path, arch: str | None = None, build_dir: Path | None = None)
             "--parallel",
         ],
         cwd=scratch,
-        env={**sam_env(), "LAMBDA_ARCH": arch},
-        capture_output=True,
-        text=True,
+        env={"LAMBDA_ARCH": arch},
         timeout=1800,
-        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"sam build exited {result.returncode}:\n{result.stdout}{result.stderr}")
@@ -145,12 +159,9 @@ def translated() -> dict[str, Any]:
 
 def validate_lint() -> subprocess.CompletedProcess[str]:
     """`sam validate --lint` (cfn-lint over the template, offline)."""
-    return subprocess.run(
-        [str(require_sam()), "validate", "--lint", "--template-file", str(TEMPLATE)],
+    return sam(
+        ["validate", "--lint", "--template-file", str(TEMPLATE)],
         cwd=ROOT,
-        env={**sam_env(), "AWS_DEFAULT_REGION": "eu-west-1"},
-        capture_output=True,
-        text=True,
+        env={"AWS_DEFAULT_REGION": "eu-west-1"},
         timeout=600,
-        check=False,
     )

@@ -125,6 +125,19 @@ print(json.dumps(report))
 """
 
 
+def bytecode_report(root: Path) -> dict[str, Any]:
+    """CHECK_BYTECODE's findings over root's sources, as python3.12 sees them."""
+    result = subprocess.run(
+        [str(lambda_python()), "-c", CHECK_BYTECODE, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("sam"))
@@ -144,14 +157,7 @@ def test_sam_build_builds_every_function_and_layer(build_dir: Path) -> None:
 def test_every_built_source_has_valid_unchecked_hash_bytecode(build_dir: Path) -> None:
     problems: dict[str, list[str]] = {}
     for artifact in sorted(p for p in build_dir.iterdir() if p.is_dir()):
-        result = subprocess.run(
-            [str(lambda_python()), "-c", CHECK_BYTECODE, str(artifact)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        )
-        report = json.loads(result.stdout)
+        report = bytecode_report(artifact)
         assert report["sources"], f"{artifact.name}: no .py files"
         if report["problems"]:
             problems[artifact.name] = report["problems"][:5]
@@ -166,11 +172,4 @@ def test_the_bytecode_check_sees_a_changed_source(build_dir: Path, tmp_path: Pat
     for pyc in (build_dir / "HealthFunction" / "__pycache__").iterdir():
         (cache_dir / pyc.name).write_bytes(pyc.read_bytes())
     source.write_text(source.read_text() + "\n# edited\n")
-    result = subprocess.run(
-        [str(lambda_python()), "-c", CHECK_BYTECODE, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert json.loads(result.stdout)["problems"] == ["app.py: compiled from another source"]
+    assert bytecode_report(tmp_path)["problems"] == ["app.py: compiled from another source"]
