@@ -1,27 +1,147 @@
-"""pg8000 with one round trip per COMMIT, ROLLBACK and checkout ping.
+"""pg8000 with one round trip per statement, COMMIT, ROLLBACK and checkout ping.
 
-pg8000 sends COMMIT and ROLLBACK like any statement through the extended protocol:
-Parse, then Describe, then Bind and Execute, each awaited, three round trips for a
-statement with no parameters. The simple query protocol sends it in one. Every write
-request ends with a COMMIT and every read request with a ROLLBACK, so against Neon
-this is two network round trips off each request; and the pre-ping at checkout, which
-pg8000 sends as BEGIN then SELECT 1, goes as one query. ``make_engine`` picks this
-dialect for ``postgresql+pg8000`` URLs.
+pg8000 sends a statement with parameters through the extended protocol one step at a
+time, each awaited: Parse, then Describe, then Bind and Execute, three round trips; the
+first statement of a transaction waits for a BEGIN of its own before them, and COMMIT
+and ROLLBACK go the same three-step way. Postgres takes the whole exchange at once
+(Parse, Bind, Describe the portal, Execute, Sync: what libpq's ``PQexecParams`` sends),
+a BEGIN in front of it when the transaction must open (no Sync between, so that if the
+BEGIN fails the statement is skipped rather than run outside a transaction), and COMMIT
+or ROLLBACK as one simple query. Against Neon each round trip is a network one; a
+write request (checkout ping, two statements, COMMIT) goes from eight to four.
+
+pg8000 also rescans the SQL character by character on every call to turn ``%s`` into
+``$n``; the result depends on the SQL alone, so it is kept per statement text.
+
+``make_engine`` picks this dialect for ``postgresql+pg8000`` URLs.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from pg8000 import legacy
+from pg8000.converters import make_params
+from pg8000.core import (
+    EXECUTE_MSG,
+    NULL_BYTE,
+    PORTAL,
+    SYNC_MSG,
+    Context,
+    H_pack,
+    _create_message,
+    _flush,
+    _write,
+    i_pack,
+)
+from pg8000.dbapi import IntegrityError, ProgrammingError, convert_paramstyle
+from pg8000.exceptions import DatabaseError, InterfaceError
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.pg8000 import PGDialect_pg8000
 
 NAME = "postgresql+lectern_pg8000"
 
+_PARSE, _BIND, _DESCRIBE = b"P", b"B", b"D"
+_NO_FORMATS = H_pack(0)  # no format codes: every parameter and column as text
+# Parse, Bind and Execute of BEGIN on the unnamed statement and portal, with no Sync.
+_BEGIN = (
+    _create_message(_PARSE, NULL_BYTE + b"begin transaction" + NULL_BYTE + H_pack(0))
+    + _create_message(_BIND, NULL_BYTE + NULL_BYTE + _NO_FORMATS + H_pack(0) + _NO_FORMATS)
+    + EXECUTE_MSG
+)
+_DESCRIBE_PORTAL = _create_message(_DESCRIBE, PORTAL + NULL_BYTE)
+
+
+@functools.lru_cache(maxsize=1024)
+def numbered(sql: str) -> str:
+    """``sql`` with its ``%s`` placeholders as ``$1``, ``$2``...: pg8000's own conversion,
+    done once per statement text (it depends on nothing else for the "format" style)."""
+    return str(convert_paramstyle("format", sql, ())[0])
+
+
+def _dbapi_error(error: DatabaseError) -> Exception:
+    """The DB-API error pg8000's cursor raises for a server error (its own mapping)."""
+    message = error.args[0]
+    code = message.get("C") if isinstance(message, dict) else None
+    cls: type[Exception] = _ERRORS.get(code, ProgrammingError)
+    return cls(message)
+
+
+_ERRORS: dict[str | None, type[Exception]] = {"28000": InterfaceError, "23505": IntegrityError}
+
+
+class Connection(legacy.Connection):  # type: ignore[misc]  # pg8000 is untyped
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    def execute_at_once(
+        self, statement: str, vals: tuple[Any, ...], oids: tuple[int, ...] = ()
+    ) -> Context:
+        """Run one statement with parameters in one round trip, opening the transaction
+        first unless in one (or in autocommit)."""
+        context = Context(statement)
+        encoding = self._client_encoding
+        params = make_params(self.py_types, vals)  # before anything is sent: may raise
+        parse = bytearray(NULL_BYTE)
+        parse += statement.encode(encoding) + NULL_BYTE + H_pack(len(oids))
+        for oid in oids:
+            parse += i_pack(0 if oid == -1 else oid)
+        bind = bytearray(NULL_BYTE + NULL_BYTE + _NO_FORMATS + H_pack(len(params)))
+        for value in params:
+            if value is None:
+                bind += i_pack(-1)
+            else:
+                encoded = value.encode(encoding)
+                bind += i_pack(len(encoded)) + encoded
+        bind += _NO_FORMATS
+        begin = b"" if self.autocommit or self._in_transaction else _BEGIN
+        if self._sock is None:
+            raise InterfaceError("connection is closed")
+        _write(
+            self._sock,
+            begin
+            + _create_message(_PARSE, bytes(parse))
+            + _create_message(_BIND, bytes(bind))
+            + _DESCRIBE_PORTAL
+            + EXECUTE_MSG
+            + SYNC_MSG,
+        )
+        _flush(self._sock)
+        self.handle_messages(context)
+        return context
+
+
+class Cursor(legacy.Cursor):  # type: ignore[misc]
+    _input_oids: tuple[int, ...]  # set by pg8000's __init__ and setinputsizes
+    input_types: list[Any]
+
+    def execute(self, operation: str, args: Any = (), stream: Any = None) -> Cursor:
+        # COPY, statements without parameters (may be several, in one simple query) and
+        # other parameter styles: pg8000's own way.
+        if stream is not None or len(args) == 0 or self.paramstyle != "format":
+            legacy.Cursor.execute(self, operation, args, stream)
+            return self
+        if self._c is None:
+            raise InterfaceError("Cursor closed")
+        try:
+            self._context = self._c.execute_at_once(
+                numbered(operation), tuple(args), self._input_oids
+            )
+        except DatabaseError as error:
+            raise _dbapi_error(error) from None
+        self._row_iter = iter(self._context.rows or [])
+        self._input_oids = ()
+        self.input_types = []
+        return self
+
 
 class Pg8000Dialect(PGDialect_pg8000):
     # Compiles as its parent does, so SQLAlchemy may cache compiled statements for it.
     supports_statement_cache = True
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Connection:
+        return Connection(*cargs, **cparams)
 
     def do_commit(self, dbapi_connection: Any) -> None:
         dbapi_connection.execute_simple("COMMIT")
