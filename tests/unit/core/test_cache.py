@@ -13,6 +13,7 @@ from lectern.core.cache import cached_client, forget, reset_cached_clients
 # which modules keep from import time.
 NOT_CLIENTS = {
     "lectern.assessment.selection._text",  # statements made from fixed SQL, no client
+    "lectern.db.dialect.numbered",  # placeholder conversions of fixed SQL, no client
     "lectern.core.registry.get_registry",
     "lectern.core.upkeep.tasks",
     "lectern.observability.get_logger",

@@ -18,3 +18,18 @@ def test_uuid7_embeds_the_current_millisecond_and_sorts_by_time():
     assert before <= first.int >> 80 <= after
     assert first < second
     assert len({uuid7() for _ in range(10_000)}) == 10_000
+
+
+def test_uuid7_sorts_in_the_order_made_within_a_millisecond():
+    made = [uuid7() for _ in range(5_000)]  # many share a millisecond
+    assert len({u.int >> 80 for u in made}) < len(made)
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert all(u.version == 7 and u.variant == "specified in RFC 4122" for u in made)
+
+
+def test_uuid7_stays_ordered_when_the_clock_steps_back(monkeypatch):
+    first = uuid7()
+    back = (first.int >> 80) - 5_000  # five seconds earlier
+    monkeypatch.setattr(time, "time_ns", lambda: back * 1_000_000)
+    second = uuid7()
+    assert second > first and second.int >> 80 == first.int >> 80
