@@ -19,6 +19,9 @@ pg8000 also rescans the SQL character by character on every call to turn ``%s`` 
 from __future__ import annotations
 
 import functools
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from pg8000 import legacy
@@ -27,6 +30,7 @@ from pg8000.core import (
     EXECUTE_MSG,
     NULL_BYTE,
     PORTAL,
+    STATEMENT,
     SYNC_MSG,
     Context,
     H_pack,
@@ -51,6 +55,23 @@ _BEGIN = (
     + EXECUTE_MSG
 )
 _DESCRIBE_PORTAL = _create_message(_DESCRIBE, PORTAL + NULL_BYTE)
+_CLOSE = b"C"
+
+# A statement run this many times on a connection is prepared (named), so the server
+# parses and plans it once; at most PREPARED_MAX are kept, the least recently run closed.
+PREPARE_AFTER = 3
+PREPARED_MAX = 256
+_RUNS_KEPT = 4096
+# A kept statement that fails so is parsed anew next time: 26000, the pooler or server
+# no longer knows it; 0A000, "cached plan must not change result type" after DDL.
+_STALE = {"26000", "0A000"}
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    name: bytes
+    columns: Any
+    funcs: Any
 
 
 @functools.lru_cache(maxsize=1024)
@@ -60,10 +81,14 @@ def numbered(sql: str) -> str:
     return str(convert_paramstyle("format", sql, ())[0])
 
 
+def _code(error: DatabaseError) -> str | None:
+    message = error.args[0]
+    return message.get("C") if isinstance(message, dict) else None
+
+
 def _dbapi_error(error: DatabaseError) -> Exception:
     """The DB-API error pg8000's cursor raises for a server error (its own mapping)."""
-    message = error.args[0]
-    code = message.get("C") if isinstance(message, dict) else None
+    message, code = error.args[0], _code(error)
     cls: type[Exception] = _ERRORS.get(code, ProgrammingError)
     return cls(message)
 
@@ -71,45 +96,105 @@ def _dbapi_error(error: DatabaseError) -> Exception:
 _ERRORS: dict[str | None, type[Exception]] = {"28000": InterfaceError, "23505": IntegrityError}
 
 
+class _Context(Context):  # type: ignore[misc]
+    parsed = False  # the server took the Parse: a named statement now exists
+
+
 class Connection(legacy.Connection):  # type: ignore[misc]  # pg8000 is untyped
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._runs: dict[str, int] = {}  # statement text -> runs on this connection
+        self._prepared: OrderedDict[str, _Prepared] = OrderedDict()  # least recent first
+        self._to_close: list[bytes] = []  # evicted names, closed with the next statement
+        self._names = itertools.count()
+
     def cursor(self) -> Cursor:
         return Cursor(self)
+
+    def handle_PARSE_COMPLETE(self, data: bytes, context: Any) -> None:
+        context.parsed = True
 
     def execute_at_once(
         self, statement: str, vals: tuple[Any, ...], oids: tuple[int, ...] = ()
     ) -> Context:
         """Run one statement with parameters in one round trip, opening the transaction
-        first unless in one (or in autocommit)."""
-        context = Context(statement)
-        encoding = self._client_encoding
-        params = make_params(self.py_types, vals)  # before anything is sent: may raise
-        parse = bytearray(NULL_BYTE)
-        parse += statement.encode(encoding) + NULL_BYTE + H_pack(len(oids))
-        for oid in oids:
-            parse += i_pack(0 if oid == -1 else oid)
-        bind = bytearray(NULL_BYTE + NULL_BYTE + _NO_FORMATS + H_pack(len(params)))
-        for value in params:
-            if value is None:
-                bind += i_pack(-1)
-            else:
-                encoded = value.encode(encoding)
-                bind += i_pack(len(encoded)) + encoded
-        bind += _NO_FORMATS
-        begin = b"" if self.autocommit or self._in_transaction else _BEGIN
+        first unless in one (or in autocommit). From its ``PREPARE_AFTER``-th run on this
+        connection it runs as a named prepared statement, parsed and planned once."""
+        bind = self._bind_body(vals)  # before anything is sent: may raise
         if self._sock is None:
             raise InterfaceError("connection is closed")
-        _write(
-            self._sock,
-            begin
-            + _create_message(_PARSE, bytes(parse))
-            + _create_message(_BIND, bytes(bind))
-            + _DESCRIBE_PORTAL
-            + EXECUTE_MSG
-            + SYNC_MSG,
-        )
+        out = bytearray(b"" if self.autocommit or self._in_transaction else _BEGIN)
+        for name in self._to_close:
+            out += _create_message(_CLOSE, STATEMENT + name)
+        self._to_close.clear()
+        prepared = self._prepared.get(statement)
+        new_name = None
+        if prepared is not None:
+            self._prepared.move_to_end(statement)
+            context = _Context(statement, columns=prepared.columns, input_funcs=prepared.funcs)
+            out += _create_message(_BIND, NULL_BYTE + prepared.name + bind)
+        else:
+            new_name = self._name_if_due(statement, oids)
+            context = _Context(statement)
+            out += self._parse(new_name or NULL_BYTE, statement, oids)
+            if new_name is not None:  # its columns, kept for the runs to come
+                out += _create_message(_DESCRIBE, STATEMENT + new_name)
+                out += _create_message(_BIND, NULL_BYTE + new_name + bind)
+            else:
+                out += _create_message(_BIND, NULL_BYTE + NULL_BYTE + bind) + _DESCRIBE_PORTAL
+        _write(self._sock, bytes(out + EXECUTE_MSG + SYNC_MSG))
         _flush(self._sock)
-        self.handle_messages(context)
+        try:
+            self.handle_messages(context)
+        except DatabaseError as error:
+            if prepared is not None and _code(error) in _STALE:
+                # Gone (a pooler that lost it) or planned for an old schema: parse anew.
+                self._forget(statement)
+            raise
+        finally:
+            if new_name is not None and context.parsed:
+                self._keep(statement, _Prepared(new_name, context.columns, context.input_funcs))
         return context
+
+    def _bind_body(self, vals: tuple[Any, ...]) -> bytes:
+        """A Bind message's parameters and result formats, all text."""
+        params = make_params(self.py_types, vals)
+        body = bytearray(_NO_FORMATS + H_pack(len(params)))
+        for value in params:
+            if value is None:
+                body += i_pack(-1)
+            else:
+                encoded = value.encode(self._client_encoding)
+                body += i_pack(len(encoded)) + encoded
+        return bytes(body + _NO_FORMATS)
+
+    def _parse(self, name: bytes, statement: str, oids: tuple[int, ...]) -> bytes:
+        body = bytearray(name + statement.encode(self._client_encoding) + NULL_BYTE)
+        body += H_pack(len(oids))
+        for oid in oids:
+            body += i_pack(0 if oid == -1 else oid)
+        return bytes(_create_message(_PARSE, bytes(body)))
+
+    def _name_if_due(self, statement: str, oids: tuple[int, ...]) -> bytes | None:
+        """Count a run of ``statement``; a fresh name when it is due to be prepared."""
+        runs = self._runs.get(statement, 0) + 1
+        if len(self._runs) >= _RUNS_KEPT:
+            self._runs.clear()
+        self._runs[statement] = runs
+        if runs < PREPARE_AFTER or oids:
+            return None
+        return f"lectern_{next(self._names)}\x00".encode("ascii")
+
+    def _keep(self, statement: str, prepared: _Prepared) -> None:
+        self._prepared[statement] = prepared
+        while len(self._prepared) > PREPARED_MAX:
+            self._to_close.append(self._prepared.popitem(last=False)[1].name)
+
+    def _forget(self, statement: str) -> None:
+        gone = self._prepared.pop(statement, None)
+        if gone is not None:
+            self._to_close.append(gone.name)
+        self._runs.pop(statement, None)
 
 
 class Cursor(legacy.Cursor):  # type: ignore[misc]

@@ -83,7 +83,7 @@ def test_results_match_pg8000s(engines, sql, params):
 
 def test_one_round_trip_per_statement_and_the_begin_rides_along(engines):
     with engines["ours"].connect() as conn:
-        conn.exec_driver_sql("CREATE TEMP TABLE t (id int PRIMARY KEY, v text)")
+        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS t (id int PRIMARY KEY, v text)")
         conn.commit()
         sent = Flushes(conn)
         conn.execute(text("INSERT INTO t VALUES (:id, :v)"), {"id": 1, "v": "a"})
@@ -150,3 +150,77 @@ def test_autocommit_sends_no_begin(engines):
 
 def test_numbered_placeholders_leave_quoted_text():
     assert dialect.numbered("SELECT %s, '%s', 50 %% 7, %s") == "SELECT $1, '%s', 50 % 7, $2"
+
+
+def _prepared(conn: Connection) -> set[str]:
+    return set(conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars())
+
+
+def test_a_statement_run_often_is_prepared_once_and_still_one_round_trip(engines):
+    sql = "SELECT g, CAST(:tag AS text) FROM generate_series(1, CAST(:n AS int)) AS g"
+    with engines["ours"].connect() as conn:
+        got = [conn.execute(text(sql), {"n": n, "tag": "t"}).all() for n in range(5)]
+        assert got == [[(g, "t") for g in range(1, n + 1)] for n in range(5)]
+        assert sum("generate_series" in s for s in _prepared(conn)) == 1
+        sent = Flushes(conn)
+        assert conn.execute(text(sql), {"n": 2, "tag": None}).all() == [(1, None), (2, None)]
+        assert sent.count == 1
+        conn.rollback()
+
+
+def test_the_least_recently_run_are_closed_past_the_cap(engines, monkeypatch):
+    monkeypatch.setattr(dialect, "PREPARED_MAX", 2)
+    mark = uuid.uuid4().hex
+    with engines["ours"].connect() as conn:
+        conn.connection.dbapi_connection._prepared.clear()  # other tests' statements
+        for n in range(3):
+            for _ in range(dialect.PREPARE_AFTER):
+                conn.execute(text(f"SELECT CAST(:v AS int) + {n} AS x{mark}"), {"v": 1})
+        conn.execute(text("SELECT CAST(:v AS int)"), {"v": 1})  # carries the Close
+        kept = {s for s in _prepared(conn) if mark in s}
+        assert kept == {f"SELECT CAST($1 AS int) + {n} AS x{mark}" for n in (1, 2)}
+        conn.rollback()
+
+
+def test_failures_leave_the_prepared_statements_usable(engines):
+    with engines["ours"].connect() as conn:
+        table = f"p{uuid.uuid4().hex}"
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (id int PRIMARY KEY)")
+        conn.commit()
+        insert = text(f"INSERT INTO {table} VALUES (:id)")  # noqa: S608 - a fixed name
+        for n in range(dialect.PREPARE_AFTER):
+            conn.execute(insert, {"id": n})
+        conn.commit()
+        with pytest.raises(exc.IntegrityError):  # fails at Execute: the statement stays
+            conn.execute(insert, {"id": 0})
+        conn.rollback()
+        conn.execute(insert, {"id": 10})
+        conn.commit()
+        assert any(f"INSERT INTO {table}" in s for s in _prepared(conn))
+        for _ in range(dialect.PREPARE_AFTER + 1):  # fails at Parse: nothing kept
+            with pytest.raises(exc.ProgrammingError):
+                conn.execute(text("SELEC CAST(:n AS int)"), {"n": 1})
+            conn.rollback()
+        assert not any("SELEC " in s for s in _prepared(conn))
+        count = text(f"SELECT count(*) FROM {table} WHERE id >= :z")  # noqa: S608
+        assert conn.execute(count, {"z": 0}).scalar() == 4
+
+
+@pytest.mark.parametrize("change", ["ALTER TABLE {table} ADD COLUMN extra int", "DEALLOCATE ALL"])
+def test_a_stale_prepared_statement_fails_once_then_is_parsed_anew(engines, change):
+    """After DDL that changes its result, or when the server forgot it (a pooler's
+    reset), the next run fails and the one after parses it again."""
+    with engines["ours"].connect() as conn:
+        table = f"s{uuid.uuid4().hex}"
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (id int)")
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES (1)")  # noqa: S608
+        conn.commit()
+        query = text(f"SELECT * FROM {table} WHERE id >= :z")  # noqa: S608
+        for _ in range(dialect.PREPARE_AFTER):
+            assert conn.execute(query, {"z": 0}).all() == [(1,)]
+        conn.exec_driver_sql(change.format(table=table))
+        conn.commit()
+        with pytest.raises(exc.DBAPIError):
+            conn.execute(query, {"z": 0})
+        conn.rollback()
+        assert conn.execute(query, {"z": 0}).all()[0][0] == 1
