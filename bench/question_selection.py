@@ -34,6 +34,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -398,6 +399,34 @@ def _old_complete(criteria: Any, user_id: Any, limit: int, adaptive: bool) -> An
     return text(_old_annotated(source, adaptive)).bindparams(**params, user_id=user_id, limit=limit)
 
 
+@dataclass(frozen=True)
+class _OldCandidate:
+    id: Any
+    last_seen_at: Any
+    weight: float
+
+
+def _candidate(row: Any, adaptive: bool) -> _OldCandidate:
+    """A candidate row and, when adaptive, its weight: computed here, in Python."""
+    from lectern.assessment import selection as s
+
+    weight = 1.0
+    if adaptive:
+        answered, correct = row.t_answered or 0, row.t_correct or 0
+        accuracy = (correct + s.PRIOR_CORRECT) / (answered + s.PRIOR_CORRECT + s.PRIOR_WRONG)
+        weight = max(1.0 - accuracy, s.WEAKNESS_FLOOR)
+        answered, correct = row.q_answered or 0, row.q_correct or 0
+        low, high = s.SWEET_SPOT
+        if answered >= s.MIN_STATS_ANSWERS and low <= correct / answered <= high:
+            weight *= s.SWEET_SPOT_FACTOR
+    return _OldCandidate(id=row.id, last_seen_at=row.last_seen_at, weight=weight)
+
+
+def _old_weighted_sample(candidates: list[Any], k: int, rng: random.Random) -> list[Any]:
+    keyed = sorted(candidates, key=lambda c: rng.random() ** (1.0 / c.weight), reverse=True)
+    return keyed[:k]
+
+
 def old_select_question_ids(
     db: Any, user_id: Any, criteria: Any, size: int, *, adaptive: bool, rng: random.Random
 ) -> list[Any]:
@@ -411,9 +440,7 @@ def old_select_question_ids(
         OVERLAP_SIGNAL,
         OVERSAMPLE,
         RUN_LENGTH,
-        _candidate,
         spreads_difficulties,
-        weighted_sample,
     )
 
     want = max(OVERSAMPLE * size, MIN_CANDIDATES)
@@ -443,7 +470,7 @@ def old_select_question_ids(
         (c for c in candidates if c.last_seen_at is not None), key=attrgetter("last_seen_at")
     )
     if adaptive:
-        picked = weighted_sample(unseen, size, rng)
+        picked = _old_weighted_sample(unseen, size, rng)
     else:
         rng.shuffle(unseen)
         picked = unseen[:size]

@@ -18,9 +18,9 @@ on when the learner last drew each candidate (and, for adaptive exams, the quest
 and the learner's topic counters) and puts them in draw order: as Moodle's random
 question loader prefers the least-used questions, unseen questions come first (in a
 random order: a hash of the id, seeded by the draw) and seen ones by how long ago the
-learner last drew them. Only what the exam can use comes back: ``size`` ids, or for
-adaptive exams the candidates to sample by weight (weaker topics, and questions that
-about half of learners get right, weigh more). One round trip.
+learner last drew them. For adaptive exams the unseen ones are sampled by weight in the
+statement too (weaker topics, and questions that about half of learners get right,
+weigh more). Only what the exam takes comes back: ``size`` ids. One round trip.
 
 A walk costs its descents whatever the bank; an ORDER BY random() costs the matching
 set. So the plan follows the set's size as the planner estimates it from the table's
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, TextClause, text
+from sqlalchemy import TextClause, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -125,26 +125,42 @@ def _filters(criteria: ExamCriteria) -> tuple[str, dict[str, Any]]:
 
 # What a draw needs to know of each candidate, joined on in the same statement: when the
 # learner last drew it, and for adaptive exams the question's and the topic's counters.
-# The candidates come back in draw order: unseen ones first, in a random order (a seeded
-# hash of the id) that takes the difficulties in turn when they are mixed, then seen
-# ones, longest unseen first.
+# The candidates come back in draw order, only as many as the exam takes: unseen ones
+# first, then seen ones, longest unseen first. Unseen ones go in a random order (a seeded
+# hash of the id), or for adaptive exams by weight, taking the difficulties in turn when
+# they are mixed. By weight (Efraimidis-Spirakis: the largest ln(u) / weight, u the hash in
+# (0, 1), is a weighted sample without replacement). Each row also carries how many
+# candidates were found and how many of them the learner has seen, counted before the
+# LIMIT, so the caller can tell a short walk without reading the rest (a walk's rows
+# only: a whole read has nothing to tell).
 _DRAW = """
     WITH found AS ({found})
-    SELECT c.id, e.last_seen_at{stats_columns}
+    SELECT c.id, e.last_seen_at{counts}
     FROM found c
     LEFT JOIN question_exposures e ON e.user_id = :user_id AND e.question_id = c.id{stats_joins}
-    ORDER BY e.last_seen_at NULLS FIRST{turns}, uuid_hash_extended(c.id, :seed){limit}
+    ORDER BY e.last_seen_at NULLS FIRST{turns}, {key}
+    LIMIT :limit
 """
+_COUNTS = """,
+           count(*) OVER () AS found_count, count(e.last_seen_at) OVER () AS seen_count"""
 _TURNS = """,
-        row_number() OVER (PARTITION BY c.difficulty, e.last_seen_at IS NULL
-                           ORDER BY uuid_hash_extended(c.id, :seed))"""
-_STATS_COLUMNS = """,
-           qs.answered AS q_answered, qs.correct AS q_correct,
-           ts.answered AS t_answered, ts.correct AS t_correct"""
+        row_number() OVER (PARTITION BY c.difficulty, e.last_seen_at IS NULL ORDER BY {key})"""
 _STATS_JOINS = """
     LEFT JOIN LATERAL (SELECT sum(s.answered) AS answered, sum(s.correct) AS correct
                        FROM question_stat_shards s WHERE s.question_id = c.id) qs ON true
     LEFT JOIN learner_topic_stats ts ON ts.user_id = :user_id AND ts.topic = c.topic"""
+_HASH_KEY = "uuid_hash_extended(c.id, :seed)"
+# A candidate's weight: its topic's weakness for the learner, doubled in the sweet spot.
+_WEIGHT = f"""(GREATEST(1.0 - (COALESCE(ts.correct, 0) + {PRIOR_CORRECT})::float8
+                       / (COALESCE(ts.answered, 0) + {PRIOR_CORRECT + PRIOR_WRONG}),
+                   {WEAKNESS_FLOOR})
+          * CASE WHEN qs.answered >= {MIN_STATS_ANSWERS}
+                      AND qs.correct::float8 / qs.answered
+                          BETWEEN {SWEET_SPOT[0]} AND {SWEET_SPOT[1]}
+                 THEN {SWEET_SPOT_FACTOR} ELSE 1.0 END)"""
+# u in (0, 1) from the 64-bit hash; the floor keeps ln() off zero.
+_WEIGHTED_KEY = f"""ln(GREATEST({_HASH_KEY} / 18446744073709551616.0 + 0.5, 1e-12))
+          / {_WEIGHT} DESC"""
 
 
 @functools.lru_cache(maxsize=256)
@@ -160,19 +176,20 @@ def _draw(
     *,
     adaptive: bool,
     mixed: bool,
-    limit: int | None,
+    limit: int,
+    counts: bool,
 ) -> tuple[TextClause, dict[str, Any]]:
-    """The candidates ``found`` selects (``id``, and ``topic`` when adaptive and
-    ``difficulty`` when mixed), annotated and in draw order, up to ``limit`` of them."""
+    """The first ``limit`` of the candidates ``found`` selects (``id``, and ``topic`` when
+    adaptive and ``difficulty`` when mixed) in draw order, with the counts if asked."""
+    key = _WEIGHTED_KEY if adaptive else _HASH_KEY
     sql = _DRAW.format(
         found=found,
-        stats_columns=_STATS_COLUMNS if adaptive else "",
+        counts=_COUNTS if counts else "",
         stats_joins=_STATS_JOINS if adaptive else "",
-        turns=_TURNS if mixed else "",
-        limit="" if limit is None else " LIMIT :limit",
+        turns=_TURNS.format(key=key) if mixed else "",
+        key=key,
     )
-    if limit is not None:
-        params["limit"] = limit
+    params["limit"] = limit
     return _text(sql), params
 
 
@@ -192,9 +209,9 @@ def walk_statement(
     seed: int = 0,
 ) -> tuple[TextClause, dict[str, Any]]:
     """The one statement that reads ``run`` questions after each start and returns them,
-    distinct, in draw order (up to ``limit`` of them) with what the draw needs to know of
-    them (the bench and tests EXPLAIN it). ``difficulties`` pairs a difficulty with each
-    start when the criteria spread the runs over difficulties."""
+    distinct, in draw order (``limit`` of them, all by default) with the counts (the
+    bench and tests EXPLAIN it). ``difficulties`` pairs a difficulty with each start
+    when the criteria spread the runs over difficulties."""
     if difficulties is not None:
         starts_sql = (
             "unnest(CAST(:starts AS float8[]), CAST(:difficulties AS text[])) AS s(start, d)"
@@ -222,7 +239,8 @@ def walk_statement(
     params.update(starts=list(starts), run=run, user_id=user_id, seed=seed)
     if difficulties is not None:
         params["difficulties"] = [d.value for d in difficulties]
-    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit)
+    limit = len(starts) * run if limit is None else limit
+    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit, counts=True)
 
 
 def whole_statement(
@@ -246,37 +264,33 @@ def whole_statement(
         params["author_id"] = author_id
     found = f"SELECT q.id{columns} FROM questions q WHERE {where} LIMIT :read"  # noqa: S608
     params.update(read=DIRECT_READ, user_id=user_id, seed=seed)
-    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit)
-
-
-def topic_weight(answered: int, correct: int) -> float:
-    """How much a topic needs practice: 1 - smoothed accuracy, never below the floor."""
-    accuracy = (correct + PRIOR_CORRECT) / (answered + PRIOR_CORRECT + PRIOR_WRONG)
-    return max(1.0 - accuracy, WEAKNESS_FLOOR)
-
-
-def question_factor(answered: int, correct: int) -> float:
-    """Questions about half of learners get right teach the most: they weigh double."""
-    if answered < MIN_STATS_ANSWERS:
-        return 1.0
-    low, high = SWEET_SPOT
-    return SWEET_SPOT_FACTOR if low <= correct / answered <= high else 1.0
+    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit, counts=False)
 
 
 @dataclass(frozen=True)
 class Candidate:
     id: uuid.UUID
     last_seen_at: datetime | None
-    weight: float  # adaptive exams sample by it; 1 otherwise
 
 
-def _candidate(row: Row[Any], adaptive: bool) -> Candidate:
-    weight = 1.0
-    if adaptive:
-        weight = topic_weight(row.t_answered or 0, row.t_correct or 0) * question_factor(
-            row.q_answered or 0, row.q_correct or 0
-        )
-    return Candidate(id=row.id, last_seen_at=row.last_seen_at, weight=weight)
+@dataclass(frozen=True)
+class Draw:
+    """The first candidates in draw order, and how many the statement found in all and
+    how many of those the learner has seen."""
+
+    candidates: list[Candidate]
+    found: int
+    seen: int
+
+
+def _run(db: Session, stmt: TextClause, params: dict[str, Any]) -> Draw:
+    """The draw a walk's statement (which counts) returns."""
+    rows = db.execute(stmt, params).all()
+    return Draw(
+        candidates=[Candidate(id=row.id, last_seen_at=row.last_seen_at) for row in rows],
+        found=rows[0].found_count if rows else 0,
+        seen=rows[0].seen_count if rows else 0,
+    )
 
 
 def estimated_matches(db: Session, criteria: ExamCriteria) -> int:
@@ -343,18 +357,19 @@ def draw_candidates(
     adaptive: bool = False,
     author_id: uuid.UUID | None = None,
 ) -> list[Candidate]:
-    """Distinct eligible questions matching ``criteria`` in draw order (unseen first):
-    ``size`` of them, or for adaptive exams about ``OVERSAMPLE * size`` to weigh.
+    """Up to ``size`` distinct eligible questions matching ``criteria``, in draw order:
+    unseen first (for adaptive exams, a sample of them by weight), then the longest
+    unseen.
 
     The plan follows the size of the matching set: up to ``DIRECT_MAX`` questions are
     read whole (every match is a candidate, so no unseen one is missed); more, and short
     runs are walked, which costs what the exam's size does. A first walk reads a little
     more than the exam (on a large set a learner has seen few); should too few of those
     be unseen, a second reads ``OVERSAMPLE`` times the exam, as adaptive exams do at
-    once. Runs that come back short or overlapping (the statistics are out of date: the
-    set is small after all) are followed by the whole read. With ``author_id``, the
-    author's matching questions are read whole (a course quiz's draw)."""
-    limit = max(OVERSAMPLE * size, MIN_CANDIDATES) if adaptive else size
+    once (their weights need a choice). Runs that come back short or overlapping (the
+    statistics are out of date: the set is small after all) are followed by the whole
+    read. With ``author_id``, the author's matching questions are read whole (a course
+    quiz's draw)."""
     seed = rng.randrange(-(2**63), 2**63)
     if author_id is None and estimated_matches(db, criteria) > DIRECT_MAX:
         for factor in (OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE):
@@ -366,25 +381,19 @@ def draw_candidates(
                 starts,
                 _spread(db, criteria, len(starts), rng),
                 adaptive=adaptive,
+                limit=size,
                 seed=seed,
             )
-            found = [_candidate(row, adaptive) for row in db.execute(stmt, params)]
-            if found and len(found) < want * (1 - OVERLAP_SIGNAL):
+            draw = _run(db, stmt, params)
+            if draw.found and draw.found < want * (1 - OVERLAP_SIGNAL):
                 break  # a small set after all: read it whole
-            unseen = sum(1 for c in found if c.last_seen_at is None)
-            if not found or adaptive or unseen >= size or factor == OVERSAMPLE:
-                return found[:limit]
+            unseen = draw.found - draw.seen
+            if not draw.found or adaptive or unseen >= size or factor == OVERSAMPLE:
+                return draw.candidates
     stmt, params = whole_statement(
-        criteria, user_id, adaptive=adaptive, limit=limit, seed=seed, author_id=author_id
+        criteria, user_id, adaptive=adaptive, limit=size, seed=seed, author_id=author_id
     )
-    return [_candidate(row, adaptive) for row in db.execute(stmt, params)]
-
-
-def weighted_sample(candidates: Sequence[Candidate], k: int, rng: random.Random) -> list[Candidate]:
-    """``k`` candidates without replacement, each drawn with probability in proportion
-    to its weight (Efraimidis-Spirakis: the k largest of u^(1/w))."""
-    keyed = sorted(candidates, key=lambda c: rng.random() ** (1.0 / c.weight), reverse=True)
-    return keyed[:k]
+    return [Candidate(id=row.id, last_seen_at=row.last_seen_at) for row in db.execute(stmt, params)]
 
 
 def select_question_ids(
@@ -398,18 +407,14 @@ def select_question_ids(
     author_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
     """Up to ``size`` distinct eligible questions for ``user_id``'s next exam, in exam
-    order: unseen ones first (by weight when adaptive), then the longest unseen. Reads
-    only (one statement, two when the matching set turns out small; and the plan's
-    estimate, once in a while); ``record_exposures`` notes the draw. With ``author_id``,
-    only that author's questions are drawn."""
+    order: the draw's (unseen ones first, by weight when adaptive, then the longest
+    unseen), shuffled. Reads only (one statement, two when the matching set turns out
+    small; and the plan's estimate, once in a while); ``record_exposures`` notes the
+    draw. With ``author_id``, only that author's questions are drawn."""
     rng = rng or secrets.SystemRandom()
-    candidates = draw_candidates(
+    picked = draw_candidates(
         db, user_id, criteria, size, rng, adaptive=adaptive, author_id=author_id
     )
-    unseen = [c for c in candidates if c.last_seen_at is None]
-    seen = [c for c in candidates if c.last_seen_at is not None]  # longest unseen first
-    picked = weighted_sample(unseen, size, rng) if adaptive else unseen[:size]
-    picked += seen[: size - len(picked)]
     rng.shuffle(picked)
     return [c.id for c in picked]
 
