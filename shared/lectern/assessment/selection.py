@@ -129,20 +129,18 @@ def _filters(criteria: ExamCriteria) -> tuple[str, dict[str, Any]]:
 # first, then seen ones, longest unseen first. Unseen ones go in a random order (a seeded
 # hash of the id), or for adaptive exams by weight, taking the difficulties in turn when
 # they are mixed. By weight (Efraimidis-Spirakis: the largest ln(u) / weight, u the hash in
-# (0, 1), is a weighted sample without replacement). Each row also carries how many
-# candidates were found and how many of them the learner has seen, counted before the
-# LIMIT, so the caller can tell a short walk without reading the rest (a walk's rows
-# only: a whole read has nothing to tell).
+# (0, 1), is a weighted sample without replacement). When asked, each row also carries
+# how many distinct candidates were found, counted before the LIMIT, so the caller can
+# tell a short walk without reading the rest.
 _DRAW = """
     WITH found AS ({found})
-    SELECT c.id, e.last_seen_at{counts}
+    SELECT c.id, e.last_seen_at{count}
     FROM found c
     LEFT JOIN question_exposures e ON e.user_id = :user_id AND e.question_id = c.id{stats_joins}
     ORDER BY e.last_seen_at NULLS FIRST{turns}, {key}
     LIMIT :limit
 """
-_COUNTS = """,
-           count(*) OVER () AS found_count, count(e.last_seen_at) OVER () AS seen_count"""
+_COUNT = ", count(*) OVER () AS found_count"
 _TURNS = """,
         row_number() OVER (PARTITION BY c.difficulty, e.last_seen_at IS NULL ORDER BY {key})"""
 _STATS_JOINS = """
@@ -177,14 +175,14 @@ def _draw(
     adaptive: bool,
     mixed: bool,
     limit: int,
-    counts: bool,
+    count: bool,
 ) -> tuple[TextClause, dict[str, Any]]:
     """The first ``limit`` of the candidates ``found`` selects (``id``, and ``topic`` when
-    adaptive and ``difficulty`` when mixed) in draw order, with the counts if asked."""
+    adaptive and ``difficulty`` when mixed) in draw order, with their count if asked."""
     key = _WEIGHTED_KEY if adaptive else _HASH_KEY
     sql = _DRAW.format(
         found=found,
-        counts=_COUNTS if counts else "",
+        count=_COUNT if count else "",
         stats_joins=_STATS_JOINS if adaptive else "",
         turns=_TURNS.format(key=key) if mixed else "",
         key=key,
@@ -206,12 +204,14 @@ def walk_statement(
     run: int = RUN_LENGTH,
     adaptive: bool = False,
     limit: int | None = None,
+    count: bool = True,
     seed: int = 0,
 ) -> tuple[TextClause, dict[str, Any]]:
     """The one statement that reads ``run`` questions after each start and returns them,
-    distinct, in draw order (``limit`` of them, all by default) with the counts (the
-    bench and tests EXPLAIN it). ``difficulties`` pairs a difficulty with each start
-    when the criteria spread the runs over difficulties."""
+    distinct, in draw order (``limit`` of them, all by default), each row with how many
+    were found unless ``count`` is false (the bench and tests EXPLAIN it).
+    ``difficulties`` pairs a difficulty with each start when the criteria spread the
+    runs over difficulties."""
     if difficulties is not None:
         starts_sql = (
             "unnest(CAST(:starts AS float8[]), CAST(:difficulties AS text[])) AS s(start, d)"
@@ -240,7 +240,7 @@ def walk_statement(
     if difficulties is not None:
         params["difficulties"] = [d.value for d in difficulties]
     limit = len(starts) * run if limit is None else limit
-    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit, counts=True)
+    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit, count=count)
 
 
 def whole_statement(
@@ -264,33 +264,13 @@ def whole_statement(
         params["author_id"] = author_id
     found = f"SELECT q.id{columns} FROM questions q WHERE {where} LIMIT :read"  # noqa: S608
     params.update(read=DIRECT_READ, user_id=user_id, seed=seed)
-    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit, counts=False)
+    return _draw(found, params, adaptive=adaptive, mixed=mixed, limit=limit, count=False)
 
 
 @dataclass(frozen=True)
 class Candidate:
     id: uuid.UUID
     last_seen_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Draw:
-    """The first candidates in draw order, and how many the statement found in all and
-    how many of those the learner has seen."""
-
-    candidates: list[Candidate]
-    found: int
-    seen: int
-
-
-def _run(db: Session, stmt: TextClause, params: dict[str, Any]) -> Draw:
-    """The draw a walk's statement (which counts) returns."""
-    rows = db.execute(stmt, params).all()
-    return Draw(
-        candidates=[Candidate(id=row.id, last_seen_at=row.last_seen_at) for row in rows],
-        found=rows[0].found_count if rows else 0,
-        seen=rows[0].seen_count if rows else 0,
-    )
 
 
 def estimated_matches(db: Session, criteria: ExamCriteria) -> int:
@@ -374,22 +354,30 @@ def draw_candidates(
     if author_id is None and estimated_matches(db, criteria) > DIRECT_MAX:
         for factor in (OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE):
             want = max(math.ceil(factor * size), MIN_CANDIDATES)
-            starts = [rng.random() for _ in range(math.ceil(want / RUN_LENGTH))]
+            small = want * (1 - OVERLAP_SIGNAL)  # fewer distinct: a small set after all
+            # The first walk is told by its rows alone, so it returns at least as many as
+            # `small` (more than the exam only when the exam is tiny); the later walk
+            # reads more than it returns and counts what it found.
+            first = factor != OVERSAMPLE
             stmt, params = walk_statement(
                 criteria,
                 user_id,
-                starts,
-                _spread(db, criteria, len(starts), rng),
+                [rng.random() for _ in range(math.ceil(want / RUN_LENGTH))],
+                _spread(db, criteria, math.ceil(want / RUN_LENGTH), rng),
                 adaptive=adaptive,
-                limit=size,
+                limit=max(size, math.ceil(small)) if first else size,
+                count=not first,
                 seed=seed,
             )
-            draw = _run(db, stmt, params)
-            if draw.found and draw.found < want * (1 - OVERLAP_SIGNAL):
-                break  # a small set after all: read it whole
-            unseen = draw.found - draw.seen
-            if not draw.found or adaptive or unseen >= size or factor == OVERSAMPLE:
-                return draw.candidates
+            rows = db.execute(stmt, params).all()
+            found = len(rows) if first else (rows[0].found_count if rows else 0)
+            if found and found < small:
+                break  # read it whole
+            drawn = [Candidate(id=row.id, last_seen_at=row.last_seen_at) for row in rows[:size]]
+            # Unseen ones come first: the exam's last place unseen means all are.
+            filled = len(drawn) == size and drawn[-1].last_seen_at is None
+            if not rows or not first or filled:
+                return drawn
     stmt, params = whole_statement(
         criteria, user_id, adaptive=adaptive, limit=size, seed=seed, author_id=author_id
     )
