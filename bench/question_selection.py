@@ -11,9 +11,9 @@ select_question_ids`` for a ``--size`` exam, with and without filters and adapti
 beside ``SELECT id FROM questions WHERE <same filters> ORDER BY random() LIMIT size``.
 
 ``--path`` picks the selection measured beside the baseline: ``new`` is the product's
-(the plan follows the matching set's estimated size: a whole read up to ``DIRECT_MAX``
-matches, else a walk just longer than the exam, with the draw order and the cut made
-in the statement); ``old`` is the one before issue 19, kept in this file only (always
+(the plan follows the estimated rows a whole read visits and the matching set's size:
+a whole read up to ``DIRECT_MAX`` rows or for a set too small to walk, else a walk
+just longer than the exam, with the draw order and the cut made in the statement); ``old`` is the one before issue 19, kept in this file only (always
 the walk, oversampled four times, every candidate back to Python); ``both`` (the
 default) times the two in the same run. The calls take turns (new, old, baseline,
 then the next round), so drift in the machine's load falls on all of them alike.
@@ -28,6 +28,7 @@ plan the new selection chose, and the walk's index use.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import statistics
@@ -184,9 +185,11 @@ def run(args: argparse.Namespace) -> list[tuple[str, str, dict[str, list[float]]
     from lectern.assessment.models import Difficulty, LearnerTopicStats
     from lectern.assessment.schemas import ExamCriteria
     from lectern.assessment.selection import (
-        DIRECT_MAX,
-        estimated_matches,
+        FIRST_OVERSAMPLE,
+        MIN_CANDIDATES,
+        OVERSAMPLE,
         select_question_ids,
+        walks,
     )
     from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
@@ -280,7 +283,9 @@ def run(args: argparse.Namespace) -> list[tuple[str, str, dict[str, list[float]]
             for path in paths:
                 expected = {min(args.size, int(matches or 0))}
                 assert got[path] == expected, f"{name}: {path} drew {got[path]}, not {expected}"
-            plan = "whole" if estimated_matches(db, criteria) <= DIRECT_MAX else "walk"
+            factor = OVERSAMPLE if adaptive else FIRST_OVERSAMPLE
+            want = max(math.ceil(factor * args.size), MIN_CANDIDATES)
+            plan = "walk" if walks(db, criteria, want) else "whole"
             db.rollback()
             rows.append((name, plan, samples))
 

@@ -22,11 +22,13 @@ learner last drew them. For adaptive exams the unseen ones are sampled by weight
 statement too (weaker topics, and questions that about half of learners get right,
 weigh more). Only what the exam takes comes back: ``size`` ids. One round trip.
 
-A walk costs its descents whatever the bank; an ORDER BY random() costs the matching
-set. So the plan follows the set's size as the planner estimates it from the table's
-statistics (kept per container for a few minutes): up to ``DIRECT_MAX`` matches are read
-whole, which costs what sorting them does and misses no unseen one, and larger sets are
-walked.
+A walk costs its descents whatever the bank; an ORDER BY random() costs the rows it
+visits: the matches of the best index, before the filters that index cannot serve (a
+topic, system and difficulty visit every question of the topic and difficulty). So the
+plan follows those as the planner estimates them from the table's statistics (kept per
+container for a few minutes): a whole read when it would visit up to ``DIRECT_MAX``
+rows, which costs what sorting them does and misses no unseen one, or when the set is
+too small to walk without overlapping itself; otherwise a walk.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ OVERLAP_SIGNAL = 0.25
 # stops after DIRECT_READ questions, should the estimate be far too low.
 DIRECT_MAX = 1000
 DIRECT_READ = 4 * DIRECT_MAX
+# A walk wants a set at least this many times the candidates it draws: runs over a
+# smaller one overlap too much.
+WALK_MIN_SHARE = 2
 ESTIMATE_TTL_SECONDS = 600
 
 # Adaptive weights. A topic's weakness is 1 - its accuracy, smoothed towards 0.5 so
@@ -273,10 +278,17 @@ class Candidate:
     last_seen_at: datetime | None
 
 
-def estimated_matches(db: Session, criteria: ExamCriteria) -> int:
-    """How many questions match the filters, as the planner estimates it from the
-    table's statistics (what it would price an ORDER BY random() by). Kept per
-    container for ``ESTIMATE_TTL_SECONDS``: it only picks the plan."""
+@dataclass(frozen=True)
+class Estimate:
+    matches: int  # questions that match the filters
+    reads: int  # rows the most selective index gives before the other filters are applied
+
+
+def estimate(db: Session, criteria: ExamCriteria) -> Estimate:
+    """How many questions match the filters and how many a whole read visits, as the
+    planner estimates them from the table's statistics (what it would price an ORDER
+    BY random() by). Kept per container for ``ESTIMATE_TTL_SECONDS``: they only pick
+    the plan."""
     key = (criteria.topic, criteria.subject, criteria.system, criteria.difficulty)
     now = time.monotonic()
     kept = _estimates.get(key)
@@ -287,14 +299,36 @@ def estimated_matches(db: Session, criteria: ExamCriteria) -> int:
         text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM questions q WHERE {where}"),  # noqa: S608 - fixed column names
         params,
     ).scalar_one()
-    rows = int(plan[0]["Plan"]["Plan Rows"])
+    found = Estimate(matches=int(plan[0]["Plan"]["Plan Rows"]), reads=_most_rows(plan[0]["Plan"]))
     if len(_estimates) >= _ESTIMATES_KEPT:
         _estimates.clear()
-    _estimates[key] = (now + ESTIMATE_TTL_SECONDS, rows)
-    return rows
+    _estimates[key] = (now + ESTIMATE_TTL_SECONDS, found)
+    return found
 
 
-_estimates: dict[tuple[str | None, ...], tuple[float, int]] = {}
+def _most_rows(node: dict[str, Any]) -> int:
+    """The most rows any node of the plan yields: a bitmap or index scan's, before the
+    filters it cannot use are applied to the rows it fetches."""
+    return max([int(node["Plan Rows"])] + [_most_rows(n) for n in node.get("Plans", [])])
+
+
+def estimated_matches(db: Session, criteria: ExamCriteria) -> int:
+    return estimate(db, criteria).matches
+
+
+def walks(db: Session, criteria: ExamCriteria, want: int) -> bool:
+    """Whether a draw that wants ``want`` candidates walks rather than reads whole.
+
+    A whole read costs what it visits; a walk costs about ``want`` candidates times the
+    rows visited per match (a filter the index cannot use makes each run read further)
+    and overlaps itself when the set is not much bigger than ``want``. So a walk when
+    the whole read would visit more than ``DIRECT_MAX`` rows and the set holds at least
+    ``WALK_MIN_SHARE`` times ``want``."""
+    found = estimate(db, criteria)
+    return found.reads > DIRECT_MAX and found.matches >= WALK_MIN_SHARE * want
+
+
+_estimates: dict[tuple[str | None, ...], tuple[float, Estimate]] = {}
 _ESTIMATES_KEPT = 4096
 
 
@@ -341,9 +375,9 @@ def draw_candidates(
     unseen first (for adaptive exams, a sample of them by weight), then the longest
     unseen.
 
-    The plan follows the size of the matching set: up to ``DIRECT_MAX`` questions are
-    read whole (every match is a candidate, so no unseen one is missed); more, and short
-    runs are walked, which costs what the exam's size does. A first walk reads a little
+    The plan follows what a whole read would visit (``walks``): up to ``DIRECT_MAX``
+    rows are read whole (every match is a candidate, so no unseen one is missed); more,
+    and short runs are walked, which costs what the exam's size does. A first walk reads a little
     more than the exam (on a large set a learner has seen few); should too few of those
     be unseen, a second reads ``OVERSAMPLE`` times the exam, as adaptive exams do at
     once (their weights need a choice). Runs that come back short or overlapping (the
@@ -351,9 +385,12 @@ def draw_candidates(
     read. With ``author_id``, the author's matching questions are read whole (a course
     quiz's draw)."""
     seed = rng.randrange(-(2**63), 2**63)
-    if author_id is None and estimated_matches(db, criteria) > DIRECT_MAX:
-        for factor in (OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE):
-            want = max(math.ceil(factor * size), MIN_CANDIDATES)
+    factors = (OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE)
+    wants = [max(math.ceil(factor * size), MIN_CANDIDATES) for factor in factors]
+    if author_id is None and walks(db, criteria, wants[0]):
+        for factor, want in zip(factors, wants, strict=True):
+            if factor is not factors[0] and not walks(db, criteria, want):
+                break  # too small a set for the longer walk: read it whole
             small = want * (1 - OVERLAP_SIGNAL)  # fewer distinct: a small set after all
             # The first walk is told by its rows alone, so it returns at least as many as
             # `small` (more than the exam only when the exam is tiny); the later walk
