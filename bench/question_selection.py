@@ -185,9 +185,9 @@ def run(args: argparse.Namespace) -> list[tuple[str, str, dict[str, list[float]]
     from lectern.assessment.models import Difficulty, LearnerTopicStats
     from lectern.assessment.schemas import ExamCriteria
     from lectern.assessment.selection import (
+        ADAPTIVE_OVERSAMPLE,
         FIRST_OVERSAMPLE,
         MIN_CANDIDATES,
-        OVERSAMPLE,
         select_question_ids,
         walks,
     )
@@ -283,7 +283,7 @@ def run(args: argparse.Namespace) -> list[tuple[str, str, dict[str, list[float]]
             for path in paths:
                 expected = {min(args.size, int(matches or 0))}
                 assert got[path] == expected, f"{name}: {path} drew {got[path]}, not {expected}"
-            factor = OVERSAMPLE if adaptive else FIRST_OVERSAMPLE
+            factor = ADAPTIVE_OVERSAMPLE if adaptive else FIRST_OVERSAMPLE
             want = max(math.ceil(factor * args.size), MIN_CANDIDATES)
             plan = "walk" if walks(db, criteria, want) else "whole"
             db.rollback()

@@ -52,8 +52,10 @@ from lectern.assessment.models import Difficulty, QuestionExposure
 from lectern.assessment.schemas import ExamCriteria
 
 # Candidates drawn per place in the exam, before preferring unseen ones and weighing;
-# a plain exam first walks only a little more than its size.
+# a plain exam first walks only a little more than its size. An adaptive exam weighs
+# three candidates per place: a choice for its weights, a quarter less to read than four.
 OVERSAMPLE = 4
+ADAPTIVE_OVERSAMPLE = 3
 FIRST_OVERSAMPLE = 1.25
 MIN_CANDIDATES = 20
 # Questions read after each random start: longer runs cost fewer index descents, shorter
@@ -377,15 +379,15 @@ def draw_candidates(
 
     The plan follows what a whole read would visit (``walks``): up to ``DIRECT_MAX``
     rows are read whole (every match is a candidate, so no unseen one is missed); more,
-    and short runs are walked, which costs what the exam's size does. A first walk reads a little
-    more than the exam (on a large set a learner has seen few); should too few of those
-    be unseen, a second reads ``OVERSAMPLE`` times the exam, as adaptive exams do at
-    once (their weights need a choice). Runs that come back short or overlapping (the
-    statistics are out of date: the set is small after all) are followed by the whole
-    read. With ``author_id``, the author's matching questions are read whole (a course
-    quiz's draw)."""
+    and short runs are walked, which costs what the exam's size does. A first walk reads
+    a little more than the exam (on a large set a learner has seen few); should too few
+    of those be unseen, a second reads ``OVERSAMPLE`` times the exam; adaptive exams read
+    ``ADAPTIVE_OVERSAMPLE`` times at once (their weights need a choice). Runs that come
+    back short or overlapping (the statistics are out of date: the set is small after
+    all) are followed by the whole read. With ``author_id``, the author's matching
+    questions are read whole (a course quiz's draw)."""
     seed = rng.randrange(-(2**63), 2**63)
-    factors = (OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE)
+    factors = (ADAPTIVE_OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE)
     wants = [max(math.ceil(factor * size), MIN_CANDIDATES) for factor in factors]
     if author_id is None and walks(db, criteria, wants[0]):
         for factor, want in zip(factors, wants, strict=True):
@@ -395,7 +397,7 @@ def draw_candidates(
             # The first walk is told by its rows alone, so it returns at least as many as
             # `small` (more than the exam only when the exam is tiny); the later walk
             # reads more than it returns and counts what it found.
-            first = factor != OVERSAMPLE
+            first = not adaptive and factor == FIRST_OVERSAMPLE
             stmt, params = walk_statement(
                 criteria,
                 user_id,
