@@ -16,9 +16,10 @@ are spread over shards. ``old`` is the path before issue 19, kept in this file o
 (ORM reads of the exam, the question and its options, then the answer, the XP ledger,
 the profile and one statement of three counter upserts, the question's one row shared by
 every learner): ~10 statements, behind the sync route whose dependencies each hop to a
-worker thread. Both run on today's engine, whose COMMIT takes one round trip instead of
-pg8000's three, so the old path gains that too. ``both`` (the default) measures the two
-in the same run, each on exams of its own questions (so both pay XP), old first.
+worker thread. Both run on today's engine, which sends each statement in one round
+trip instead of pg8000's three (and prepares one run three times), so the old path
+gains that too. ``both`` (the default) measures the two in the same run, each on exams
+of its own questions (so both pay XP), old first.
 
 ``--workers processes`` (the default) runs each learner in its own spawned process that
 imports the handler itself and warms it with one request before the measurement, as a warm

@@ -68,6 +68,10 @@ class DatabaseSettings(SettingsGroup):
     tls: bool = Field(default=False, validation_alias="LECTERN_DB_TLS")
     # Statements slower than this are logged with the route and their normalized text.
     slow_query_ms: int = Field(default=500, ge=1, validation_alias="LECTERN_DB_SLOW_QUERY_MS")
+    # A statement run this many times on a connection is prepared; 0 never (a pooler
+    # without protocol-level prepared statements: PgBouncer before 1.21, or with
+    # max_prepared_statements = 0).
+    prepare_after: int = Field(default=3, ge=0, validation_alias="LECTERN_DB_PREPARE_AFTER")
 
 
 class KvSettings(SettingsGroup):

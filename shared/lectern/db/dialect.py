@@ -10,8 +10,11 @@ BEGIN fails the statement is skipped rather than run outside a transaction), and
 or ROLLBACK as one simple query. Against Neon each round trip is a network one; a
 write request (checkout ping, two statements, COMMIT) goes from eight to four.
 
-pg8000 also rescans the SQL character by character on every call to turn ``%s`` into
-``$n``; the result depends on the SQL alone, so it is kept per statement text.
+A statement run a few times on a connection becomes a named prepared statement, so
+the server stops parsing and planning it on every call: a draw's statement costs more
+to plan than to run. pg8000 also rescans the SQL character by character on every call
+to turn ``%s`` into ``$n``; the result depends on the SQL alone, so it is kept per
+statement text.
 
 ``make_engine`` picks this dialect for ``postgresql+pg8000`` URLs.
 """
@@ -58,7 +61,9 @@ _DESCRIBE_PORTAL = _create_message(_DESCRIBE, PORTAL + NULL_BYTE)
 _CLOSE = b"C"
 
 # A statement run this many times on a connection is prepared (named), so the server
-# parses and plans it once; at most PREPARED_MAX are kept, the least recently run closed.
+# parses and plans it once (Neon's pooler keeps protocol-level prepared statements);
+# at most PREPARED_MAX are kept, the least recently run closed. The engine passes
+# LECTERN_DB_PREPARE_AFTER, 0 for never.
 PREPARE_AFTER = 3
 PREPARED_MAX = 256
 _RUNS_KEPT = 4096
@@ -101,8 +106,9 @@ class _Context(Context):  # type: ignore[misc]
 
 
 class Connection(legacy.Connection):  # type: ignore[misc]  # pg8000 is untyped
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, prepare_after: int = PREPARE_AFTER, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._prepare_after = prepare_after  # 0: never
         self._runs: dict[str, int] = {}  # statement text -> runs on this connection
         self._prepared: OrderedDict[str, _Prepared] = OrderedDict()  # least recent first
         self._to_close: list[bytes] = []  # evicted names, closed with the next statement
@@ -118,7 +124,7 @@ class Connection(legacy.Connection):  # type: ignore[misc]  # pg8000 is untyped
         self, statement: str, vals: tuple[Any, ...], oids: tuple[int, ...] = ()
     ) -> Context:
         """Run one statement with parameters in one round trip, opening the transaction
-        first unless in one (or in autocommit). From its ``PREPARE_AFTER``-th run on this
+        first unless in one (or in autocommit). From its ``prepare_after``-th run on this
         connection it runs as a named prepared statement, parsed and planned once."""
         bind = self._bind_body(vals)  # before anything is sent: may raise
         if self._sock is None:
@@ -181,7 +187,7 @@ class Connection(legacy.Connection):  # type: ignore[misc]  # pg8000 is untyped
         if len(self._runs) >= _RUNS_KEPT:
             self._runs.clear()
         self._runs[statement] = runs
-        if runs < PREPARE_AFTER or oids:
+        if not self._prepare_after or runs < self._prepare_after or oids:
             return None
         return f"lectern_{next(self._names)}\x00".encode("ascii")
 

@@ -46,8 +46,10 @@ def set_statement_timeout(engine: Engine, timeout_ms: int) -> None:
 
 def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
     target = make_url(url or database_url(settings))
+    args = connect_args(settings)
     if target.drivername == "postgresql+pg8000":
-        target = target.set(drivername=dialect.NAME)  # one round trip per commit
+        target = target.set(drivername=dialect.NAME)  # one round trip per statement
+        args["prepare_after"] = settings.database.prepare_after
     engine = create_engine(
         target,
         poolclass=QueuePool,
@@ -56,7 +58,7 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
         pool_timeout=10,
         pool_pre_ping=True,
         pool_recycle=300,
-        connect_args=connect_args(settings),
+        connect_args=args,
     )
     set_statement_timeout(engine, settings.database.statement_timeout_ms)
     log_slow_queries(engine, settings.database.slow_query_ms)

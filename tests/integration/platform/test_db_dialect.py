@@ -224,3 +224,31 @@ def test_a_stale_prepared_statement_fails_once_then_is_parsed_anew(engines, chan
             conn.execute(query, {"z": 0})
         conn.rollback()
         assert conn.execute(query, {"z": 0}).all()[0][0] == 1
+
+
+def test_prepare_after_zero_never_prepares(stack):
+    url = make_url(stack.env["LECTERN_DATABASE_URL"]).set(drivername=dialect.NAME)
+    engine = create_engine(url, connect_args={"prepare_after": 0})
+    try:
+        with engine.connect() as conn:
+            mark = uuid.uuid4().hex
+            for _ in range(dialect.PREPARE_AFTER + 2):
+                conn.execute(text(f"SELECT CAST(:v AS int) AS x{mark}"), {"v": 1})
+            assert not any(mark in s for s in _prepared(conn))
+    finally:
+        engine.dispose()
+
+
+def test_the_app_engine_takes_the_setting(settings_env):
+    from lectern.config import get_settings
+    from lectern.db.engine import make_engine
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("LECTERN_DB_PREPARE_AFTER", "0")
+    reset_clients()
+    engine = make_engine(get_settings())
+    try:
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection._prepare_after == 0
+    finally:
+        engine.dispose()
