@@ -10,9 +10,9 @@ moves the learner's and the question's counters, awards XP for a right one and
 publishes it to the leaderboard. All learners answer the same questions, so the
 question counters are contended.
 
-``--path`` picks the answer path. ``new`` is the product's: one statement reads what
-grading needs, one function call writes everything, a commit; the question's counters
-are spread over shards. ``old`` is the path before issue 19, kept in this file only
+``--path`` picks the answer path. ``new`` is the product's: one function call grades
+and records a choice answer (locks the exam, reads what grading needs, writes
+everything), a commit; the question's counters are spread over shards. ``old`` is the path before issue 19, kept in this file only
 (ORM reads of the exam, the question and its options, then the answer, the XP ledger,
 the profile and one statement of three counter upserts, the question's one row shared by
 every learner): ~10 statements, behind the sync route whose dependencies each hop to a
