@@ -22,8 +22,8 @@ gains that too. ``both`` (the default) measures the two in the same run, each on
 of its own questions (so both pay XP), old first.
 
 ``--workers processes`` (the default) runs each learner in its own spawned process that
-imports the handler itself and warms it with one request before the measurement, as a warm
-Lambda container: in production each concurrent learner gets its own container (its own
+imports the handler itself and warms it with a few requests before the measurement (its
+statements prepared), as a warm Lambda container: in production each concurrent learner gets its own container (its own
 interpreter, one DB connection, one request at a time), so no GIL is shared between
 learners. ``--workers threads`` runs the learners as threads of this process, where they
 share one GIL with each other and with the embedded stack (the Upstash emulator and moto
@@ -416,12 +416,17 @@ def _learner_process(
             (path, [("POST", f"/v1/exams/{exam_ids[path]}/answers", b, 201) for b in answers])
             for path, answers in bodies.items()
         ]
-        # The cold start, excluded as for a warm container; each answer path is warmed by
-        # an answer it refuses (422: not a question of the exam), which writes nothing.
-        call("read", *reads[0])
+        # The cold start, excluded as for a warm container; each path is warmed by a few
+        # requests (answers it refuses, 422: not a question of the exam, which write
+        # nothing), as many as the engine runs a statement before it prepares it.
+        from lectern.db.dialect import PREPARE_AFTER
+
+        for _ in range(PREPARE_AFTER):
+            call("read", *reads[0])
         stranger = {"question_id": str(uuid.uuid4()), "option_ids": [str(uuid.uuid4())]}
         for path, exam_id in exam_ids.items():
-            call(path, "POST", f"/v1/exams/{exam_id}/answers", stranger, 422)
+            for _ in range(PREPARE_AFTER):
+                call(path, "POST", f"/v1/exams/{exam_id}/answers", stranger, 422)
         for phase, requests in phases:
             start.wait()
             latencies = []
