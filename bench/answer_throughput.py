@@ -12,23 +12,25 @@ question counters are contended.
 
 ``--path`` picks the answer path. ``new`` is the product's: one function call grades
 and records a choice answer (locks the exam, reads what grading needs, writes
-everything), a commit; the question's counters are spread over shards. ``old`` is the path before issue 19, kept in this file only
-(ORM reads of the exam, the question and its options, then the answer, the XP ledger,
-the profile and one statement of three counter upserts, the question's one row shared by
-every learner): ~10 statements, behind the sync route whose dependencies each hop to a
-worker thread. Both run on today's engine, which sends each statement in one round
-trip instead of pg8000's three (and prepares one run three times), so the old path
-gains that too. ``both`` (the default) measures the two in the same run, each on exams
-of its own questions (so both pay XP), old first.
+everything), a commit; the question's counters are spread over shards. ``old`` is the
+path before issue 19, kept in this file only (ORM reads of the exam, the question and
+its options, then the answer, the XP ledger, the profile and one statement of three
+counter upserts, the question's one row shared by every learner): ~10 statements,
+behind the sync route whose dependencies each hop to a worker thread. Both run on
+today's engine, which sends each statement in one round trip instead of pg8000's three
+(and prepares one run three times), so the old path gains that too. ``both`` (the
+default) measures the two in the same run, each on exams of its own questions (so both
+pay XP), old first.
 
 ``--workers processes`` (the default) runs each learner in its own spawned process that
 imports the handler itself and warms it with a few requests before the measurement (its
-statements prepared), as a warm Lambda container: in production each concurrent learner gets its own container (its own
-interpreter, one DB connection, one request at a time), so no GIL is shared between
-learners. ``--workers threads`` runs the learners as threads of this process, where they
-share one GIL with each other and with the embedded stack (the Upstash emulator and moto
-run as threads of this process in both modes), so one learner's Python work stalls the
-others' and latency measures the GIL more than the request. Only the thread mode has
+statements prepared), as a warm Lambda container: in production each concurrent learner
+gets its own container (its own interpreter, one DB connection, one request at a time),
+so no GIL is shared between learners. ``--workers threads`` runs the learners as threads
+of this process, where they share one GIL with each other and with the embedded stack
+(the Upstash emulator and moto run as threads of this process in both modes), so one
+learner's Python work stalls the others' and latency measures the GIL more than the
+request. Only the thread mode has
 ``--via service``, which calls the answer service function instead of the handler.
 
 The baseline, measured in the same run by the same learners, is a read they make as
