@@ -206,3 +206,39 @@ def test_health_names_typesense_when_it_is_the_index(
     assert status == 200, body
     assert body["search_backend"] == "typesense"
     assert body["checks"]["search"] == "ok"
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_unsent(stack: LocalStack):
+    """As after a container thaws: the kept connection is dead, the call still goes out
+    once, on a new one."""
+    assert stack.emulator is not None and stack.emulator._server is not None
+    kv = make_kv(stack.env["LECTERN_KV_URL"], KV_TOKEN, 2)
+    kv.set("lectern:test:idle", "1", ex=60)
+    stack.emulator._server.close_connections()  # the server hangs up the idle connection
+    time.sleep(0.05)
+    before = stack.emulator.request_count
+    assert kv.get("lectern:test:idle") == "1"
+    assert stack.emulator.request_count - before == 1
+    kv.close()
+
+
+def test_kv_calls_keep_one_connection_and_close_drops_it(stack: LocalStack):
+    kv = make_kv(stack.env["LECTERN_KV_URL"], KV_TOKEN, 2)
+    for i in range(3):
+        kv.set(f"lectern:test:conn:{i}", str(i), ex=60)
+    http = kv._http._client
+    first = http._conn
+    assert first is not None and first.sock is not None
+    kv.get("lectern:test:conn:0")
+    assert http._conn is first  # kept alive, not reopened
+    kv.close()
+    assert http._conn is None and first.sock is None
+
+
+def test_tls_reuses_the_stock_clients_context():
+    import ssl
+
+    kv = make_kv("https://kv.example.invalid", KV_TOKEN, 1)
+    assert isinstance(kv._http._client._tls, ssl.SSLContext)
+    with pytest.raises(KVUnavailable):  # no such host: an outage, not a crash
+        kv.get("k")
