@@ -18,6 +18,7 @@ import http.client
 import json
 import select
 import ssl
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,7 +40,9 @@ class _Reply:
 
 
 class KvHttp:
-    """What ``upstash-redis`` asks of its HTTP client, over one kept-alive connection.
+    """What ``upstash-redis`` asks of its HTTP client, over kept-alive connections: one in
+    a Lambda container (one request at a time), one per thread calling at once elsewhere
+    (the local app's worker threads share the client).
 
     A connection the server closed while idle (a frozen container's, say) shows as
     readable before a request is written: it is replaced then, so a request is never
@@ -53,46 +56,52 @@ class KvHttp:
         self._port = parts.port
         self._timeout = timeout_seconds
         self._tls = tls
-        self._conn: http.client.HTTPConnection | None = None
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn = self._conn
-        if conn is not None and conn.sock is not None:
-            readable, _, _ = select.select([conn.sock], [], [], 0)
-            if not readable:
+    def _take(self) -> http.client.HTTPConnection:
+        """An idle connection still open, or a new one."""
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                break
+            if conn.sock is not None and not select.select([conn.sock], [], [], 0)[0]:
                 return conn
-            self.close()  # closed by the server (or unread data): start afresh
+            conn.close()  # closed by the server (or unread data): not reused
         if self._https:
             tls = self._tls or ssl.create_default_context()
-            conn = http.client.HTTPSConnection(
+            return http.client.HTTPSConnection(
                 self._host, self._port, timeout=self._timeout, context=tls
             )
-        else:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-        self._conn = conn
-        return conn
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
 
     def post(self, url: str, *, headers: dict[str, str], json: Any) -> _Reply:
         path = urlsplit(url).path or "/"
         body = _dumps(json).encode()
+        conn = self._take()
         try:
-            conn = self._connection()
             conn.request("POST", path, body, {**headers, "Content-Type": "application/json"})
             response = conn.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            self.close()
+            conn.close()
             raise KVUnavailable(f"kv request failed: {type(exc).__name__}") from exc
         if response.will_close:
-            self.close()
+            conn.close()
+        else:
+            with self._lock:
+                self._idle.append(conn)
         if response.status >= 500 or response.status in (401, 403):
             raise KVUnavailable(f"kv answered HTTP {response.status}")
         return _Reply(response.status, response.headers, data)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close the idle connections (a call in flight closes its own when it fails)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -4,6 +4,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -222,17 +223,31 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_unsent(stack: Loc
     kv.close()
 
 
-def test_kv_calls_keep_one_connection_and_close_drops_it(stack: LocalStack):
+def test_kv_calls_keep_their_connection_and_close_drops_it(stack: LocalStack):
     kv = make_kv(stack.env["LECTERN_KV_URL"], KV_TOKEN, 2)
     for i in range(3):
         kv.set(f"lectern:test:conn:{i}", str(i), ex=60)
     http = kv._http._client
-    first = http._conn
-    assert first is not None and first.sock is not None
+    [first] = http._idle  # one caller at a time: one connection
+    assert first.sock is not None
     kv.get("lectern:test:conn:0")
-    assert http._conn is first  # kept alive, not reopened
+    assert http._idle == [first]  # kept alive, not reopened
     kv.close()
-    assert http._conn is None and first.sock is None
+    assert http._idle == [] and first.sock is None
+
+
+def test_callers_at_once_each_get_a_connection(stack: LocalStack):
+    kv = make_kv(stack.env["LECTERN_KV_URL"], KV_TOKEN, 2)
+    kv.set("lectern:test:shared", "0", ex=60)
+
+    def incr(_: int) -> int:
+        return kv.incr("lectern:test:shared")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(incr, range(200)))
+    assert sorted(got) == list(range(1, 201))
+    assert 1 <= len(kv._http._client._idle) <= 8
+    kv.close()
 
 
 def test_tls_reuses_the_stock_clients_context():
