@@ -318,6 +318,20 @@ def estimated_matches(db: Session, criteria: ExamCriteria) -> int:
     return estimate(db, criteria).matches
 
 
+def runs_for(want: int, matches: int) -> int:
+    """Runs whose distinct questions come to about ``want`` on a set of ``matches``.
+
+    A run covers ``RUN_LENGTH / matches`` of the set, so ``n`` runs from random starts
+    cover ``1 - (1 - RUN_LENGTH / matches) ** n`` of it in expectation: on a large set
+    that is ``want / RUN_LENGTH`` runs, on one a few times ``want`` a few more, lest
+    overlapping runs leave the exam short and send the draw to the whole read."""
+    plain = math.ceil(want / RUN_LENGTH)
+    if matches <= want:
+        return plain
+    per_run = math.log1p(-RUN_LENGTH / matches) if matches > RUN_LENGTH else -math.inf
+    return max(plain, math.ceil(math.log1p(-want / matches) / per_run))
+
+
 def walks(db: Session, criteria: ExamCriteria, want: int) -> bool:
     """Whether a draw that wants ``want`` candidates walks rather than reads whole.
 
@@ -398,11 +412,12 @@ def draw_candidates(
             # `small` (more than the exam only when the exam is tiny); the later walk
             # reads more than it returns and counts what it found.
             first = not adaptive and factor == FIRST_OVERSAMPLE
+            runs = runs_for(want, estimate(db, criteria).matches)
             stmt, params = walk_statement(
                 criteria,
                 user_id,
-                [rng.random() for _ in range(math.ceil(want / RUN_LENGTH))],
-                _spread(db, criteria, math.ceil(want / RUN_LENGTH), rng),
+                [rng.random() for _ in range(runs)],
+                _spread(db, criteria, runs, rng),
                 adaptive=adaptive,
                 limit=max(size, math.ceil(small)) if first else size,
                 count=not first,
