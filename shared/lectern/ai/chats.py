@@ -26,7 +26,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lectern.ai import retrieval, usage
-from lectern.ai.models import AiChat, AiChatMessage, ChatRole
+from lectern.ai.models import AiChat, AiChatMessage
+from lectern.ai.roles import ChatRole
 from lectern.ai.schemas import (
     AskUsage,
     ChatDetailOut,

@@ -3,7 +3,6 @@ conversations: chats and their messages, with the citations each answer gave."""
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lectern.ai.roles import ChatRole
 from lectern.core.ids import uuid7
 from lectern.db.base import Base, created_at_column, updated_at_column
 
@@ -82,11 +82,6 @@ class AiSpendMonthly(Base):
         Numeric(16, 4), nullable=False, server_default=text("0")
     )
     updated_at: Mapped[datetime] = updated_at_column()
-
-
-class ChatRole(enum.StrEnum):
-    user = "user"
-    assistant = "assistant"
 
 
 chat_role_enum = Enum(ChatRole, name="ai_chat_role", values_callable=lambda e: [m.value for m in e])

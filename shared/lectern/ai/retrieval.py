@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from lectern.catalog import access
 from lectern.catalog.models import Course
 from lectern.core.principal import Principal, UserRole
-from lectern.documents.models import ChunkSource
+from lectern.documents.sources import ChunkSource
 from lectern.embeddings.factory import get_embedder
 from lectern.embeddings.port import vector_literal
 from lectern.embeddings.registry import embedding_expression, ensure_model

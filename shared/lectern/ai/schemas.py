@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from lectern.ai.models import ChatRole
-from lectern.documents.models import ChunkSource
+from lectern.ai.roles import ChatRole
+from lectern.documents.sources import ChunkSource
 
 DEFAULT_K = 10
 MAX_K = 50

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lectern.core.ids import uuid7
 from lectern.db.base import Base, created_at_column, updated_at_column
+from lectern.documents.sources import ChunkSource
 
 
 class DocumentStatus(enum.StrEnum):
@@ -44,11 +45,6 @@ class DocumentStatus(enum.StrEnum):
 document_status_enum = Enum(
     DocumentStatus, name="document_status", values_callable=lambda e: [m.value for m in e]
 )
-
-
-class ChunkSource(enum.StrEnum):
-    lesson = "lesson"
-    document = "document"
 
 
 chunk_source_enum = Enum(

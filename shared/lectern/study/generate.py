@@ -22,7 +22,8 @@ from lectern.ai import usage
 from lectern.ai.schemas import AskUsage
 from lectern.catalog import access as catalog_access
 from lectern.core.principal import Principal
-from lectern.documents.models import Chunk, ChunkSource, Document, DocumentStatus
+from lectern.documents.models import Chunk, Document, DocumentStatus
+from lectern.documents.sources import ChunkSource
 from lectern.errors import Conflict, InvalidField, NotFound
 from lectern.llm.factory import get_llm
 from lectern.observability import count
