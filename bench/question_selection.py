@@ -28,7 +28,6 @@ plan the new selection chose, and the walk's index use.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import statistics
@@ -185,11 +184,8 @@ def run(args: argparse.Namespace) -> list[tuple[str, str, dict[str, list[float]]
     from lectern.assessment.models import Difficulty, LearnerTopicStats
     from lectern.assessment.schemas import ExamCriteria
     from lectern.assessment.selection import (
-        ADAPTIVE_OVERSAMPLE,
-        FIRST_OVERSAMPLE,
-        MIN_CANDIDATES,
+        plan,
         select_question_ids,
-        walks,
     )
     from lectern.core.principal import UserRole
     from lectern.db.engine import get_sessionmaker
@@ -283,11 +279,9 @@ def run(args: argparse.Namespace) -> list[tuple[str, str, dict[str, list[float]]
             for path in paths:
                 expected = {min(args.size, int(matches or 0))}
                 assert got[path] == expected, f"{name}: {path} drew {got[path]}, not {expected}"
-            factor = ADAPTIVE_OVERSAMPLE if adaptive else FIRST_OVERSAMPLE
-            want = max(math.ceil(factor * args.size), MIN_CANDIDATES)
-            plan = "walk" if walks(db, criteria, want) else "whole"
+            first = plan(db, criteria, args.size, adaptive=adaptive)
             db.rollback()
-            rows.append((name, plan, samples))
+            rows.append((name, first, samples))
 
         print_plans(db, learner_id, scenarios[:5])
     return rows

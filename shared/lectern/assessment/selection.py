@@ -377,6 +377,20 @@ def _spread(
     return order
 
 
+def _factors(adaptive: bool) -> tuple[float, ...]:
+    """Candidates per place of each walk a draw may take, the first walk first."""
+    return (ADAPTIVE_OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE)
+
+
+def _want(factor: float, size: int) -> int:
+    return max(math.ceil(factor * size), MIN_CANDIDATES)
+
+
+def plan(db: Session, criteria: ExamCriteria, size: int, *, adaptive: bool = False) -> str:
+    """``"walk"`` or ``"whole"``: how a draw of ``size`` starts (the bench prints it)."""
+    return "walk" if walks(db, criteria, _want(_factors(adaptive)[0], size)) else "whole"
+
+
 def draw_candidates(
     db: Session,
     user_id: uuid.UUID,
@@ -401,8 +415,8 @@ def draw_candidates(
     all) are followed by the whole read. With ``author_id``, the author's matching
     questions are read whole (a course quiz's draw)."""
     seed = rng.randrange(-(2**63), 2**63)
-    factors = (ADAPTIVE_OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE)
-    wants = [max(math.ceil(factor * size), MIN_CANDIDATES) for factor in factors]
+    factors = _factors(adaptive)
+    wants = [_want(factor, size) for factor in factors]
     if author_id is None and walks(db, criteria, wants[0]):
         for factor, want in zip(factors, wants, strict=True):
             if factor is not factors[0] and not walks(db, criteria, want):
