@@ -13,9 +13,10 @@ beside ``SELECT id FROM questions WHERE <same filters> ORDER BY random() LIMIT s
 ``--path`` picks the selection measured beside the baseline: ``new`` is the product's
 (the plan follows the estimated rows a whole read visits and the matching set's size:
 a whole read up to ``DIRECT_MAX`` rows or for a set too small to walk, else a walk
-just longer than the exam, with the draw order and the cut made in the statement); ``old`` is the one before issue 19, kept in this file only (always
-the walk, oversampled four times, every candidate back to Python); ``both`` (the
-default) times the two in the same run. The calls take turns (new, old, baseline,
+just longer than the exam, with the draw order and the cut made in the statement);
+``old`` is the one before issue 19, kept in this file only (always the walk,
+oversampled four times, every candidate back to Python); ``both`` (the default) times
+the two in the same run. The calls take turns (new, old, baseline,
 then the next round), so drift in the machine's load falls on all of them alike.
 
 Our figure includes everything an exam draw reads: the walk, the learner's exposures

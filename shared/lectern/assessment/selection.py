@@ -39,7 +39,7 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -377,6 +377,10 @@ def _spread(
     return order
 
 
+def _candidates(rows: Iterable[Any]) -> list[Candidate]:
+    return [Candidate(id=row.id, last_seen_at=row.last_seen_at) for row in rows]
+
+
 def _factors(adaptive: bool) -> tuple[float, ...]:
     """Candidates per place of each walk a draw may take, the first walk first."""
     return (ADAPTIVE_OVERSAMPLE,) if adaptive else (FIRST_OVERSAMPLE, OVERSAMPLE)
@@ -441,7 +445,7 @@ def draw_candidates(
             found = len(rows) if first else (rows[0].found_count if rows else 0)
             if found and found < small:
                 break  # read it whole
-            drawn = [Candidate(id=row.id, last_seen_at=row.last_seen_at) for row in rows[:size]]
+            drawn = _candidates(rows[:size])
             # Unseen ones come first: the exam's last place unseen means all are.
             filled = len(drawn) == size and drawn[-1].last_seen_at is None
             if not rows or not first or filled:
@@ -449,7 +453,7 @@ def draw_candidates(
     stmt, params = whole_statement(
         criteria, user_id, adaptive=adaptive, limit=size, seed=seed, author_id=author_id
     )
-    return [Candidate(id=row.id, last_seen_at=row.last_seen_at) for row in db.execute(stmt, params)]
+    return _candidates(db.execute(stmt, params))
 
 
 def select_question_ids(

@@ -3,9 +3,9 @@
 The client's commands, pipelines and scripts (upstash-ratelimit's too) all go through
 one call of its HTTP client: ``post(url, headers=..., json=...)``, of whose answer it
 reads ``headers`` and ``json()``. That HTTP client is swapped for ``KvHttp``, which
-- keeps one connection alive with ``http.client``: httpx's layers (its models, httpcore's
-  pool, h11's parser) cost about 0.2 ms of CPU per call more, and every authenticated
-  request makes at least one;
+- keeps its connections alive with ``http.client`` (one per caller at once): httpx's
+  layers (its models, httpcore's pool, h11's parser) cost about 0.2 ms of CPU per call
+  more, and every authenticated request makes at least one;
 - has a timeout, since the stock client's has none and a hung call would hold the
   Lambda to its limit;
 - turns an outage or a refused token into ``KVUnavailable`` (answered as 503), instead of
