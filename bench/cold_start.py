@@ -7,6 +7,10 @@ first invocation includes real connections to Postgres, the KV store and moto.
 
     .venv/bin/python bench/cold_start.py [--runs 7]
     .venv/bin/python bench/cold_start.py --deployed [--build-dir DIR] [--runs 7]
+    .venv/bin/python bench/cold_start.py --deployed --only forums --only study
+
+Each run of a function is followed by a run of the monolith on the same request, so
+the ratio holds while the machine's speed drifts.
 
 Prints, per function, the median import, first-invocation and total milliseconds, peak
 RSS, and total's ratio to the monolith answering the same request (< 1 is faster).
@@ -204,16 +208,7 @@ def run_child(target: str, event: dict[str, Any], env: dict[str, str]) -> dict[s
 Runner = Callable[[str, dict[str, Any], dict[str, str]], dict[str, Any]]
 
 
-def measure(
-    target: str,
-    event: dict[str, Any],
-    expected: int,
-    env: dict[str, str],
-    runs: int,
-    *,
-    runner: Runner = run_child,
-) -> dict[str, Any]:
-    samples = [runner(target, event, env) for _ in range(runs)]
+def summarize(target: str, samples: list[dict[str, Any]], expected: int) -> dict[str, Any]:
     statuses = {s["status"] for s in samples}
     if statuses != {expected}:
         raise SystemExit(f"{target}: expected HTTP {expected}, got {statuses}")
@@ -223,6 +218,25 @@ def measure(
     med["total_ms"] = statistics.median(s["import_ms"] + s["invoke_ms"] for s in samples)
     med["heavy"] = samples[-1]["heavy"]
     return med
+
+
+def measure_pair(
+    target: str,
+    event: dict[str, Any],
+    expected: int,
+    env: dict[str, str],
+    runs: int,
+    *,
+    runner: Runner = run_child,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The function and the monolith, run by turns so that a drift of the machine's speed
+    weighs on both sides of the ratio alike."""
+    fn: list[dict[str, Any]] = []
+    mono: list[dict[str, Any]] = []
+    for _ in range(runs):
+        fn.append(runner(target, event, env))
+        mono.append(runner("monolith", event, env))
+    return summarize(target, fn, expected), summarize("monolith", mono, expected)
 
 
 # ---------------------------------------------------------------------------- deployed layout
@@ -401,6 +415,8 @@ def start_stack() -> tuple[Any, dict[str, str], str]:
 
 
 def main() -> None:
+    from local.functions import http_function_names
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -413,8 +429,14 @@ def main() -> None:
         type=Path,
         help="with --deployed: build into DIR and keep it, or reuse the build already there",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="FUNCTION",
+        choices=http_function_names(),
+        help="measure this function only (repeatable)",
+    )
     args = parser.parse_args()
-    from local.functions import http_function_names
 
     with tempfile.TemporaryDirectory(prefix="lectern-cold-start-") as scratch:
         deployed = (
@@ -427,9 +449,10 @@ def main() -> None:
         try:
             rows = []
             for name, spec in requests_for(token).items():
-                fn = measure(name, spec["event"], spec["status"], env, args.runs, runner=runner)
-                mono = measure(
-                    "monolith", spec["event"], spec["status"], env, args.runs, runner=runner
+                if args.only and name not in args.only:
+                    continue
+                fn, mono = measure_pair(
+                    name, spec["event"], spec["status"], env, args.runs, runner=runner
                 )
                 rows.append((name, fn, mono))
         finally:
