@@ -8,7 +8,6 @@ Neon endpoint does the real pooling.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,16 +18,18 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from lectern.config import Settings, database_url, get_settings
 from lectern.core.cache import cached_client
+from lectern.core.tls import client_context
 from lectern.db import dialect
 from lectern.db.monitoring import log_slow_queries
 
 
 def connect_args(settings: Settings) -> dict[str, Any]:
-    """pg8000 options every connection uses: a connect timeout, and TLS for Neon."""
-    args: dict[str, Any] = {"timeout": 10}
-    if settings.database.tls:
-        args["ssl_context"] = ssl.create_default_context()
-    return args
+    """pg8000 options every connection uses: a connect timeout, and TLS for Neon.
+
+    Without TLS, pg8000 would still build a context of its own and ask the server for
+    TLS (a round trip) before going on in the clear: ``False`` skips both."""
+    tls = client_context() if settings.database.tls else False
+    return {"timeout": 10, "ssl_context": tls}
 
 
 def set_statement_timeout(engine: Engine, timeout_ms: int) -> None:

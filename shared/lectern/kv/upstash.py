@@ -10,20 +10,28 @@ reads ``headers`` and ``json()``. That HTTP client is swapped for ``KvHttp``, wh
   Lambda to its limit;
 - turns an outage or a refused token into ``KVUnavailable`` (answered as 503), instead of
   whatever the client would raise after failing to read the reply.
+
+The stock httpx client is never built: building it makes two TLS contexts and imports
+httpcore, about 50 ms of every function's first request, for a client that is dropped.
+An https connection uses ``lectern.core.tls``'s one context (certifi's roots, as the
+stock client's).
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import select
-import ssl
 import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+import upstash_redis.client
 from upstash_redis import Redis
+from upstash_redis.http import SyncHttpClient
 
+from lectern.core.tls import client_context
 from lectern.kv.port import KVUnavailable
 
 
@@ -49,13 +57,12 @@ class KvHttp:
     sent twice. Any failure after that drops the connection and is ``KVUnavailable``.
     """
 
-    def __init__(self, url: str, timeout_seconds: float, tls: ssl.SSLContext | None) -> None:
+    def __init__(self, url: str, timeout_seconds: float) -> None:
         parts = urlsplit(url)
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port
         self._timeout = timeout_seconds
-        self._tls = tls
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
@@ -70,9 +77,8 @@ class KvHttp:
                 return conn
             conn.close()  # closed by the server (or unread data): not reused
         if self._https:
-            tls = self._tls or ssl.create_default_context()
             return http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._timeout, context=tls
+                self._host, self._port, timeout=self._timeout, context=client_context()
             )
         return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
 
@@ -107,17 +113,45 @@ class KvHttp:
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+class _KvSyncHttpClient(SyncHttpClient):
+    """upstash-redis's HTTP layer (retries, decoding, sync tokens) over a ``KvHttp``.
+
+    It sets what the stock ``__init__`` sets, but not its httpx client (a test holds the
+    two to the same attributes)."""
+
+    def __init__(
+        self,
+        encoding: Any,
+        retries: int,
+        retry_interval: float,
+        sync_token_cb: Any = None,
+        *,
+        client: KvHttp,
+    ) -> None:
+        self._encoding = encoding
+        self._retries = retries
+        self._retry_interval = retry_interval
+        self._sync_token_cb = sync_token_cb
+        self._client = client  # type: ignore[assignment]
+
+
+_making = threading.Lock()
+
+
 def make_kv(url: str, token: str, timeout_seconds: float) -> Redis:
-    redis = Redis(
-        url=url,
-        token=token,
-        rest_retries=0,
-        allow_telemetry=False,
-        read_your_writes=False,
-    )
-    # The stock httpx.Client is dropped, its TLS context (~80 ms to build) kept.
-    stock = redis._http._client
-    tls = getattr(getattr(stock._transport, "_pool", None), "_ssl_context", None)
-    redis._http._client = KvHttp(url, timeout_seconds, tls)  # type: ignore[assignment]
-    stock.close()
-    return redis
+    # ``Redis.__init__`` names its HTTP layer's class; it is ours while one is made.
+    client = KvHttp(url, timeout_seconds)
+    with _making:
+        upstash_redis.client.SyncHttpClient = functools.partial(  # type: ignore[attr-defined,assignment]
+            _KvSyncHttpClient, client=client
+        )
+        try:
+            return Redis(
+                url=url,
+                token=token,
+                rest_retries=0,
+                allow_telemetry=False,
+                read_your_writes=False,
+            )
+        finally:
+            upstash_redis.client.SyncHttpClient = SyncHttpClient  # type: ignore[attr-defined]

@@ -250,10 +250,48 @@ def test_callers_at_once_each_get_a_connection(stack: LocalStack):
     kv.close()
 
 
-def test_tls_reuses_the_stock_clients_context():
-    import ssl
+def test_https_connections_use_the_containers_tls_context(monkeypatch: pytest.MonkeyPatch):
+    import http.client
 
+    from lectern.core.tls import client_context
+
+    contexts = []
+    stock_init = http.client.HTTPSConnection.__init__
+
+    def seen(self: http.client.HTTPSConnection, *args: object, **kwargs: object) -> None:
+        contexts.append(kwargs.get("context"))
+        stock_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(http.client.HTTPSConnection, "__init__", seen)
     kv = make_kv("https://kv.example.invalid", KV_TOKEN, 1)
-    assert isinstance(kv._http._client._tls, ssl.SSLContext)
-    with pytest.raises(KVUnavailable):  # no such host: an outage, not a crash
-        kv.get("k")
+    for _ in range(2):
+        with pytest.raises(KVUnavailable):  # no such host: an outage, not a crash
+            kv.get("k")
+    assert contexts == [client_context(), client_context()]
+
+
+def test_making_the_client_builds_no_httpx_client(monkeypatch: pytest.MonkeyPatch):
+    import httpx
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an httpx.Client was built")
+
+    monkeypatch.setattr(httpx, "Client", refuse)
+    kv = make_kv("https://kv.example.invalid", KV_TOKEN, 1)
+    assert kv._http._client.__class__.__name__ == "KvHttp"
+
+
+def test_our_http_layer_sets_what_the_stock_one_sets():
+    """The stock ``SyncHttpClient.__init__`` is not run; ours must leave the object as it
+    would (a library upgrade that adds an attribute fails here)."""
+    from upstash_redis import Redis
+
+    stock = Redis(url="http://127.0.0.1:1", token=KV_TOKEN, rest_retries=0)
+    ours = make_kv("http://127.0.0.1:1", KV_TOKEN, 1)
+    assert type(stock._http) is not type(ours._http)
+    assert vars(ours._http).keys() == vars(stock._http).keys()
+    for name in ("_encoding", "_retries", "_retry_interval"):
+        assert getattr(ours._http, name) == getattr(stock._http, name)
+    assert ours._http._sync_token_cb is not None
+    assert Redis.__init__.__globals__["SyncHttpClient"] is type(stock._http)  # put back
+    stock.close()

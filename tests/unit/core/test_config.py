@@ -48,12 +48,15 @@ def test_settings_come_from_prefixed_environment(monkeypatch):
 def test_database_connections_use_tls_when_asked():
     import ssl
 
+    from lectern.core.tls import client_context
     from lectern.db.engine import connect_args
 
-    assert "ssl_context" not in connect_args(Settings(database=DatabaseSettings(tls=False)))
+    # False, not None: pg8000 neither builds a context nor asks the server for TLS
+    assert connect_args(Settings(database=DatabaseSettings(tls=False)))["ssl_context"] is False
     context = connect_args(Settings(database=DatabaseSettings(tls=True)))["ssl_context"]
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context is client_context()  # one per container, the KV client's too
 
 
 def test_one_pre_pinged_connection_per_container_by_default():
