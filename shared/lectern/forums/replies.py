@@ -26,7 +26,6 @@ from lectern.forums.markdown import render
 from lectern.forums.models import ForumReply, ForumThread, ThreadFollow
 from lectern.forums.schemas import ReplyIn, ReplyOut, ReplyPage
 from lectern.identity.models import Profile
-from lectern.notifications.service import notify
 from lectern.progress.models import Enrollment
 
 THREAD_CLOSED = "The thread is closed (or deleted): it takes no new replies."
@@ -117,6 +116,9 @@ def create_reply(
     )
     db.add(reply)
     db.flush()
+    # Only posting and endorsing notify: the forum's reads never load notifications.
+    from lectern.notifications.service import notify
+
     notify(
         db,
         _readers_following(db, thread, course, but=principal.user_id),
@@ -206,6 +208,8 @@ def endorse(db: Session, principal: Principal, reply_id: uuid.UUID, *, on: bool)
     if reply.endorsed != on:
         reply.endorsed = on
         if on and reply.author_id is not None and reply.author_id != principal.user_id:
+            from lectern.notifications.service import notify
+
             notify(
                 db,
                 [reply.author_id],
