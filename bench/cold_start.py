@@ -72,6 +72,7 @@ CHILD = r"""
 import json, sys, time
 sys.path[:0] = [{shared!r}, {root!r}]
 {peak_rss}t0 = time.perf_counter()
+import lectern.startup  # as every function module does first
 from local.functions import http_function_names, load_module
 target = {target!r}
 if target == "monolith":
@@ -200,7 +201,11 @@ def run_child(target: str, event: dict[str, Any], env: dict[str, str]) -> dict[s
         report=REPORT,
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env={**env, "AWS_LAMBDA_FUNCTION_NAME": "lectern-bench"},  # as Lambda sets it
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -262,6 +267,7 @@ t2 = time.perf_counter()
 {report}"""
 
 MONOLITH_APP = """\"\"\"Every HTTP function's router in one app: the bench's all-routes baseline.\"\"\"
+import lectern.startup  # as every function module does first
 from lectern.api.app import create_app, lambda_handler
 {imports}
 handler = lambda_handler(create_app({routers}))
@@ -366,6 +372,7 @@ class Deployed:
         code = DEPLOYED_CHILD.format(paths=self.sys_path(target), peak_rss=PEAK_RSS, report=REPORT)
         child_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
         child_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        child_env["AWS_LAMBDA_FUNCTION_NAME"] = "lectern-bench"  # as Lambda sets it
         out = subprocess.run(
             [str(self.python), "-S", "-c", code],
             input=json.dumps(http_event(**event)),

@@ -3,6 +3,11 @@ answered in context, AI usage."""
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup  # noqa: F401
+
+# isort: split
+
 import uuid
 
 from fastapi import APIRouter, Response, status

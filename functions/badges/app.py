@@ -3,6 +3,11 @@ each award as a public, signed Open Badges 3.0 credential with the issuer's key.
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup  # noqa: F401
+
+# isort: split
+
 import uuid
 from typing import Any
 

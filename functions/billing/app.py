@@ -3,6 +3,11 @@ subscription and plan, and the admins' list of subscriptions."""
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup  # noqa: F401
+
+# isort: split
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status

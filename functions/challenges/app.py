@@ -3,6 +3,11 @@ challenge's leaderboard with the caller's own rank."""
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup  # noqa: F401
+
+# isort: split
+
 import uuid
 from typing import Annotated, Any
 

@@ -3,6 +3,11 @@ per type, and the one-click unsubscribe every notification mail links to."""
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup  # noqa: F401
+
+# isort: split
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request

@@ -3,6 +3,11 @@ signed in), and the members' progress and certificates on the assigned courses."
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup  # noqa: F401
+
+# isort: split
+
 import uuid
 from typing import Annotated, Any
 

@@ -164,3 +164,17 @@ def test_the_check_sees_models_loaded_in_bulk() -> None:
 def test_the_check_sees_an_adapter_sdk() -> None:
     found = unexpected("health", loaded("health", "import boto3, pypdf"))
     assert found["adapter SDKs"] == ["boto3", "pypdf"]
+
+
+@pytest.mark.parametrize("name", http_function_names())
+def test_a_function_imports_lectern_startup_before_anything_else(name: str) -> None:
+    """Else what loads before it loads with the collector running (``lectern.startup``)."""
+    body = ast.parse((FUNCTIONS_DIR / name / "app.py").read_text()).body
+    imports = [
+        node
+        for node in body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+    ]
+    first = imports[0]
+    assert isinstance(first, ast.Import) and [a.name for a in first.names] == ["lectern.startup"]

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lectern import startup
 from lectern.api.errors import install_error_handlers
 from lectern.api.responses import add_problem_schemas
 from lectern.api.text_guard import TextGuardMiddleware
@@ -170,6 +171,7 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, An
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        startup.loaded()
         response: dict[str, Any] = asgi_handler(event, context)
         return response
 
