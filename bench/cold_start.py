@@ -10,7 +10,9 @@ first invocation includes real connections to Postgres, the KV store and moto.
     .venv/bin/python bench/cold_start.py --deployed --only forums --only study
 
 Each run of a function is followed by a run of the monolith on the same request, so
-the ratio holds while the machine's speed drifts.
+the ratio holds while the machine's speed drifts. Children run with
+AWS_LAMBDA_FUNCTION_NAME set, as on Lambda, so they load with the collector paused
+(``lectern.startup``), the monolith too.
 
 Prints, per function, the median import, first-invocation and total milliseconds, peak
 RSS, and total's ratio to the monolith answering the same request (< 1 is faster).
