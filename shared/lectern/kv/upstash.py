@@ -140,7 +140,8 @@ _making = threading.Lock()
 
 
 def make_kv(url: str, token: str, timeout_seconds: float) -> Redis:
-    # ``Redis.__init__`` names its HTTP layer's class; it is ours while one is made.
+    # ``Redis.__init__`` names its HTTP layer's class; it is ours while one is made
+    # (under the lock: this is the only place the product makes a ``Redis``).
     client = KvHttp(url, timeout_seconds)
     with _making:
         upstash_redis.client.SyncHttpClient = functools.partial(  # type: ignore[attr-defined,assignment]
