@@ -164,11 +164,15 @@ def test_the_draw_walks_a_large_set_and_reads_a_small_one_whole_in_one_statement
 
     big, small = unique("big"), unique("small")
     for topic, n in ((big, DIRECT_MAX + 500), (small, 30)):
+        # Every difficulty: a topic-only draw spreads its runs over the three by the
+        # planner's estimates, and one of a difficulty the topic lacks (estimated above
+        # zero) comes back empty, leaving the walk short and sending it to a whole read.
         db.execute(
             text(
                 "INSERT INTO questions (id, owner_id, prompt, type, difficulty, topic)"
-                " SELECT gen_random_uuid(), :owner, 'Q?', 'single_choice', 'hard', :topic"
-                " FROM generate_series(1, :n)"
+                " SELECT gen_random_uuid(), :owner, 'Q?', 'single_choice',"
+                " (enum_range(NULL::difficulty))[1 + mod(g, 3)], :topic"
+                " FROM generate_series(1, :n) AS g"
             ),
             {"owner": author.id, "topic": topic, "n": n},
         )
