@@ -352,29 +352,39 @@ _ESTIMATES_KEPT = 4096
 def _spread(
     db: Session, criteria: ExamCriteria, n: int, rng: random.Random
 ) -> list[Difficulty] | None:
-    """The difficulty of each of ``n`` starts when the runs must be spread over
-    difficulties: as many for each as its matches can fill, evenly otherwise, taken in
-    turn from a random one (a topic of hard questions only gets no easy runs)."""
+    """The difficulty of each start when the runs must be spread over difficulties: in
+    turn from a random one, each while its matches (the planner's estimate) can fill
+    another run, until the runs are expected to read what ``n`` full runs would; should
+    every difficulty be used up, the rest go to the largest.
+
+    A run over a difficulty with fewer matches left than a run reads only those, so it
+    counts for them alone, and more runs follow: the planner never estimates fewer than
+    one match, so a topic of hard questions only would otherwise spend a run on each of
+    easy and medium and come back short. The list may hold more than ``n``."""
     if not spreads_difficulties(criteria):
         return None
     levels = list(Difficulty)
-    # Runs each difficulty's matches can fill (the planner's estimate, per difficulty).
-    room = [
-        math.ceil(estimated_matches(db, criteria.model_copy(update={"difficulty": d})) / RUN_LENGTH)
-        for d in levels
-    ]
+    matches = {
+        d: estimated_matches(db, criteria.model_copy(update={"difficulty": d})) for d in levels
+    }
+    left = dict(matches)
     offset = rng.randrange(len(levels))
-    turn = [levels[(offset + i) % len(levels)] for i in range(len(levels))]
-    used = dict.fromkeys(levels, 0)
+    turn = levels[offset:] + levels[:offset]
     order: list[Difficulty] = []
-    while len(order) < n:
-        open_ = [d for d in turn if used[d] < room[levels.index(d)]]
-        if not open_:  # every run filled: the rest to the largest
-            order += [max(levels, key=lambda d: room[levels.index(d)])] * (n - len(order))
+    wanted = n * RUN_LENGTH
+    while wanted > 0:
+        open_ = [d for d in turn if left[d] > 0]
+        if not open_:  # every match covered: the rest to the largest
+            largest = max(levels, key=lambda d: matches[d])
+            order += [largest] * math.ceil(wanted / RUN_LENGTH)
             break
-        for d in open_[: n - len(order)]:
+        for d in open_:
+            if wanted <= 0:
+                break
+            reads = min(RUN_LENGTH, left[d])
             order.append(d)
-            used[d] += 1
+            left[d] -= reads
+            wanted -= reads
     return order
 
 
@@ -432,11 +442,12 @@ def draw_candidates(
             # reads more than it returns and counts what it found.
             first = not adaptive and factor == FIRST_OVERSAMPLE
             runs = runs_for(want, estimate(db, criteria).matches)
+            difficulties = _spread(db, criteria, runs, rng)
             stmt, params = walk_statement(
                 criteria,
                 user_id,
-                [rng.random() for _ in range(runs)],
-                _spread(db, criteria, runs, rng),
+                [rng.random() for _ in range(len(difficulties) if difficulties else runs)],
+                difficulties,
                 adaptive=adaptive,
                 limit=max(size, math.ceil(small)) if first else size,
                 count=not first,

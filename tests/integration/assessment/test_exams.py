@@ -192,6 +192,41 @@ def test_the_draw_walks_a_large_set_and_reads_a_small_one_whole_in_one_statement
         assert "random()" not in statement
 
 
+def test_a_topic_of_one_difficulty_walks_in_one_statement(db, author):
+    """The planner estimates the difficulties the topic lacks at one question each: runs
+    over those read one row at most, and the draw makes up for them with more runs
+    instead of coming back short and reading the topic whole as well."""
+    import random
+
+    from lectern.assessment.schemas import ExamCriteria
+    from lectern.assessment.selection import DIRECT_MAX, select_question_ids
+    from tests.factories import sql_statements
+
+    topic = unique("hard-only")
+    db.execute(
+        text(
+            "INSERT INTO questions (id, owner_id, prompt, type, difficulty, topic)"
+            " SELECT gen_random_uuid(), :owner, 'Q?', 'single_choice', 'hard', :topic"
+            " FROM generate_series(1, :n)"
+        ),
+        {"owner": author.id, "topic": topic, "n": DIRECT_MAX + 500},
+    )
+    db.execute(text("ANALYZE questions"))
+    db.commit()
+    learner = make_account(db)
+    criteria = ExamCriteria(topic=topic)
+    learner_id = learner.id  # read now: the rollbacks below expire the object
+    select_question_ids(db, learner_id, criteria, 20)  # the estimates, kept
+    statements = []
+    for seed in range(40):
+        with sql_statements() as sent:
+            ids = select_question_ids(db, learner_id, criteria, 20, rng=random.Random(seed))
+        db.rollback()
+        assert len(ids) == len(set(ids)) == 20
+        statements.append(len(sent))
+    assert statements == [1] * 40
+
+
 @pytest.mark.parametrize(
     ("criteria", "index"),
     [
