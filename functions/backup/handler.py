@@ -8,6 +8,11 @@ the metrics the alarms watch. See ``lectern.backup``.
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup
+
+# isort: split
+
 import warnings
 from typing import Any
 
@@ -25,6 +30,7 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 @logger.inject_lambda_context
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any] | None, _context: Any) -> dict[str, Any]:
+    lectern.startup.loaded()
     names = (event or {}).get("tasks")
     if names is not None and (
         not isinstance(names, list) or not all(isinstance(n, str) for n in names)

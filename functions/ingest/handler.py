@@ -16,6 +16,11 @@ the Lambda timeout, which would send the whole batch back, a half-embedded file 
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup
+
+# isort: split
+
 import threading
 import warnings
 from collections import Counter
@@ -112,6 +117,7 @@ def _publish(counts: Counter[str]) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    lectern.startup.loaded()
     counts: Counter[str] = Counter()
     # A processor per invocation: it keeps the batch's state on itself.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -8,6 +8,11 @@ handler, acks what succeeded and marks the rest for retry with a growing delay (
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup
+
+# isort: split
+
 import warnings
 from typing import Any
 
@@ -31,6 +36,7 @@ def _process(body: str) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(_event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
+    lectern.startup.loaded()
     with http_client() as http:
         try:
             client = client_from_settings(CloudflareSettings(), http)

@@ -7,6 +7,11 @@ time is nearly up; what is left waits for the next run (see ``lectern.core.relay
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup
+
+# isort: split
+
 import time
 import warnings
 from typing import Any
@@ -35,6 +40,7 @@ def _deadline(context: Any) -> float | None:
 @logger.inject_lambda_context
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(_event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
+    lectern.startup.loaded()
     result = relay.run(deadline=_deadline(context))
     _record_backlog(result["backlog"])
     busy = any(isinstance(r, dict) and r.get("leased") for r in result.values())

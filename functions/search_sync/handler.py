@@ -9,6 +9,11 @@ when the index is down or the Lambda's time is nearly up.
 
 from __future__ import annotations
 
+# First: on Lambda, the collector pauses while the function loads (see lectern.startup).
+import lectern.startup
+
+# isort: split
+
 import time
 import warnings
 from typing import Any
@@ -39,6 +44,7 @@ def _deadline(context: Any) -> float | None:
 @logger.inject_lambda_context
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
+    lectern.startup.loaded()
     event = event or {}
     if event.get("reindex") is True:
         from lectern.db.engine import get_sessionmaker

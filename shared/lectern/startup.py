@@ -1,12 +1,14 @@
 """On Lambda, a function module loads with the cyclic garbage collector paused.
 
-Every HTTP function's module imports this first. Loading one allocates some 180,000
-objects and frees almost none, yet the collector would run about 250 young and one or
-two full collections over them (a full one takes about 50 ms on a 2-core machine), and
-the first request would often pay another full one.
+Every function's module imports this first (but the migrate function's, run once per
+deploy). Loading an HTTP function allocates some 180,000 objects and frees almost none,
+yet the collector would run about 250 young and one or two full collections over them
+(a full one takes about 50 ms on a 2-core machine), and the first request would often
+pay another full one.
 
 So on Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set) the collector is paused until the
-first request (``loaded``, called by the handler). Then everything the load made moves
+first invocation calls ``loaded``: ``lectern.api.app.lambda_handler``'s handler does, and
+each background function's handler does first. Then everything the load made moves
 to the permanent generation (``gc.freeze``) and the collector runs again. Later full
 collections scan only what requests make, so they are short too. Loading leaves a few
 hundred cyclic objects that a collection would have freed; frozen, they stay.

@@ -166,10 +166,17 @@ def test_the_check_sees_an_adapter_sdk() -> None:
     assert found["adapter SDKs"] == ["boto3", "pypdf"]
 
 
-@pytest.mark.parametrize("name", http_function_names())
-def test_a_function_imports_lectern_startup_before_anything_else(name: str) -> None:
+# Every function module but the migrate function's (one invocation per deploy).
+STARTUP_MODULES = [
+    *(FUNCTIONS_DIR / name / "app.py" for name in http_function_names()),
+    *(path for path in sorted(FUNCTIONS_DIR.glob("*/handler.py")) if path.parent.name != "migrate"),
+]
+
+
+@pytest.mark.parametrize("path", STARTUP_MODULES, ids=lambda p: p.parent.name)
+def test_a_function_imports_lectern_startup_before_anything_else(path: Path) -> None:
     """Else what loads before it loads with the collector running (``lectern.startup``)."""
-    body = ast.parse((FUNCTIONS_DIR / name / "app.py").read_text()).body
+    body = ast.parse(path.read_text()).body
     imports = [
         node
         for node in body
@@ -178,3 +185,21 @@ def test_a_function_imports_lectern_startup_before_anything_else(name: str) -> N
     ]
     first = imports[0]
     assert isinstance(first, ast.Import) and [a.name for a in first.names] == ["lectern.startup"]
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in STARTUP_MODULES if p.name == "handler.py"], ids=lambda p: p.parent.name
+)
+def test_a_background_handler_ends_the_pause_first(path: Path) -> None:
+    """HTTP functions end it in ``lambda_handler``; a background one, itself."""
+    [handler] = [
+        node
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name == "handler"
+    ]
+    statements = [
+        s
+        for s in handler.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # docstring
+    ]
+    assert ast.unparse(statements[0]) == "lectern.startup.loaded()"
