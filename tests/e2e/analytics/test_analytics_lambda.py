@@ -225,7 +225,10 @@ def test_event_batches_are_throttled_per_learner(settings_env):
 
     settings_env.setenv("LECTERN_ANALYTICS_EVENT_BATCHES_PER_MINUTE", "3")
     reset_clients()
+    from tests.factories import clear_of_window_edge
+
     learner, other = new_account(), new_account()
+    clear_of_window_edge(60)
     replies = [_post(learner, [_event()]) for _ in range(4)]
     assert [r.status for r in replies] == [202, 202, 202, 429]
     assert _problem(replies[3], 429)["type"] == "urn:lectern:problem:rate-limited"
